@@ -1,9 +1,5 @@
 import { Hono } from "hono";
 
-export interface Env {
-  FLOWS: KVNamespace;
-}
-
 const app = new Hono<{ Bindings: Env }>();
 
 app.get("/healthz", (c) => c.json({ ok: true, service: "tactflow" }));

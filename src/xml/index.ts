@@ -1,0 +1,31 @@
+/**
+ * Opentact Call Flow XML: parse, validate, serialise. Pure TypeScript, no Workers imports,
+ * so the CLI, the simulator and the Worker share it.
+ */
+import type { FlowDocument } from "./ast.ts";
+import { sortDiagnostics, type Diagnostic } from "./diagnostics.ts";
+import { parseXml } from "./parse.ts";
+import { validateDocument } from "./validate.ts";
+
+export * from "./ast.ts";
+export * from "./diagnostics.ts";
+export type * from "./props.ts";
+export { parseXml, decodeEntities, LineIndex } from "./parse.ts";
+export { validateDocument } from "./validate.ts";
+export { serialize, serializeElement, escapeAttr, escapeText, stripForbidden, XML_DECLARATION } from "./serialize.ts";
+export { TAG_SPECS, specForKind, specForName } from "./tags.ts";
+
+export interface CheckResult {
+  document: FlowDocument | null;
+  /** Every finding, sorted by position. */
+  diagnostics: Diagnostic[];
+  ok: boolean;
+}
+
+/** Parse and validate in one go: the entry point for publishing, the CLI and tests. */
+export function checkFlow(xml: string): CheckResult {
+  const { document, diagnostics } = parseXml(xml);
+  if (document) diagnostics.push(...validateDocument(document));
+  sortDiagnostics(diagnostics);
+  return { document, diagnostics, ok: !diagnostics.some((d) => d.severity === "error") };
+}

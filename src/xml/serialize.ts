@@ -1,0 +1,134 @@
+/**
+ * Serialise the tree to XML that is well-formed whatever its strings hold: text and attribute
+ * values are escaped, and characters XML 1.0 forbids are dropped. By default the author's tag
+ * and attribute spellings are kept; `canonical` rewrites them to the documented spelling.
+ */
+import type { ElementNode, FlowDocument, XmlNode } from "./ast.ts";
+import { attrSpecFor, specForKind } from "./tags.ts";
+
+export interface SerializeOptions {
+  /** Rewrite tag and attribute names to their documented spellings (see canonicalName). */
+  canonical?: boolean;
+  /** Emit `<?xml version="1.0" encoding="UTF-8"?>`; default: as the source had it. */
+  declaration?: boolean;
+  /** Indent unit; `""` puts everything on one line. Default two spaces. */
+  indent?: string;
+}
+
+export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
+
+// XML 1.0 Char: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
+// Lone surrogates are matched so they can be dropped too.
+const FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** Remove characters that may not appear in an XML 1.0 document at all. */
+export function stripForbidden(s: string): string {
+  return s.replace(FORBIDDEN, "");
+}
+
+/** Escape for element text. `\r` is written as a reference so parsers do not fold it. */
+export function escapeText(s: string): string {
+  return stripForbidden(s).replace(/[&<>\r]/g, (c) => (c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : "&#13;"));
+}
+
+/** Escape for a double-quoted attribute value; whitespace controls survive attribute normalisation. */
+export function escapeAttr(s: string): string {
+  return stripForbidden(s).replace(/[&<>"\t\n\r]/g, (c) => ATTR_ESCAPES[c]!);
+}
+const ATTR_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\t": "&#9;", "\n": "&#10;", "\r": "&#13;" };
+
+function escapeComment(s: string): string {
+  // `--` may not appear inside a comment, nor may it end with `-`.
+  return stripForbidden(s).replace(/--/g, "- -").replace(/-$/, "- ");
+}
+
+/** The documented spelling of an attribute on an element (dialect-aware for Gather). */
+export function canonicalAttrName(el: ElementNode, name: string): string {
+  const spec = specForKind(el.kind);
+  if (!spec || spec.unspecified) return name;
+  const as = attrSpecFor(spec, name);
+  if (!as) return name;
+  if (el.kind === "Gather" && el.props.dialect === "B") {
+    if (as.name === "numDigits") return "dtmf_length";
+    if (as.name === "finishOnKey") return "dtmf_stop";
+  }
+  if (el.kind === "Gather" && el.props.dialect === "A" && as.name === "url") return "callback";
+  return as.name;
+}
+
+/** The canonical tag name (`callback` → `Callback`, `Scheduler` → `Schedule`). */
+export function canonicalTagName(el: ElementNode): string {
+  return specForKind(el.kind)?.names[0] ?? el.name;
+}
+
+function canonicalAttrValue(el: ElementNode, name: string, value: string): string {
+  const spec = specForKind(el.kind);
+  const as = spec && !spec.unspecified ? attrSpecFor(spec, name) : undefined;
+  if (as?.type.t === "enum") {
+    const hit = as.type.values.find((v) => v.toLowerCase() === value.trim().toLowerCase());
+    if (hit) return hit;
+  }
+  if (as?.type.t === "bool" && /^(true|false)$/i.test(value.trim())) return value.trim().toLowerCase();
+  return value;
+}
+
+export function serialize(doc: FlowDocument, opts: SerializeOptions = {}): string {
+  const indent = opts.indent ?? "  ";
+  const parts: string[] = [];
+  if (opts.declaration ?? doc.declaration) parts.push(XML_DECLARATION, indent ? "\n" : "");
+  writeElement(doc.root, 0, indent, !!opts.canonical, parts);
+  if (indent) parts.push("\n");
+  return parts.join("");
+}
+
+/** Serialise one element (and its subtree), e.g. a fragment of a document. */
+export function serializeElement(el: ElementNode, opts: Omit<SerializeOptions, "declaration"> = {}): string {
+  const parts: string[] = [];
+  writeElement(el, 0, opts.indent ?? "  ", !!opts.canonical, parts);
+  return parts.join("");
+}
+
+function writeElement(el: ElementNode, depth: number, indent: string, canonical: boolean, out: string[]): void {
+  const name = canonical ? canonicalTagName(el) : el.name;
+  out.push("<", name);
+  const seen = new Set<string>();
+  for (const a of el.attrs) {
+    const an = canonical ? canonicalAttrName(el, a.name) : a.name;
+    // Canonicalising may fold two spellings into one name; the first wins, as when reading.
+    if (seen.has(an)) continue;
+    seen.add(an);
+    out.push(" ", an, '="', escapeAttr(canonical ? canonicalAttrValue(el, a.name, a.value) : a.value), '"');
+  }
+  const children = el.children;
+  if (!children.length) {
+    out.push("/>");
+    return;
+  }
+  out.push(">");
+  // Mixed content (any text child) is written inline so the text round-trips exactly.
+  const inline = !indent || children.some((c) => c.type === "text");
+  for (const child of children) {
+    if (!inline) out.push("\n", indent.repeat(depth + 1));
+    writeNode(child, depth + 1, inline ? "" : indent, canonical, out);
+  }
+  if (!inline) out.push("\n", indent.repeat(depth));
+  out.push("</", name, ">");
+}
+
+function writeNode(node: XmlNode, depth: number, indent: string, canonical: boolean, out: string[]): void {
+  switch (node.type) {
+    case "text":
+      out.push(escapeText(node.value));
+      return;
+    case "comment":
+      out.push("<!--", escapeComment(node.value), "-->");
+      return;
+    case "element":
+      writeElement(node, depth, indent, canonical, out);
+      return;
+    default: {
+      const never: never = node;
+      throw new Error(`unhandled node ${JSON.stringify(never)}`);
+    }
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * Structural validation: which tag may stand where, unknown tags, and the constructs that are
+ * legal but suspicious. Attribute values are checked while props are read (props.ts); this
+ * file adds what needs the tree.
+ */
+import { elementChildren, type ElementNode, type FlowDocument, type TagKind } from "./ast.ts";
+import { diag, type Diagnostic } from "./diagnostics.ts";
+import { closest } from "./suggest.ts";
+import { knownTagNames, specForKind, type TagSpec } from "./tags.ts";
+
+const PROMPTS: ReadonlySet<TagKind> = new Set(["Say", "Play", "Pause"]);
+
+/** What each kind of parent accepts, as a human sentence and a predicate. */
+function accepts(parent: ElementNode, parentSpec: TagSpec | undefined, child: ElementNode, childSpec: TagSpec | undefined): string | null {
+  if (!parentSpec || parentSpec.content === "any") return null;
+  const placement = childSpec?.placement ?? "command";
+  const p = parent.name;
+  switch (parentSpec.content) {
+    case "commands":
+      if (placement === "command" || placement === "error") return null;
+      return `<${p}> holds commands and <Error>`;
+    case "dial":
+      if (placement === "destination" || placement === "error") return null;
+      return `<${p}> holds <To>, <Sip>, <Number> and <Error>`;
+    case "gather":
+      if (PROMPTS.has(child.kind) || child.kind === "Gather" || ["gather-branch", "switch", "default", "error"].includes(placement)) return null;
+      return `<${p}> holds prompts (<Say>, <Play>, <Pause>), <DTMF>, <Switch>, <Default>, <Error> and nested <Gather>; put other commands inside a branch or after </${p}>`;
+    case "switch":
+      if (placement === "switch-branch" || placement === "default" || placement === "error") return null;
+      return `<${p}> holds <Case>, <Default> and <Error>`;
+    case "text":
+    case "empty":
+      if (placement === "error") return null;
+      return `<${p}> holds only <Error>`;
+    default: {
+      const never: never = parentSpec.content;
+      throw new Error(`unhandled content ${String(never)}`);
+    }
+  }
+}
+
+/** Where a tag with a fixed home belongs, for the error message. */
+const HOME: Partial<Record<TagKind, string>> = {
+  Case: "<Case> belongs inside <Switch>",
+  DTMF: "<DTMF> belongs inside <Gather>",
+  Switch: "<Switch> belongs inside <Gather>",
+  Default: "<Default> belongs inside <Gather> or <Switch>",
+  To: "<To> belongs inside <Dial>",
+  Sip: "<Sip> belongs inside <Dial>",
+  Number: "<Number> belongs inside <Dial>",
+  Response: "<Response> is only the root element",
+};
+
+export function validateDocument(doc: FlowDocument): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const root = doc.root;
+  if (root.kind !== "Response") {
+    out.push(diag("error", "bad-root", root.pos, `the root element must be <Response>, not <${root.name}>`, { tag: root.name }));
+  }
+  walk(root, out);
+  return out;
+}
+
+function walk(el: ElementNode, out: Diagnostic[]): void {
+  const spec = specForKind(el.kind);
+  checkSelf(el, spec, out);
+  for (const child of elementChildren(el)) {
+    const childSpec = specForKind(child.kind);
+    if (child.kind !== "Unknown") {
+      const problem = accepts(el, spec, child, childSpec);
+      if (problem) {
+        const home = HOME[child.kind];
+        out.push(
+          diag("error", "misplaced-tag", child.pos, `<${child.name}> is not allowed inside <${el.name}>: ${home ? `${home}; ` : ""}${problem}`, { tag: child.name }),
+        );
+      }
+    }
+    walk(child, out);
+  }
+}
+
+function checkSelf(el: ElementNode, spec: TagSpec | undefined, out: Diagnostic[]): void {
+  if (el.kind === "Unknown") {
+    const hint = closest(el.name, knownTagNames());
+    out.push(
+      diag("error", "unknown-tag", el.pos, `unknown tag <${el.name}>${hint ? ` (did you mean <${hint}>?)` : ""}`, { tag: el.name }),
+    );
+    return;
+  }
+  if (spec?.unspecified) {
+    out.push(
+      diag("warning", "unspecified-tag", el.pos, `<${el.name}> is named by the Opentact docs but not specified; it is kept unchanged and the platform may skip it`, {
+        tag: el.name,
+      }),
+    );
+  }
+  if (spec && (spec.content === "empty" || spec.content === "dial" || spec.content === "gather" || spec.content === "switch" || spec.content === "commands")) {
+    if (el.children.some((c) => c.type === "text") && el.kind !== "Response") {
+      out.push(diag("warning", "misplaced-tag", el.pos, `<${el.name}> ignores its text content`, { tag: el.name }));
+    }
+  }
+  if (el.kind === "Gather") checkGather(el, out);
+}
+
+function checkGather(el: Extract<ElementNode, { kind: "Gather" }>, out: Diagnostic[]): void {
+  const direct = elementChildren(el);
+  const switches = direct.filter((c) => c.kind === "Switch");
+  const inSwitch = switches.flatMap(elementChildren);
+  const branches = [...direct, ...inSwitch].filter((c): c is Extract<ElementNode, { kind: "DTMF" | "Case" }> => c.kind === "DTMF" || c.kind === "Case");
+  const hasDefault = [...direct, ...inSwitch].some((c) => c.kind === "Default");
+  const hasError = [...direct, ...inSwitch].some((c) => c.kind === "Error");
+  if (branches.length && !hasDefault && !hasError) {
+    out.push(
+      diag("warning", "no-fallback-branch", el.pos, `<${el.name}> branches on digits but has neither <Default> nor <Error>: a wrong key or silence falls through`, {
+        tag: el.name,
+      }),
+    );
+  }
+  const seen = new Map<string, ElementNode>();
+  for (const b of branches) {
+    const v = b.props.value;
+    if (!v) continue;
+    if (seen.has(v)) {
+      out.push(diag("warning", "duplicate-branch", b.pos, `<${b.name}> repeats the value "${v}" of an earlier branch, which always wins`, { tag: b.name }));
+    } else seen.set(v, b);
+    if (!v.includes("{{") && v.length > el.props.maxDigits) {
+      out.push(
+        diag("warning", "unreachable-branch", b.pos, `<${b.name}> expects ${v.length} digits but <${el.name}> collects at most ${el.props.maxDigits}`, { tag: b.name }),
+      );
+    }
+  }
+  if (el.props.remoteUrl && el.props.dialect === "B" && branches.length) {
+    out.push(
+      diag("warning", "unreachable-branch", el.pos, `<${el.name}> has both a url and local branches: the url's reply decides, so the branches never run`, { tag: el.name }),
+    );
+  }
+}
