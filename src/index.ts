@@ -1,7 +1,19 @@
+/**
+ * The tactflow Worker: one Hono app, one sub-app per resource, one error handler.
+ * Platform-facing routes answer XML and never fail; developer-facing routes answer JSON and
+ * RFC 9457 problem documents.
+ */
 import { Hono } from "hono";
+import { notFound, onError } from "./http/problem.ts";
+
+export { CallSession } from "./call/CallSession.ts";
+export { EventHub } from "./events/EventHub.ts";
 
 const app = new Hono<{ Bindings: Env }>();
 
 app.get("/healthz", (c) => c.json({ ok: true, service: "tactflow" }));
+
+app.notFound(notFound);
+app.onError(onError);
 
 export default app;

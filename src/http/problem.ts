@@ -1,0 +1,55 @@
+/**
+ * RFC 9457 problem documents for every developer-facing error, and the one `onError` that
+ * turns thrown `ProblemError`s (and anything unexpected) into them.
+ */
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  [extension: string]: unknown;
+}
+
+/** Throw this from a handler; `onError` renders it as `application/problem+json`. */
+export class ProblemError extends HTTPException {
+  readonly problem: Problem;
+  readonly headers: Record<string, string>;
+  constructor(
+    status: ContentfulStatusCode,
+    title: string,
+    detail?: string,
+    extensions: Record<string, unknown> = {},
+    headers: Record<string, string> = {},
+  ) {
+    super(status, { message: detail ?? title });
+    this.headers = headers;
+    const slug = title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+    this.problem = { type: `https://tactflow.dev/problems/${slug}`, title, status, ...(detail ? { detail } : {}), ...extensions };
+  }
+}
+
+export function problemResponse(problem: Problem, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(problem), {
+    status: problem.status,
+    headers: { "content-type": "application/problem+json", ...headers },
+  });
+}
+
+/** The app-wide error handler: problems as JSON, never an HTML stack trace. */
+export function onError(err: Error, c: Context): Response {
+  if (err instanceof ProblemError) return problemResponse({ ...err.problem, instance: new URL(c.req.url).pathname }, err.headers);
+  if (err instanceof HTTPException) {
+    return problemResponse({ type: "about:blank", title: err.message || "Request failed", status: err.status, instance: new URL(c.req.url).pathname });
+  }
+  console.error(JSON.stringify({ level: "error", msg: "unhandled error", path: new URL(c.req.url).pathname, error: String(err?.stack ?? err) }));
+  return problemResponse({ type: "about:blank", title: "Internal error", status: 500, detail: "The server hit an unexpected error; it has been logged." });
+}
+
+export function notFound(c: Context): Response {
+  return problemResponse({ type: "about:blank", title: "Not found", status: 404, detail: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` });
+}
