@@ -27,6 +27,7 @@ export type DiagnosticCode =
   | "bad-attribute"
   | "missing-requirement"
   | "conflicting-spellings"
+  | "ignored-content"
   | "unreachable-branch"
   | "duplicate-branch"
   | "no-fallback-branch"
@@ -52,6 +53,15 @@ export function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
   return diagnostics.sort(
     (a, b) => a.line - b.line || a.col - b.col || (a.severity === b.severity ? 0 : a.severity === "error" ? -1 : 1),
   );
+}
+
+/**
+ * An author's value as it appears inside a one-line message: quoted, control characters shown
+ * as escapes (a newline in a value must not break `file:line:col: …` output) and long values cut.
+ */
+export function shown(value: string, max = 48): string {
+  const cut = value.length > max ? `${value.slice(0, max)}…` : value;
+  return JSON.stringify(cut);
 }
 
 /** `file:line:col: error|warning: message`, the format compilers and editors understand. */

@@ -14,6 +14,7 @@ export { parseXml, decodeEntities, LineIndex } from "./parse.ts";
 export { validateDocument } from "./validate.ts";
 export { serialize, serializeElement, escapeAttr, escapeText, stripForbidden, XML_DECLARATION } from "./serialize.ts";
 export { TAG_SPECS, specForKind, specForName } from "./tags.ts";
+export { createElement, createText, createComment, createDocument } from "./build.ts";
 
 export interface CheckResult {
   document: FlowDocument | null;

@@ -8,10 +8,10 @@
  * tenants (platform-notes §5.2).
  */
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import type { ElementNode, FlowDocument, Position, TagKind, XmlAttribute, XmlNode } from "./ast.ts";
-import { diag, type Diagnostic } from "./diagnostics.ts";
-import { readProps } from "./props.ts";
-import { specForName } from "./tags.ts";
+import type { ElementNode, FlowDocument, Position, XmlAttribute, XmlNode } from "./ast.ts";
+import { elementFrom } from "./build.ts";
+import { diag, shown, type Diagnostic } from "./diagnostics.ts";
+import { FORBIDDEN_CHARS } from "./serialize.ts";
 
 export interface ParseResult {
   /** The tree, or null when the text is not well-formed XML. */
@@ -82,9 +82,28 @@ function inRanges(ranges: Array<[number, number]>, i: number): boolean {
   return ranges.some(([a, b]) => i >= a && i < b);
 }
 
-/** Checks fast-xml-parser leaves to us: DOCTYPE/ENTITY declarations and entity references. */
+const NOT_XML_CHAR = new RegExp(FORBIDDEN_CHARS.source);
+
+function isXmlCharCode(code: number): boolean {
+  return code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
+}
+
+function codePointLabel(code: number): string {
+  return `U+${code.toString(16).toUpperCase().padStart(4, "0")}`;
+}
+
+/**
+ * Checks fast-xml-parser leaves to us: characters XML forbids, DOCTYPE/ENTITY declarations and
+ * entity references.
+ */
 function lexicalChecks(text: string, lines: LineIndex): Diagnostic[] {
   const out: Diagnostic[] = [];
+  const bad = NOT_XML_CHAR.exec(text);
+  if (bad) {
+    const code = bad[0].charCodeAt(0);
+    out.push(diag("error", "not-well-formed", lines.at(bad.index), `character ${codePointLabel(code)} is not allowed anywhere in an XML document`));
+    return out;
+  }
   const opaque = opaqueRanges(text);
   const decl = /<!(DOCTYPE|ENTITY)/gi;
   for (let m = decl.exec(text); m; m = decl.exec(text)) {
@@ -99,6 +118,15 @@ function lexicalChecks(text: string, lines: LineIndex): Diagnostic[] {
     if (inRanges(opaque, m.index)) continue;
     const ref = m[0];
     const ok = /^&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);$/.test(ref);
+    if (ok && ref[1] === "#") {
+      const code = ref[2] === "x" ? parseInt(ref.slice(3, -1), 16) : parseInt(ref.slice(2, -1), 10);
+      if (!isXmlCharCode(code)) {
+        out.push(
+          diag("error", "not-well-formed", lines.at(m.index), `character reference ${ref} names ${code > 0x10ffff ? "no character" : codePointLabel(code)}, which XML does not allow`),
+        );
+        return out;
+      }
+    }
     if (!ok) {
       out.push(
         diag(
@@ -117,9 +145,19 @@ function lexicalChecks(text: string, lines: LineIndex): Diagnostic[] {
 }
 
 type FxpNode = Record<string, unknown> & { ":@"?: Record<string, string> };
+interface Span {
+  startIndex: number;
+  endIndex: number;
+}
+
+function spanOf(entry: FxpNode): Span | undefined {
+  return (entry as unknown as Record<PropertyKey, Span | undefined>)[META as unknown as PropertyKey];
+}
 
 /** Parse a document. Never throws: problems come back as diagnostics. */
-export function parseXml(text: string): ParseResult {
+export function parseXml(input: string): ParseResult {
+  // A byte-order mark is not content; dropping it keeps line 1's columns as editors count them.
+  const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
   const lines = new LineIndex(text);
   const diagnostics = lexicalChecks(text, lines);
   if (diagnostics.length) return { document: null, diagnostics };
@@ -135,20 +173,52 @@ export function parseXml(text: string): ParseResult {
   try {
     tree = parser.parse(text) as FxpNode[];
   } catch (err) {
-    return { document: null, diagnostics: [diag("error", "not-well-formed", { line: 1, col: 1 }, `not well-formed XML: ${(err as Error).message}`)] };
+    // fast-xml-parser refuses some legal names (`__proto__`); point at the name it quotes.
+    const message = (err as Error).message;
+    const quoted = /"([^"]+)"/.exec(message)?.[1];
+    const at = quoted ? text.indexOf(quoted) : -1;
+    return { document: null, diagnostics: [diag("error", "not-well-formed", at >= 0 ? lines.at(at) : { line: 1, col: 1 }, `not well-formed XML: ${message}`)] };
   }
   let declaration = false;
-  let root: ElementNode | null = null;
+  let rootEntry: FxpNode | undefined;
+  let rootName = "";
   for (const entry of tree) {
     const name = entryName(entry);
     if (name === "?xml") declaration = true;
-    else if (name === "#comment" || name === "#text" || name === undefined) continue;
-    else if (!root) root = buildElement(entry, name, text, lines, diagnostics);
+    else if (name === undefined || name === "#comment" || name === "#text" || name.startsWith("?")) continue;
+    else {
+      rootEntry = entry;
+      rootName = name;
+      break;
+    }
   }
-  if (!root) {
+  if (!rootEntry) {
     return { document: null, diagnostics: [diag("error", "not-well-formed", { line: 1, col: 1 }, "no root element: expected <Response>…</Response>")] };
   }
+  const stray = strayAfterRoot(text, spanOf(rootEntry)?.endIndex ?? text.length, rootName, lines);
+  if (stray) return { document: null, diagnostics: [stray] };
+  const root = buildElement(rootEntry, rootName, text, lines, diagnostics);
   return { document: { declaration, root }, diagnostics };
+}
+
+/**
+ * fast-xml-parser accepts several top-level elements and text after the root; XML does not.
+ * After the root only whitespace, comments and processing instructions may follow.
+ */
+function strayAfterRoot(text: string, from: number, rootName: string, lines: LineIndex): Diagnostic | null {
+  const skip = /\s+|<!--[\s\S]*?-->|<\?[\s\S]*?\?>/y;
+  let i = from;
+  while (i < text.length) {
+    skip.lastIndex = i;
+    const m = skip.exec(text);
+    if (!m) break;
+    i += m[0].length;
+  }
+  if (i >= text.length) return null;
+  const message = /^<[^\s!?/]/.test(text.slice(i, i + 2))
+    ? `a second root element after </${rootName}>: a document has exactly one root element, <Response>`
+    : `text after </${rootName}>: nothing but comments may follow the root element`;
+  return diag("error", "not-well-formed", lines.at(i), `not well-formed XML: ${message}`);
 }
 
 function entryName(entry: FxpNode): string | undefined {
@@ -156,38 +226,47 @@ function entryName(entry: FxpNode): string | undefined {
   return undefined;
 }
 
+function innerText(entry: FxpNode, key: string): string {
+  const inner = (entry[key] as FxpNode[] | undefined) ?? [];
+  return inner.map((t) => String(t["#text"] ?? "")).join("");
+}
+
 function buildElement(entry: FxpNode, name: string, text: string, lines: LineIndex, diags: Diagnostic[]): ElementNode {
-  const meta = (entry as unknown as Record<PropertyKey, { startIndex: number } | undefined>)[META as unknown as PropertyKey];
-  const start = meta?.startIndex ?? 0;
+  const start = spanOf(entry)?.startIndex ?? 0;
   const pos = lines.at(start);
-  const attrs = readAttributes(entry[":@"] ?? {}, text, start, lines);
+  const attrs = readAttributes(name, entry[":@"] ?? {}, text, start, lines, diags);
   const children: XmlNode[] = [];
+  // Adjacent text and CDATA make one text node, so serialising and re-parsing gives the same
+  // tree; whitespace-only runs are layout and are dropped.
+  let run = "";
+  const flush = () => {
+    if (run.trim()) children.push({ type: "text", value: run, pos });
+    run = "";
+  };
   const raw = (entry[name] as FxpNode[] | undefined) ?? [];
   for (const child of raw) {
     const cname = entryName(child);
-    if (cname === "#text") {
-      const value = decodeEntities(String(child["#text"] ?? ""));
-      if (value.trim()) children.push({ type: "text", value, pos });
-    } else if (cname === "#cdata") {
-      const inner = (child["#cdata"] as FxpNode[] | undefined) ?? [];
-      const value = inner.map((t) => String(t["#text"] ?? "")).join("");
-      if (value.trim()) children.push({ type: "text", value, pos });
-    } else if (cname === "#comment") {
-      const inner = (child["#comment"] as FxpNode[] | undefined) ?? [];
-      children.push({ type: "comment", value: inner.map((t) => String(t["#text"] ?? "")).join(""), pos });
-    } else if (cname !== undefined) {
+    if (cname === undefined) continue;
+    if (cname === "#text") run += decodeEntities(String(child["#text"] ?? ""));
+    else if (cname === "#cdata") run += innerText(child, "#cdata");
+    else if (cname === "#comment") {
+      flush();
+      children.push({ type: "comment", value: innerText(child, "#comment"), pos });
+    } else if (cname.startsWith("?")) {
+      // Opentact gives processing instructions no meaning; the tree has no place for them.
+      const at = lines.at(spanOf(child)?.startIndex ?? start);
+      diags.push(diag("warning", "ignored-content", at, `<${cname} …?> inside <${name}> is a processing instruction; it is ignored and dropped when the flow is saved`, { tag: name }));
+    } else {
+      flush();
       children.push(buildElement(child, cname, text, lines, diags));
     }
   }
-  const kind: TagKind = specForName(name)?.kind ?? "Unknown";
-  const childKinds = children.flatMap((c) => (c.type === "element" ? [c.kind] : []));
-  const textValue = children.flatMap((c) => (c.type === "text" ? [c.value] : [])).join("");
-  const props = readProps({ kind, name, attrs, text: textValue, pos, childKinds }, diags);
-  return { type: "element", kind, name, attrs, children, pos, props } as ElementNode;
+  flush();
+  return elementFrom(name, attrs, children, pos, diags);
 }
 
 /** Attribute values come decoded; positions are found by scanning the start tag. */
-function readAttributes(parsed: Record<string, string>, text: string, start: number, lines: LineIndex): XmlAttribute[] {
+function readAttributes(tagName: string, parsed: Record<string, string>, text: string, start: number, lines: LineIndex, diags: Diagnostic[]): XmlAttribute[] {
   const offsets = new Map<string, number>();
   const re = /\s([^\s=/>]+)\s*=\s*("[^"]*"|'[^']*')/g;
   re.lastIndex = start;
@@ -197,9 +276,18 @@ function readAttributes(parsed: Record<string, string>, text: string, start: num
     if (/>/.test(between.replace(/"[^"]*"|'[^']*'/g, ""))) break;
     if (!offsets.has(m[1]!)) offsets.set(m[1]!, m.index + 1);
   }
-  return Object.entries(parsed).map(([name, value]) => ({
-    name,
-    value: decodeEntities(String(value)),
-    pos: lines.at(offsets.get(name) ?? start),
-  }));
+  return Object.entries(parsed).map(([name, value]) => {
+    const raw = String(value);
+    const pos = lines.at(offsets.get(name) ?? start);
+    // XML forbids a literal `<` in attribute values; fast-xml-parser lets it through.
+    if (raw.includes("<")) {
+      diags.push(
+        diag("error", "not-well-formed", pos, `<${tagName} ${name}=${shown(raw)}>: a literal "<" is not allowed in an attribute value; write &lt;`, {
+          tag: tagName,
+          attribute: name,
+        }),
+      );
+    }
+    return { name, value: decodeEntities(raw), pos };
+  });
 }

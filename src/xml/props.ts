@@ -7,7 +7,7 @@
  * diagnostic naming the tag, the attribute and what is allowed.
  */
 import type { Position, TagKind, XmlAttribute } from "./ast.ts";
-import { diag, type Diagnostic } from "./diagnostics.ts";
+import { diag, shown, type Diagnostic } from "./diagnostics.ts";
 import { attrSpecFor, DAYS, DTMF_KEYS, specForKind, type AttrSpec } from "./tags.ts";
 import { closest } from "./suggest.ts";
 
@@ -203,7 +203,7 @@ function checkValue(tagName: string, spec: AttrSpec, a: XmlAttribute, diags: Dia
   if (isDynamic(v)) return;
   const bad = (allowed: string) =>
     diags.push(
-      diag("error", "bad-attribute", a.pos, `<${tagName} ${a.name}="${a.value}">: ${allowed}`, { tag: tagName, attribute: a.name }),
+      diag("error", "bad-attribute", a.pos, `<${tagName} ${a.name}=${shown(a.value)}>: ${allowed}`, { tag: tagName, attribute: a.name }),
     );
   const t = spec.type;
   switch (t.t) {
@@ -215,7 +215,12 @@ function checkValue(tagName: string, spec: AttrSpec, a: XmlAttribute, diags: Dia
       else if (Number(v) < t.min) {
         // attempts < 1 is suspicious rather than fatal: the platform treats it as one try [R].
         if (spec.name === "attempts") {
-          diags.push(diag("warning", "bad-attribute", a.pos, `<${tagName} attempts="${v}">: attempts below 1 are treated as 1`, { tag: tagName, attribute: a.name }));
+          diags.push(
+            diag("warning", "bad-attribute", a.pos, `<${tagName} ${a.name}=${shown(a.value)}>: expected a whole number ≥ 1; fewer than 1 attempt is treated as 1`, {
+              tag: tagName,
+              attribute: a.name,
+            }),
+          );
         } else bad(`expected a whole number ≥ ${t.min}`);
       }
       return;

@@ -19,11 +19,11 @@ export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
 
 // XML 1.0 Char: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
 // Lone surrogates are matched so they can be dropped too.
-const FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+export const FORBIDDEN_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** Remove characters that may not appear in an XML 1.0 document at all. */
 export function stripForbidden(s: string): string {
-  return s.replace(FORBIDDEN, "");
+  return s.replace(FORBIDDEN_CHARS, "");
 }
 
 /** Escape for element text. `\r` is written as a reference so parsers do not fold it. */
@@ -88,12 +88,21 @@ export function serializeElement(el: ElementNode, opts: Omit<SerializeOptions, "
   return parts.join("");
 }
 
+// XML 1.0 (5th ed.) Name. Values can be escaped; a name cannot, so a bad one is refused outright.
+const NAME_START = "A-Z_a-z:\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}";
+const XML_NAME = new RegExp(`^[${NAME_START}][${NAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F\\u2040]*$`, "u");
+
+function checkedName(name: string, what: string): string {
+  if (!XML_NAME.test(name)) throw new TypeError(`cannot serialise ${what} ${JSON.stringify(name)}: not an XML name`);
+  return name;
+}
+
 function writeElement(el: ElementNode, depth: number, indent: string, canonical: boolean, out: string[]): void {
-  const name = canonical ? canonicalTagName(el) : el.name;
+  const name = checkedName(canonical ? canonicalTagName(el) : el.name, "element name");
   out.push("<", name);
   const seen = new Set<string>();
   for (const a of el.attrs) {
-    const an = canonical ? canonicalAttrName(el, a.name) : a.name;
+    const an = checkedName(canonical ? canonicalAttrName(el, a.name) : a.name, "attribute name");
     // Canonicalising may fold two spellings into one name; the first wins, as when reading.
     if (seen.has(an)) continue;
     seen.add(an);

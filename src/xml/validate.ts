@@ -4,17 +4,20 @@
  * file adds what needs the tree.
  */
 import { elementChildren, type ElementNode, type FlowDocument, type TagKind } from "./ast.ts";
-import { diag, type Diagnostic } from "./diagnostics.ts";
+import { diag, shown, type Diagnostic } from "./diagnostics.ts";
 import { closest } from "./suggest.ts";
-import { knownTagNames, specForKind, type TagSpec } from "./tags.ts";
+import { knownTagNames, specForKind, TAG_SPECS, type TagSpec } from "./tags.ts";
 
 const PROMPTS: ReadonlySet<TagKind> = new Set(["Say", "Play", "Pause"]);
 
-/** What each kind of parent accepts, as a human sentence and a predicate. */
-function accepts(parent: ElementNode, parentSpec: TagSpec | undefined, child: ElementNode, childSpec: TagSpec | undefined): string | null {
+/**
+ * Whether a parent of this content model may hold a child tag: null when it may, else a sentence
+ * saying what the parent holds. The unknown-tag message lists the allowed tags from the same rule.
+ */
+function accepts(parentName: string, parentSpec: TagSpec | undefined, childKind: TagKind, childSpec: TagSpec | undefined): string | null {
   if (!parentSpec || parentSpec.content === "any") return null;
   const placement = childSpec?.placement ?? "command";
-  const p = parent.name;
+  const p = parentName;
   switch (parentSpec.content) {
     case "commands":
       if (placement === "command" || placement === "error") return null;
@@ -23,7 +26,7 @@ function accepts(parent: ElementNode, parentSpec: TagSpec | undefined, child: El
       if (placement === "destination" || placement === "error") return null;
       return `<${p}> holds <To>, <Sip>, <Number> and <Error>`;
     case "gather":
-      if (PROMPTS.has(child.kind) || child.kind === "Gather" || ["gather-branch", "switch", "default", "error"].includes(placement)) return null;
+      if (PROMPTS.has(childKind) || childKind === "Gather" || ["gather-branch", "switch", "default", "error"].includes(placement)) return null;
       return `<${p}> holds prompts (<Say>, <Play>, <Pause>), <DTMF>, <Switch>, <Default>, <Error> and nested <Gather>; put other commands inside a branch or after </${p}>`;
     case "switch":
       if (placement === "switch-branch" || placement === "default" || placement === "error") return null;
@@ -37,6 +40,11 @@ function accepts(parent: ElementNode, parentSpec: TagSpec | undefined, child: El
       throw new Error(`unhandled content ${String(never)}`);
     }
   }
+}
+
+/** The documented tags a parent may hold, by the rule in `accepts`. */
+function allowedInside(parentName: string, parentSpec: TagSpec | undefined): string[] {
+  return TAG_SPECS.filter((s) => !s.unspecified && s.placement !== "root" && accepts(parentName, parentSpec, s.kind, s) === null).map((s) => s.names[0]!);
 }
 
 /** Where a tag with a fixed home belongs, for the error message. */
@@ -55,7 +63,8 @@ export function validateDocument(doc: FlowDocument): Diagnostic[] {
   const out: Diagnostic[] = [];
   const root = doc.root;
   if (root.kind !== "Response") {
-    out.push(diag("error", "bad-root", root.pos, `the root element must be <Response>, not <${root.name}>`, { tag: root.name }));
+    const hint = root.kind === "Unknown" && closest(root.name, ["Response"]) ? " (did you mean <Response>?)" : "";
+    out.push(diag("error", "bad-root", root.pos, `the root element must be <Response>, not <${root.name}>${hint}`, { tag: root.name }));
   }
   walk(root, out);
   return out;
@@ -65,9 +74,9 @@ function walk(el: ElementNode, out: Diagnostic[]): void {
   const spec = specForKind(el.kind);
   checkSelf(el, spec, out);
   for (const child of elementChildren(el)) {
-    const childSpec = specForKind(child.kind);
-    if (child.kind !== "Unknown") {
-      const problem = accepts(el, spec, child, childSpec);
+    if (child.kind === "Unknown") reportUnknown(child, el, spec, out);
+    else {
+      const problem = accepts(el.name, spec, child.kind, specForKind(child.kind));
       if (problem) {
         const home = HOME[child.kind];
         out.push(
@@ -79,14 +88,19 @@ function walk(el: ElementNode, out: Diagnostic[]): void {
   }
 }
 
+/** An unknown tag, with the nearest allowed name and the list of what may stand there. */
+function reportUnknown(el: ElementNode, parent: ElementNode, parentSpec: TagSpec | undefined, out: Diagnostic[]): void {
+  const allowed = allowedInside(parent.name, parentSpec);
+  // Prefer a suggestion that would be valid here; fall back to any known name.
+  const hint = closest(el.name, allowed) ?? closest(el.name, knownTagNames());
+  const where = allowed.length ? `; inside <${parent.name}> the allowed tags are ${allowed.map((n) => `<${n}>`).join(", ")}` : "";
+  out.push(diag("error", "unknown-tag", el.pos, `unknown tag <${el.name}>${hint ? ` (did you mean <${hint}>?)` : ""}${where}`, { tag: el.name }));
+}
+
 function checkSelf(el: ElementNode, spec: TagSpec | undefined, out: Diagnostic[]): void {
-  if (el.kind === "Unknown") {
-    const hint = closest(el.name, knownTagNames());
-    out.push(
-      diag("error", "unknown-tag", el.pos, `unknown tag <${el.name}>${hint ? ` (did you mean <${hint}>?)` : ""}`, { tag: el.name }),
-    );
-    return;
-  }
+  // Unknown tags are reported by their parent, which knows what would be allowed in their place;
+  // an unknown root is reported as a bad root.
+  if (el.kind === "Unknown") return;
   if (spec?.unspecified) {
     out.push(
       diag("warning", "unspecified-tag", el.pos, `<${el.name}> is named by the Opentact docs but not specified; it is kept unchanged and the platform may skip it`, {
@@ -94,10 +108,8 @@ function checkSelf(el: ElementNode, spec: TagSpec | undefined, out: Diagnostic[]
       }),
     );
   }
-  if (spec && (spec.content === "empty" || spec.content === "dial" || spec.content === "gather" || spec.content === "switch" || spec.content === "commands")) {
-    if (el.children.some((c) => c.type === "text") && el.kind !== "Response") {
-      out.push(diag("warning", "misplaced-tag", el.pos, `<${el.name}> ignores its text content`, { tag: el.name }));
-    }
+  if (spec && spec.content !== "text" && spec.content !== "any" && el.children.some((c) => c.type === "text")) {
+    out.push(diag("warning", "ignored-content", el.pos, `<${el.name}> ignores its text content: only <Say>, <Play>, <Callback> and the <Dial> destinations read text`, { tag: el.name }));
   }
   if (el.kind === "Gather") checkGather(el, out);
 }
@@ -121,12 +133,24 @@ function checkGather(el: Extract<ElementNode, { kind: "Gather" }>, out: Diagnost
     const v = b.props.value;
     if (!v) continue;
     if (seen.has(v)) {
-      out.push(diag("warning", "duplicate-branch", b.pos, `<${b.name}> repeats the value "${v}" of an earlier branch, which always wins`, { tag: b.name }));
+      const first = seen.get(v)!;
+      out.push(
+        diag("warning", "duplicate-branch", b.pos, `<${b.name}> repeats the value ${shown(v)} of the branch at line ${first.pos.line}, which always wins; each branch needs its own digits`, {
+          tag: b.name,
+          attribute: b.attrs.find((a) => a.value.trim() === v)?.name ?? (b.kind === "DTMF" ? "value" : "dtmf"),
+        }),
+      );
     } else seen.set(v, b);
     if (!v.includes("{{") && v.length > el.props.maxDigits) {
       out.push(
         diag("warning", "unreachable-branch", b.pos, `<${b.name}> expects ${v.length} digits but <${el.name}> collects at most ${el.props.maxDigits}`, { tag: b.name }),
       );
+    }
+  }
+  for (const kind of ["Default", "Error"] as const) {
+    const extra = [...direct, ...inSwitch].filter((c) => c.kind === kind).slice(1);
+    for (const c of extra) {
+      out.push(diag("warning", "duplicate-branch", c.pos, `<${el.name}> has more than one <${kind}>; only the first runs`, { tag: c.name }));
     }
   }
   if (el.props.remoteUrl && el.props.dialect === "B" && branches.length) {
