@@ -9,4 +9,14 @@ interface Env {
   EVENTS_TOKEN?: string;
   /** The document served when a flow cannot be rendered. */
   FALLBACK_XML?: string;
+  /** Base URL of the platform's Call Control API, for parked calls (src/platform/CallControl.ts). */
+  PLATFORM_API_URL?: string;
+  /** Sent as `X-Auth-Token` to the Call Control API. */
+  PLATFORM_API_TOKEN?: string;
+  /** A call object cleans itself up this long after it started, ended or not (ms; default 4 h). */
+  MAX_CALL_MS?: string;
+  /** How long an ended call's state stays readable before the object deletes it (ms; default 10 min). */
+  CALL_RETENTION_MS?: string;
+  /** Public origin for URLs the platform calls back (e.g. https://flows.example.com); default: the request's. */
+  PUBLIC_URL?: string;
 }
