@@ -9,6 +9,8 @@ interface Env {
   EVENTS_TOKEN?: string;
   /** The document served when a flow cannot be rendered. */
   FALLBACK_XML?: string;
+  /** Time budget for the webhook's lookup and render before the fallback is served (ms; default 2500). */
+  CALLFLOW_BUDGET_MS?: string;
   /** Base URL of the platform's Call Control API, for parked calls (src/platform/CallControl.ts). */
   PLATFORM_API_URL?: string;
   /** Sent as `X-Auth-Token` to the Call Control API. */
