@@ -42,6 +42,18 @@ export class EventLog {
     return types?.length ? events.filter((e) => types.includes(e.type)) : events;
   }
 
+  /** Stored rows after `since`, oldest first, without parsing them: what a replay sends as is. */
+  rawSince(since: number, limit: number): { seq: number; type: CallEventType; body: string }[] {
+    return this.#sql
+      .exec<{ seq: number; type: CallEventType; body: string }>("SELECT seq, type, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", since, limit)
+      .toArray();
+  }
+
+  /** The oldest sequence number held, 1 when the log is empty (a call's log is never trimmed). */
+  firstSeq(): number {
+    return this.#sql.exec<{ s: number | null }>("SELECT MIN(seq) AS s FROM events").one().s ?? 1;
+  }
+
   /** The newest sequence number, 0 when the log is empty. */
   lastSeq(): number {
     return this.#sql.exec<{ s: number | null }>("SELECT MAX(seq) AS s FROM events").one().s ?? 0;

@@ -1,0 +1,523 @@
+/**
+ * WebSocket subscribers of one event stream, kept by the Durable Object that owns the stream:
+ * a call's `CallSession` (`/v1/calls/{call}/events`) or the `EventHub` (`/v1/events`).
+ *
+ * Sockets are hibernatable (`ctx.acceptWebSocket`), so an idle stream costs nothing; every fact
+ * that must survive hibernation lives in the socket's attachment, and the rest is rebuilt from
+ * the stream's SQLite log when the object wakes (platform-notes §1.4).
+ *
+ * Per socket we keep a `cursor`: the stream sequence number up to which it has been brought,
+ * whether or not each event passed its filters. Live events are sent only when they follow the
+ * cursor; anything else is read from the log. So a resume (`?since=`) followed by live traffic
+ * has no gap and no duplicate, whatever order `publish` is called in.
+ *
+ * Backpressure. workerd's server-side WebSocket has no `bufferedAmount` (workerd #988), so the
+ * object cannot see a peer's TCP window. We use an application window instead: a client
+ * acknowledges with `{"type":"ack","seq":N}`; frames sent and not acknowledged are in flight.
+ * The buffer a subscriber may hold is `window` frames (and MAX_INFLIGHT_BYTES): live events
+ * past a full window close it with 1013, so a reader that stalls costs the call one comparison
+ * per event and never more memory. Replays (`since`) are paced to half the window, since the
+ * log, not the socket, holds the backlog.
+ */
+import type { CallEventType } from "./shapes.ts";
+import {
+  AUTH_TIMEOUT_MS,
+  CLOSE,
+  ClientFrame,
+  MAX_CLIENT_FRAME,
+  MAX_INFLIGHT_BYTES,
+  MAX_SUBSCRIBERS,
+  STALE_AFTER_MS,
+  SWEEP_EVERY_MS,
+  authFailureFrame,
+  authSuccessFrame,
+  authenticate,
+  closeReason,
+  errorFrame,
+  gapFrame,
+  parseSubscribeRequest,
+  tokenOf,
+} from "./protocol.ts";
+import type { Role, StreamInfo, SubscribeOptions } from "./protocol.ts";
+import { problemResponse } from "../http/problem.ts";
+
+/** One event as a stream sends it: its stream sequence number, what filters look at, the wire JSON. */
+export interface StreamFrame {
+  seq: number;
+  type: CallEventType;
+  /** The call's TN (canonical digits), for the hub's `?tn=` filter; null when unknown. */
+  tn: string | null;
+  json: string;
+}
+
+/** The stream's log, as the subscribers read it. */
+export interface StreamSource {
+  lastSeq(): number;
+  /** The oldest sequence number still held (the hub trims its log); 1 for a complete log. */
+  firstSeq(): number;
+  /** Frames with `seq > since`, oldest first, at most `limit`. */
+  framesSince(since: number, limit: number): StreamFrame[];
+}
+
+export interface SubscribersOptions {
+  kind: "call" | "hub";
+  /** The call uuid or `account`, reported in the auth frame. */
+  scope: string;
+  source: StreamSource;
+  /**
+   * Ask the host to call `alarm(now)` at or before `atMs`. The host owns the object's single
+   * alarm (CallSession shares it with its own timers), so we only ever ask.
+   */
+  requestWake: (atMs: number) => void;
+}
+
+/** The part of a socket's state that survives hibernation (far below the 16 KiB limit). */
+interface Attachment {
+  v: 1;
+  conn: string;
+  ip: string;
+  /** Connected at (ms). */
+  at: number;
+  role: Role | null;
+  types: CallEventType[] | null;
+  tn: string | null;
+  since: number | null;
+  window: number;
+  /** The stream's last seq when the subscription started: events after it are live traffic. */
+  start: number;
+  /** Highest seq the client acknowledged. */
+  acked: number;
+  /** Caught up: the cursor is the stream's last published seq, so it need not be stored. */
+  live: boolean;
+  /** Meaningful only while `!live` (replaying). */
+  cursor: number;
+  /** Last frame received from the client (ms). */
+  seen: number;
+}
+
+interface SocketState {
+  a: Attachment;
+  cursor: number;
+  /** Frames in flight: sequence numbers and sizes, oldest first. */
+  inflight: { seq: number; bytes: number }[];
+  inflightBytes: number;
+  /** Matching live events published while the socket was behind; they count against the window. */
+  owed: number;
+}
+
+const TAG = "events";
+const REPLAY_BATCH = 256;
+
+function isAttachment(x: unknown): x is Attachment {
+  return typeof x === "object" && x !== null && (x as { v?: unknown }).v === 1 && typeof (x as { conn?: unknown }).conn === "string";
+}
+
+function matches(a: Attachment, f: StreamFrame): boolean {
+  return (a.types === null || a.types.includes(f.type)) && (a.tn === null || f.tn === a.tn);
+}
+
+/** `ws.close` that tolerates a socket already closing; 1005/1006 may not be sent (RFC 6455 §7.4.1). */
+function closeQuietly(ws: WebSocket, code: number, reason: string): void {
+  const sendable = code === 1000 || (code >= 1001 && code <= 1014 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
+  try {
+    ws.close(sendable ? code : 1000, closeReason(reason));
+  } catch {
+    // Already closed: nothing to reciprocate.
+  }
+}
+
+function problem(status: number, title: string, detail: string, extra: Record<string, unknown> = {}): Response {
+  return problemResponse({ type: "about:blank", title, status, detail, ...extra });
+}
+
+export class Subscribers {
+  readonly #ctx: DurableObjectState;
+  readonly #env: Env;
+  readonly #opts: SubscribersOptions;
+  /** Per-socket state, rebuilt lazily after the object wakes (WebSocket objects are new then). */
+  readonly #states = new WeakMap<WebSocket, SocketState>();
+
+  constructor(ctx: DurableObjectState, env: Env, opts: SubscribersOptions) {
+    this.#ctx = ctx;
+    this.#env = env;
+    this.#opts = opts;
+    // Heartbeats answered by the runtime without waking the object; the sweep reads their time.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
+  }
+
+  /** Sockets of this stream (authenticated or not). */
+  sockets(): WebSocket[] {
+    return this.#ctx.getWebSockets(TAG);
+  }
+
+  count(): number {
+    return this.sockets().length;
+  }
+
+  /** Answers the upgrade request: accepts a hibernatable socket and, with a token on the URL, authenticates it at once. */
+  upgrade(request: Request): Response {
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      return problem(426, "Upgrade required", "This is a WebSocket endpoint: connect with Upgrade: websocket.");
+    }
+    const parsed = parseSubscribeRequest(request, this.#opts.kind);
+    if (!parsed.ok) return problem(400, "Invalid subscription", parsed.errors.map((e) => `${e.param}: ${e.message}`).join("; "), { errors: parsed.errors });
+    if (this.count() >= MAX_SUBSCRIBERS) {
+      return problem(503, "Too many subscribers", `This stream already has ${MAX_SUBSCRIBERS} subscribers.`);
+    }
+    const opts: SubscribeOptions = parsed.value;
+    const now = Date.now();
+    const pair = new WebSocketPair();
+    const client = pair[0];
+    const server = pair[1];
+    this.#ctx.acceptWebSocket(server, [TAG]);
+    const a: Attachment = {
+      v: 1,
+      conn: crypto.randomUUID(),
+      ip: request.headers.get("cf-connecting-ip") ?? request.headers.get("x-real-ip") ?? "unknown",
+      at: now,
+      role: null,
+      types: opts.types,
+      tn: opts.tn,
+      since: opts.since,
+      window: opts.window,
+      start: 0,
+      acked: 0,
+      live: false,
+      cursor: 0,
+      seen: now,
+    };
+    server.serializeAttachment(a);
+    this.#states.set(server, { a, cursor: 0, inflight: [], inflightBytes: 0, owed: 0 });
+    if (opts.token !== null) {
+      this.#authenticate(server, opts.token);
+    } else {
+      // Opentact order (SPEC d.2): connect, then an auth frame. Enforced by the alarm, not a
+      // setTimeout, so the object may hibernate while it waits.
+      this.#opts.requestWake(now + AUTH_TIMEOUT_MS);
+    }
+    this.#opts.requestWake(now + SWEEP_EVERY_MS);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** Fan one new event out to every subscriber. Never throws, never waits. */
+  publish(frame: StreamFrame): void {
+    for (const ws of this.sockets()) {
+      const st = this.#state(ws, frame.seq - 1);
+      if (!st || st.a.role === null) continue;
+      if (frame.seq <= st.cursor) continue; // already sent by a replay
+      if (st.a.live && frame.seq === st.cursor + 1) {
+        if (!matches(st.a, frame)) {
+          st.cursor = frame.seq;
+          continue;
+        }
+        if (st.inflight.length < st.a.window && st.inflightBytes + frame.json.length <= MAX_INFLIGHT_BYTES) {
+          this.#send(ws, st, frame);
+          continue;
+        }
+        // The window is full and the event must wait: from here on the socket is behind.
+        this.#fallBehind(ws, st);
+        st.owed += 1;
+      } else {
+        if (matches(st.a, frame)) st.owed += 1;
+        this.#pump(ws, st);
+      }
+      if (st.owed > 0 && (st.inflight.length + st.owed > st.a.window || st.inflightBytes >= MAX_INFLIGHT_BYTES)) {
+        this.#drop(ws, `backpressure: ${st.inflight.length} events unacknowledged, ${st.owed} waiting; window ${st.a.window}`);
+      }
+    }
+  }
+
+  message(ws: WebSocket, data: string | ArrayBuffer): void {
+    const st = this.#state(ws, this.#opts.source.lastSeq());
+    if (!st) return;
+    const now = Date.now();
+    const size = typeof data === "string" ? data.length : data.byteLength;
+    if (size > MAX_CLIENT_FRAME) {
+      closeQuietly(ws, CLOSE.tooBig, `frames are limited to ${MAX_CLIENT_FRAME} bytes`);
+      return;
+    }
+    st.a.seen = now;
+    if (data === "ping") {
+      // The auto-response normally answers this without waking us.
+      this.#trySend(ws, "pong");
+      ws.serializeAttachment(st.a);
+      return;
+    }
+    let frame: ClientFrame | null = null;
+    let problemText = "";
+    if (typeof data !== "string") {
+      problemText = "binary frames are not part of this protocol; send JSON text";
+    } else {
+      let json: unknown;
+      try {
+        json = JSON.parse(data);
+      } catch {
+        json = undefined;
+        problemText = "frames must be JSON";
+      }
+      if (json !== undefined) {
+        const parsed = ClientFrame.safeParse(json);
+        if (parsed.success) frame = parsed.data;
+        else problemText = `unrecognised frame: ${parsed.error.issues.map((i) => i.message).join("; ")}`;
+      }
+    }
+    if (st.a.role === null) {
+      if (frame?.type === "auth") this.#authenticate(ws, tokenOf(frame));
+      else this.#rejectAuth(ws, st, frame ? `expected an auth frame first, got ${frame.type}` : `expected an auth frame first (${problemText})`);
+      return;
+    }
+    if (!frame) {
+      this.#trySend(ws, errorFrame(problemText, new Date(now)));
+      ws.serializeAttachment(st.a);
+      return;
+    }
+    switch (frame.type) {
+      case "auth":
+        this.#trySend(ws, errorFrame("already authenticated", new Date(now)));
+        break;
+      case "ping":
+        this.#trySend(ws, JSON.stringify({ type: "pong", created_on: new Date(now).toISOString() }));
+        break;
+      case "ack":
+        this.#ack(ws, st, frame.seq);
+        break;
+      default: {
+        const unreachable: never = frame;
+        throw new Error(`unhandled frame ${String(unreachable)}`);
+      }
+    }
+    ws.serializeAttachment(st.a);
+  }
+
+  /** The peer closed: reciprocate, or the client is left in CLOSING and reports 1006 (platform-notes §1.4). */
+  close(ws: WebSocket, code: number, reason: string): void {
+    this.#states.delete(ws);
+    closeQuietly(ws, code, reason);
+  }
+
+  error(ws: WebSocket): void {
+    this.#states.delete(ws);
+    closeQuietly(ws, 1011, "socket error");
+  }
+
+  /**
+   * Auth deadlines and the stale-socket sweep. Safe to run at any time and more than once;
+   * asks for the next wake only while there are sockets to watch.
+   */
+  alarm(now = Date.now()): void {
+    let next = Number.POSITIVE_INFINITY;
+    const sockets = this.sockets();
+    for (const ws of sockets) {
+      const st = this.#state(ws, this.#opts.source.lastSeq());
+      if (!st) continue;
+      if (st.a.role === null) {
+        const deadline = st.a.at + AUTH_TIMEOUT_MS;
+        if (now >= deadline) this.#rejectAuth(ws, st, `no authentication within ${AUTH_TIMEOUT_MS / 1000} s`);
+        else next = Math.min(next, deadline);
+        continue;
+      }
+      // workerd #1187: webSocketClose does not always fire, so a socket that has shown no sign
+      // of life (an auto-answered ping, an ack, any frame) for STALE_AFTER_MS is closed here.
+      const pinged = this.#ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
+      const life = Math.max(st.a.seen, st.a.at, pinged);
+      if (now - life > STALE_AFTER_MS) {
+        this.#states.delete(ws);
+        closeQuietly(ws, CLOSE.stale, `stale: no ping or frame for ${Math.round((now - life) / 1000)} s`);
+      }
+    }
+    if (this.sockets().some((ws) => this.#states.has(ws))) next = Math.min(next, now + SWEEP_EVERY_MS);
+    if (Number.isFinite(next)) this.#opts.requestWake(next);
+  }
+
+  /** When the next `alarm` is due while sockets exist; null when nothing needs watching. */
+  nextWake(now = Date.now()): number | null {
+    let next: number | null = null;
+    for (const ws of this.sockets()) {
+      const st = this.#state(ws, this.#opts.source.lastSeq());
+      if (!st) continue;
+      const due = st.a.role === null ? st.a.at + AUTH_TIMEOUT_MS : now + SWEEP_EVERY_MS;
+      next = next === null ? due : Math.min(next, due);
+    }
+    return next;
+  }
+
+  /** What a test (or an operator) can observe about each subscriber. */
+  inspect(): { conn: string; role: Role | null; cursor: number; acked: number; inflight: number; owed: number; live: boolean }[] {
+    const out = [];
+    for (const ws of this.sockets()) {
+      const st = this.#state(ws, this.#opts.source.lastSeq());
+      if (st) out.push({ conn: st.a.conn, role: st.a.role, cursor: st.cursor, acked: st.a.acked, inflight: st.inflight.length, owed: st.owed, live: st.a.live });
+    }
+    return out;
+  }
+
+  // --- internals -----------------------------------------------------------------------
+
+  /**
+   * The socket's state, rebuilding it from the attachment after a wake. `sentUpTo` is the
+   * newest seq every live socket has already been sent: the seq before the one being
+   * published, or the stream's last seq when nothing is being published.
+   */
+  #state(ws: WebSocket, sentUpTo: number): SocketState | null {
+    const known = this.#states.get(ws);
+    if (known) return known;
+    const raw: unknown = ws.deserializeAttachment();
+    if (!isAttachment(raw)) return null;
+    const a = raw;
+    const st: SocketState = { a, cursor: a.live ? sentUpTo : a.cursor, inflight: [], inflightBytes: 0, owed: 0 };
+    if (a.role !== null) {
+      // What was in flight when the object hibernated is what the log holds between the last
+      // ack and the cursor; live events past a replay's cursor are owed.
+      const window = a.window + 1;
+      for (const f of this.#opts.source.framesSince(a.acked, window)) {
+        if (f.seq > st.cursor) break;
+        if (matches(a, f)) {
+          st.inflight.push({ seq: f.seq, bytes: f.json.length });
+          st.inflightBytes += f.json.length;
+        }
+      }
+      if (!a.live) {
+        for (const f of this.#opts.source.framesSince(Math.max(st.cursor, a.start), window)) if (matches(a, f)) st.owed += 1;
+      }
+    }
+    this.#states.set(ws, st);
+    return st;
+  }
+
+  #authenticate(ws: WebSocket, token: string): void {
+    const st = this.#state(ws, this.#opts.source.lastSeq());
+    if (!st) return;
+    const outcome = authenticate(this.#env, token);
+    if (!outcome.ok) {
+      this.#rejectAuth(ws, st, outcome.reason);
+      return;
+    }
+    const now = new Date();
+    const source = this.#opts.source;
+    const last = source.lastSeq();
+    const a = st.a;
+    a.role = outcome.role;
+    a.seen = now.getTime();
+    a.start = last;
+    const info: StreamInfo = {
+      kind: this.#opts.kind,
+      scope: this.#opts.scope,
+      last_seq: last,
+      seq_field: this.#opts.kind === "call" ? "seq" : "hub_seq",
+      types: a.types,
+      tn: a.tn,
+      since: a.since,
+      window: a.window,
+    };
+    this.#trySend(ws, authSuccessFrame(a.conn, a.ip, outcome.role, info, now));
+    if (a.since === null || a.since >= last) {
+      // Nothing to replay: live from the current end of the log. A `since` beyond the end (a
+      // log that was reset) is not trusted to skip events that have not happened yet.
+      st.cursor = last;
+      a.acked = st.cursor;
+      a.live = true;
+    } else {
+      st.cursor = a.since;
+      a.acked = a.since;
+      a.live = false;
+      a.cursor = a.since;
+      this.#pump(ws, st);
+    }
+    ws.serializeAttachment(a);
+  }
+
+  #rejectAuth(ws: WebSocket, st: SocketState, reason: string): void {
+    this.#trySend(ws, authFailureFrame(st.a.conn, st.a.ip, reason, new Date()));
+    this.#states.delete(ws);
+    closeQuietly(ws, CLOSE.authFailed, `auth failed: ${reason}`);
+  }
+
+  #ack(ws: WebSocket, st: SocketState, seq: number): void {
+    const upTo = Math.min(seq, st.cursor);
+    if (upTo > st.a.acked) st.a.acked = upTo;
+    let drop = 0;
+    while (drop < st.inflight.length && (st.inflight[drop]?.seq ?? Number.POSITIVE_INFINITY) <= upTo) {
+      st.inflightBytes -= st.inflight[drop]?.bytes ?? 0;
+      drop += 1;
+    }
+    if (drop > 0) st.inflight.splice(0, drop);
+    if (!st.a.live) this.#pump(ws, st);
+  }
+
+  #send(ws: WebSocket, st: SocketState, frame: StreamFrame): boolean {
+    if (!this.#trySend(ws, frame.json)) return false;
+    st.cursor = frame.seq;
+    st.inflight.push({ seq: frame.seq, bytes: frame.json.length });
+    st.inflightBytes += frame.json.length;
+    return true;
+  }
+
+  #trySend(ws: WebSocket, text: string): boolean {
+    try {
+      ws.send(text);
+      return true;
+    } catch {
+      // The peer is gone; webSocketClose/Error (or the sweep) cleans up.
+      this.#states.delete(ws);
+      return false;
+    }
+  }
+
+  #fallBehind(ws: WebSocket, st: SocketState): void {
+    st.a.live = false;
+    st.a.cursor = st.cursor;
+    ws.serializeAttachment(st.a);
+  }
+
+  /**
+   * Brings a socket that is behind towards the end of the log, reading from the log, while
+   * less than half its window is in flight. Becomes live once caught up.
+   */
+  #pump(ws: WebSocket, st: SocketState): void {
+    const source = this.#opts.source;
+    const budget = Math.max(1, Math.floor(st.a.window / 2));
+    const first = source.firstSeq();
+    if (st.cursor + 1 < first) {
+      // The hub trimmed events this socket never saw: say so rather than pretend.
+      this.#trySend(ws, gapFrame(st.cursor, first, new Date()));
+      st.cursor = first - 1;
+    }
+    for (;;) {
+      const last = source.lastSeq();
+      if (st.cursor >= last) {
+        st.a.live = true;
+        st.owed = 0;
+        ws.serializeAttachment(st.a);
+        return;
+      }
+      if (st.inflight.length >= budget || st.inflightBytes >= MAX_INFLIGHT_BYTES / 2) break;
+      const batch = source.framesSince(st.cursor, REPLAY_BATCH);
+      if (batch.length === 0) {
+        st.cursor = last;
+        continue;
+      }
+      let paused = false;
+      for (const f of batch) {
+        if (!matches(st.a, f)) {
+          st.cursor = f.seq;
+          continue;
+        }
+        if (st.inflight.length >= budget || st.inflightBytes >= MAX_INFLIGHT_BYTES / 2) {
+          paused = true;
+          break;
+        }
+        if (!this.#send(ws, st, f)) return;
+        if (f.seq > st.a.start && st.owed > 0) st.owed -= 1;
+      }
+      if (paused) break;
+    }
+    st.a.live = false;
+    st.a.cursor = st.cursor;
+    ws.serializeAttachment(st.a);
+  }
+
+  #drop(ws: WebSocket, reason: string): void {
+    this.#states.delete(ws);
+    closeQuietly(ws, CLOSE.backpressure, reason);
+  }
+}
