@@ -5,6 +5,10 @@
  */
 import { Hono } from "hono";
 import { notFound, onError } from "./http/problem.ts";
+import { callflow } from "./routes/callflow.ts";
+import { flows } from "./routes/flows.ts";
+import { openapi } from "./routes/openapi.ts";
+import { eventRoutes } from "./routes/events.ts";
 
 export { CallSession } from "./call/CallSession.ts";
 export { EventHub } from "./events/EventHub.ts";
@@ -12,6 +16,10 @@ export { EventHub } from "./events/EventHub.ts";
 const app = new Hono<{ Bindings: Env }>();
 
 app.get("/healthz", (c) => c.json({ ok: true, service: "tactflow" }));
+app.route("/v1/callflow", callflow);
+app.route("/v1/flows", flows);
+app.route("/v1/openapi.json", openapi);
+app.route("/", eventRoutes);
 
 app.notFound(notFound);
 app.onError(onError);
