@@ -18,7 +18,7 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
             // Test-only secrets; WEBHOOK_TOKEN stays unset so platform routes are open unless a test sets it.
-            miniflare: { bindings: { ADMIN_TOKEN: "test-admin-token" } },
+            miniflare: { bindings: { ADMIN_TOKEN: "test-admin-token", EVENTS_TOKEN: "test-events-token" } },
           }),
         ],
         test: {
