@@ -1,0 +1,106 @@
+/**
+ * The two decisions inside a `<Gather>`: which keys count as the caller's input, and what the
+ * platform does with that input. Both are pure so the tests can pin every rule down.
+ */
+import type { CallerInput, Timing } from "./types.ts";
+
+export interface CollectSpec {
+  maxDigits: number;
+  finishKey: string;
+  timeoutMs: number;
+}
+
+export interface Collected {
+  /** The input: keys up to the finish key or `maxDigits`, finish key excluded. */
+  digits: string;
+  /** Keys the Gather took, in order, finish key included. */
+  pressed: string;
+  /** Keys the caller pressed after the input was complete. */
+  ignored: string;
+  /** When the first key was pressed, from the start of the attempt; absent when none was. */
+  firstKeyAt?: number;
+  /** When the input ended, from the start of the attempt. */
+  endAt: number;
+  endedBy: "max-digits" | "finish-key" | "timeout";
+  /** The caller pressed, but only after the Gather had stopped listening. */
+  late?: string;
+}
+
+/**
+ * The timeline of one attempt. Listening starts when the prompts end (or at the first key, when
+ * the caller barges in); `timeoutMs` is the wait for the first key and again after each key, so
+ * a partial entry ends with what was typed rather than hanging (peers-and-user-pain §3b 4).
+ */
+export function collectDigits(spec: CollectSpec, input: CallerInput, promptsMs: number, timing: Pick<Timing, "reactionMs" | "interDigitMs">): Collected {
+  const keys = input.digits;
+  const listenUntil = promptsMs + spec.timeoutMs;
+  if (!keys) return { digits: "", pressed: "", ignored: "", endAt: listenUntil, endedBy: "timeout" };
+  const pressAt = input.afterMs ?? promptsMs + timing.reactionMs;
+  if (pressAt > listenUntil) return { digits: "", pressed: "", ignored: "", endAt: listenUntil, endedBy: "timeout", late: keys };
+  let digits = "";
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const at = pressAt + i * timing.interDigitMs;
+    if (key === spec.finishKey) {
+      return { digits, pressed: keys.slice(0, i + 1), ignored: keys.slice(i + 1), firstKeyAt: pressAt, endAt: at, endedBy: "finish-key" };
+    }
+    digits += key;
+    if (digits.length >= spec.maxDigits) {
+      return { digits, pressed: keys.slice(0, i + 1), ignored: keys.slice(i + 1), firstKeyAt: pressAt, endAt: at, endedBy: "max-digits" };
+    }
+  }
+  const lastAt = pressAt + (keys.length - 1) * timing.interDigitMs;
+  return { digits, pressed: keys, ignored: "", firstKeyAt: pressAt, endAt: lastAt + spec.timeoutMs, endedBy: "timeout" };
+}
+
+export type GatherDecision =
+  | { kind: "branch"; index: number; value: string; why: string }
+  | { kind: "default"; why: string }
+  | { kind: "error"; why: string }
+  | { kind: "reprompt"; why: string }
+  | { kind: "fallthrough"; why: string };
+
+export interface BranchInput {
+  digits: string;
+  /** 1-based attempt just finished. */
+  attempt: number;
+  attempts: number;
+  /** The values of the `<Case>`/`<DTMF>` branches, in document order. */
+  values: readonly string[];
+  hasDefault: boolean;
+  hasError: boolean;
+}
+
+/**
+ * The simulator's Gather state table ([R] reading of SPEC f.2; the README prints it):
+ *
+ * | input        | attempts left | outcome                                               |
+ * |--------------|---------------|-------------------------------------------------------|
+ * | matches      | any           | that branch (the first one with the value)            |
+ * | wrong digits | any           | `<Default>` when present                              |
+ * | wrong digits | yes           | no `<Default>`: replay the prompts                    |
+ * | wrong digits | no            | no `<Default>`: `<Error>`, else carry on after Gather |
+ * | nothing      | yes           | replay the prompts                                    |
+ * | nothing      | no            | `<Error>`, else `<Default>`, else carry on            |
+ *
+ * `<Default>` is the author's answer to a wrong key, so it runs at once; silence is retried
+ * until the attempts are spent and then handed to `<Error>` ("no DTMF code entered", as the
+ * dialect-A example has it). With only one of the two blocks, that one handles both cases.
+ */
+export function pickBranch(input: BranchInput): GatherDecision {
+  const { digits, attempt, attempts } = input;
+  const left = attempt < attempts;
+  const spent = `${attempts} attempt${attempts === 1 ? "" : "s"}`;
+  if (digits) {
+    const index = input.values.indexOf(digits);
+    if (index >= 0) return { kind: "branch", index, value: digits, why: `"${digits}" matches` };
+    if (input.hasDefault) return { kind: "default", why: `"${digits}" matches no branch` };
+    if (left) return { kind: "reprompt", why: `"${digits}" matches no branch; attempt ${attempt + 1} of ${attempts}` };
+    if (input.hasError) return { kind: "error", why: `"${digits}" matches no branch after ${spent}` };
+    return { kind: "fallthrough", why: `"${digits}" matches no branch and there is no <Default> or <Error>` };
+  }
+  if (left) return { kind: "reprompt", why: `no input; attempt ${attempt + 1} of ${attempts}` };
+  if (input.hasError) return { kind: "error", why: `no input after ${spent}` };
+  if (input.hasDefault) return { kind: "default", why: `no input after ${spent}` };
+  return { kind: "fallthrough", why: `no input after ${spent} and there is no <Default> or <Error>` };
+}
