@@ -1,0 +1,140 @@
+/**
+ * Rendering for a stateful call: the pinned flow's template tree, with branching Gathers
+ * rewritten to report to the call object, compiled by the template engine (src/template).
+ *
+ * The template tree of a version is parsed once per isolate (bounded cache keyed by content
+ * hash). The initial document of a version is compiled once per (version, origin, token): the
+ * call id goes into each Gather URL through the `{{call}}` placeholder, so one compiled render
+ * serves every call of that version. Gather answers differ per call and attempt and are compiled
+ * when served.
+ */
+import { compileTemplate, splitPlaceholders, type CompiledTemplate, type ConditionMode, type RenderContext } from "../template/index.ts";
+import { createElement, elementChildren, parseXml, type ElementNode } from "../xml/index.ts";
+import { branchingGathers, indexPaths, type BranchNode } from "./flowTree.ts";
+import { responseOf, type RewriteOptions } from "./rewrite.ts";
+
+/** The flow options a call needs (a structural subset of the flow store's `FlowMeta`). */
+export interface PinnedFlowMeta {
+  mode: "sync" | "async";
+  timezone: string;
+  variables: Record<string, string>;
+  conditions: ConditionMode;
+  parkTimeoutMs?: number | undefined;
+}
+
+/** A flow version as the call object keeps it. */
+export interface PinnedFlow {
+  /** The content hash. */
+  version: string;
+  /** The TN key it was found under (`*` for the catch-all). */
+  tn: string;
+  xml: string;
+  meta: PinnedFlowMeta;
+}
+
+export interface ParsedFlow {
+  root: ElementNode;
+  ids: WeakMap<ElementNode, string>;
+  /** Node ids of the branching Gathers, in document order. */
+  gathers: string[];
+}
+
+const PARSED_LIMIT = 128;
+const parsed = new Map<string, ParsedFlow>();
+const INITIAL_LIMIT = 128;
+const initial = new Map<string, CompiledTemplate>();
+
+function remember<V>(cache: Map<string, V>, limit: number, key: string, value: V): V {
+  cache.set(key, value);
+  while (cache.size > limit) {
+    const oldest = cache.keys().next().value;
+    if (oldest === undefined) break;
+    cache.delete(oldest);
+  }
+  return value;
+}
+
+/** The pinned version's template tree, parsed once per isolate. */
+export function parsedFlow(flow: Pick<PinnedFlow, "version" | "xml">): ParsedFlow {
+  const hit = parsed.get(flow.version);
+  if (hit) return hit;
+  const { document } = parseXml(flow.xml);
+  if (!document) throw new Error(`flow version ${flow.version} no longer parses`);
+  const root = document.root;
+  return remember(parsed, PARSED_LIMIT, flow.version, { root, ids: indexPaths(root), gathers: branchingGathers(root).map((g) => g.id) });
+}
+
+/** Whether calls of this flow need a CallSession: async mode, or a Gather that branches. */
+export function needsSession(flow: Pick<PinnedFlow, "version" | "xml" | "meta">): boolean {
+  return flow.meta.mode === "async" || parsedFlow(flow).gathers.length > 0;
+}
+
+/** Where a Gather's digits go. `call` may be the `{{call}}` placeholder itself. */
+export function gatherUrl(origin: string, call: string, nodeId: string, attempt: number, token: string | undefined): string {
+  const q = `node=${nodeId}&attempt=${attempt}${token ? `&token=${encodeURIComponent(token)}` : ""}`;
+  return `${origin}/v1/calls/${call}/gather?${q}`;
+}
+
+function compile(root: ElementNode, meta: PinnedFlowMeta): CompiledTemplate {
+  const compiled = compileTemplate(root, { variables: meta.variables, conditions: meta.conditions });
+  if (!compiled.ok) throw new Error(`rewritten flow does not compile: ${compiled.diagnostics.map((d) => d.message).join("; ")}`);
+  return compiled;
+}
+
+/** The holding command appended to an async flow's document: silence until commands arrive. */
+export function parkHold(parkTimeoutMs: number): ElementNode {
+  // Longer than the deadline, so the call ends by our timeout (with its cause), not by the
+  // platform running out of document at the same moment.
+  return createElement("Pause", [["length", String(parkTimeoutMs + 10_000)], ["tag", "tactflow-park"]]);
+}
+
+/**
+ * The first document of a call: the whole flow with every branching Gather rewritten (attempt
+ * 1), and for an async flow the holding pause. Rendered with `ctx.call` in the Gather URLs.
+ */
+export function renderInitial(flow: PinnedFlow, origin: string, token: string | undefined, parkTimeoutMs: number | null, ctx: RenderContext): string {
+  const key = `${flow.version}|${origin}|${token ?? ""}|${parkTimeoutMs ?? ""}`;
+  let compiled = initial.get(key);
+  if (!compiled) {
+    const p = parsedFlow(flow);
+    const opts: RewriteOptions = { ids: p.ids, urlFor: (id) => gatherUrl(origin, "{{call}}", id, 1, token) };
+    const commands = elementChildren(p.root);
+    const root = responseOf(parkTimeoutMs === null ? commands : [...commands, parkHold(parkTimeoutMs)], opts);
+    compiled = remember(initial, INITIAL_LIMIT, key, compile(root, flow.meta));
+  }
+  return compiled.render(ctx);
+}
+
+/** A Gather answer: these commands, rewritten with each Gather's next attempt, rendered. */
+export function renderAnswer(flow: PinnedFlow, commands: readonly ElementNode[], urlFor: (nodeId: string) => string, ctx: RenderContext): string {
+  const p = parsedFlow(flow);
+  return compile(responseOf(commands, { ids: p.ids, urlFor }), flow.meta).render(ctx);
+}
+
+/**
+ * The digits a branch selects, with placeholders filled (`<Case dtmf="{{vars.pin}}">`). Raw, not
+ * escaped: the value is compared with what the caller typed, never written into a document.
+ */
+export function branchValue(branch: BranchNode, ctx: RenderContext): string {
+  const value = branch.props.value;
+  if (!value.includes("{{")) return value;
+  const { parts } = splitPlaceholders(value, { pos: branch.pos, tag: branch.name });
+  return parts
+    .map((p) => {
+      if (typeof p === "string") return p;
+      switch (p.scope) {
+        case "vars":
+          return Object.hasOwn(ctx.vars, p.name) ? (ctx.vars[p.name] ?? "") : "";
+        case "gather":
+          return ctx.gather && Object.hasOwn(ctx.gather, p.name) ? (ctx.gather[p.name] ?? "") : "";
+        case "call":
+          return p.name === "now" ? ctx.now.toISOString() : (ctx[p.name] ?? "");
+        default: {
+          const never: never = p;
+          throw new Error(`unhandled placeholder ${JSON.stringify(never)}`);
+        }
+      }
+    })
+    .join("")
+    .trim();
+}
