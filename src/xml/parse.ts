@@ -35,6 +35,9 @@ const parser = new XMLParser({
   ignorePiTags: false,
   commentPropName: "#comment",
   cdataPropName: "#cdata",
+  // fast-xml-parser renames `hasOwnProperty`, `toString`, … to `__hasOwnProperty`; the tree is
+  // built from arrays and Maps, never by assigning names onto objects we read, so keep them.
+  onDangerousProperty: (name: string) => name,
 });
 
 /** Maps offsets to 1-based line:col. */
@@ -173,11 +176,7 @@ export function parseXml(input: string): ParseResult {
   try {
     tree = parser.parse(text) as FxpNode[];
   } catch (err) {
-    // fast-xml-parser refuses some legal names (`__proto__`); point at the name it quotes.
-    const message = (err as Error).message;
-    const quoted = /"([^"]+)"/.exec(message)?.[1];
-    const at = quoted ? text.indexOf(quoted) : -1;
-    return { document: null, diagnostics: [diag("error", "not-well-formed", at >= 0 ? lines.at(at) : { line: 1, col: 1 }, `not well-formed XML: ${message}`)] };
+    return { document: null, diagnostics: [parserRefusal(err as Error, text, lines)] };
   }
   let declaration = false;
   let rootEntry: FxpNode | undefined;
@@ -199,6 +198,20 @@ export function parseXml(input: string): ParseResult {
   if (stray) return { document: null, diagnostics: [stray] };
   const root = buildElement(rootEntry, rootName, text, lines, diagnostics);
   return { document: { declaration, root }, diagnostics };
+}
+
+/**
+ * fast-xml-parser refuses three legal XML names outright (`__proto__`, `constructor`,
+ * `prototype`) to guard against prototype pollution. None is an Opentact name; say so at the name.
+ */
+function parserRefusal(err: Error, text: string, lines: LineIndex): Diagnostic {
+  const name = /"([^"]+)"/.exec(err.message)?.[1];
+  if (name) {
+    const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const at = new RegExp(`(?<=<\\/?)${escaped}(?=[\\s/>])|(?<=\\s)${escaped}(?=\\s*=)`).exec(text);
+    if (at) return diag("error", "not-well-formed", lines.at(at.index), `"${name}" cannot be used as a tag or attribute name`);
+  }
+  return diag("error", "not-well-formed", { line: 1, col: 1 }, `not well-formed XML: ${err.message}`);
 }
 
 /**
@@ -231,16 +244,19 @@ function innerText(entry: FxpNode, key: string): string {
   return inner.map((t) => String(t["#text"] ?? "")).join("");
 }
 
+const XML_BLANK = /^[ \t\r\n]*$/;
+
 function buildElement(entry: FxpNode, name: string, text: string, lines: LineIndex, diags: Diagnostic[]): ElementNode {
   const start = spanOf(entry)?.startIndex ?? 0;
   const pos = lines.at(start);
   const attrs = readAttributes(name, entry[":@"] ?? {}, text, start, lines, diags);
   const children: XmlNode[] = [];
   // Adjacent text and CDATA make one text node, so serialising and re-parsing gives the same
-  // tree; whitespace-only runs are layout and are dropped.
+  // tree; runs of XML whitespace only (space, tab, CR, LF) are layout and are dropped. Other
+  // Unicode spaces, such as U+00A0, are content.
   let run = "";
   const flush = () => {
-    if (run.trim()) children.push({ type: "text", value: run, pos });
+    if (!XML_BLANK.test(run)) children.push({ type: "text", value: run, pos });
     run = "";
   };
   const raw = (entry[name] as FxpNode[] | undefined) ?? [];

@@ -3,7 +3,7 @@
  * values are escaped, and characters XML 1.0 forbids are dropped. By default the author's tag
  * and attribute spellings are kept; `canonical` rewrites them to the documented spelling.
  */
-import type { ElementNode, FlowDocument, XmlNode } from "./ast.ts";
+import type { ElementNode, FlowDocument, TextNode, XmlNode } from "./ast.ts";
 import { attrSpecFor, specForKind } from "./tags.ts";
 
 export interface SerializeOptions {
@@ -38,8 +38,9 @@ export function escapeAttr(s: string): string {
 const ATTR_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\t": "&#9;", "\n": "&#10;", "\r": "&#13;" };
 
 function escapeComment(s: string): string {
-  // `--` may not appear inside a comment, nor may it end with `-`.
-  return stripForbidden(s).replace(/--/g, "- -").replace(/-$/, "- ");
+  // `--` may not appear inside a comment, nor may it end with `-`. A comment cannot hold a
+  // character reference, so a CR is written as the LF every XML reader turns it into.
+  return stripForbidden(s).replace(/\r\n?/g, "\n").replace(/-(?=-)/g, "- ").replace(/-$/, "- ");
 }
 
 /** The documented spelling of an attribute on an element (dialect-aware for Gather). */
@@ -108,7 +109,7 @@ function writeElement(el: ElementNode, depth: number, indent: string, canonical:
     seen.add(an);
     out.push(" ", an, '="', escapeAttr(canonical ? canonicalAttrValue(el, a.name, a.value) : a.value), '"');
   }
-  const children = el.children;
+  const children = asRead(el.children);
   if (!children.length) {
     out.push("/>");
     return;
@@ -122,6 +123,36 @@ function writeElement(el: ElementNode, depth: number, indent: string, canonical:
   }
   if (!inline) out.push("\n", indent.repeat(depth));
   out.push("</", name, ">");
+}
+
+const XML_BLANK = /^[ \t\r\n]*$/;
+
+/**
+ * Children as a reader will see them: adjacent text runs merged and runs of XML whitespace
+ * dropped (the parser treats them as layout). Writing exactly that makes serialise → parse →
+ * serialise a fixed point, and `<Say> </Say>` comes out as `<Say/>`.
+ */
+function asRead(children: XmlNode[]): XmlNode[] {
+  let plain = true;
+  for (let i = 0; i < children.length && plain; i++) {
+    const c = children[i]!;
+    if (c.type === "text" && (children[i - 1]?.type === "text" || XML_BLANK.test(stripForbidden(c.value)))) plain = false;
+  }
+  if (plain) return children;
+  const out: XmlNode[] = [];
+  let run: TextNode | undefined;
+  for (const c of children) {
+    if (c.type === "text") {
+      // Strip before joining: two lone surrogates must not pair up into a character.
+      run = run ? { type: "text", value: stripForbidden(run.value) + stripForbidden(c.value), pos: run.pos } : c;
+      continue;
+    }
+    if (run && !XML_BLANK.test(stripForbidden(run.value))) out.push(run);
+    run = undefined;
+    out.push(c);
+  }
+  if (run && !XML_BLANK.test(stripForbidden(run.value))) out.push(run);
+  return out;
 }
 
 function writeNode(node: XmlNode, depth: number, indent: string, canonical: boolean, out: string[]): void {

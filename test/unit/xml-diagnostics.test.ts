@@ -74,6 +74,17 @@ describe("not well-formed documents", () => {
     expect(only('\uFEFF<Response><Pause length="x"/></Response>')).toMatchObject({ code: "bad-attribute", line: 1, col: 18 });
   });
 
+  it("the three names the parser refuses (prototype-pollution guard) are errors at the name", () => {
+    const d = only(doc("<Response>", '  <Say constructor="x">Hi</Say>', "</Response>"));
+    expect(d).toMatchObject({ code: "not-well-formed", line: 2, col: 8 });
+    expect(d.message).toContain('"constructor"');
+  });
+
+  it("other JavaScript property names are ordinary names", () => {
+    const result = checkFlow('<Response><Say hasOwnProperty="1" toString="2">Hi</Say></Response>');
+    expect(result.document!.root.children[0]).toMatchObject({ attrs: [{ name: "hasOwnProperty" }, { name: "toString" }] });
+  });
+
   it("gives no tree, so nothing downstream runs a broken flow", () => {
     expect(checkFlow("<Response><Say>Hi</Response>").document).toBeNull();
   });
@@ -205,6 +216,16 @@ describe("unknown tags", () => {
       ["warning", "unspecified-tag", 3, 3],
       ["warning", "unspecified-tag", 4, 3],
     ]);
+  });
+});
+
+describe("content Opentact ignores is a warning", () => {
+  it("a processing instruction inside the flow, at the instruction", () => {
+    expect(only(doc("<Response>", "  <?tactflow keep?>", "  <Hangup/>", "</Response>"))).toMatchObject({ severity: "warning", code: "ignored-content", line: 2, col: 3 });
+  });
+
+  it("text inside a tag that reads none, at the tag", () => {
+    expect(only(doc("<Response>", "  <Hangup>now</Hangup>", "</Response>"))).toMatchObject({ severity: "warning", code: "ignored-content", line: 2, col: 3, tag: "Hangup" });
   });
 });
 

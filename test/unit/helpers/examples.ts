@@ -4,9 +4,9 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
-export const projectRoot = fileURLToPath(new URL("../../../", import.meta.url));
+export const projectRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 export const sharedDir = join(projectRoot, "..", "shared");
 
 export interface Example {
