@@ -9,6 +9,8 @@ import { callflow } from "./routes/callflow.ts";
 import { flows } from "./routes/flows.ts";
 import { openapi } from "./routes/openapi.ts";
 import { eventRoutes } from "./routes/events.ts";
+import { calls } from "./routes/calls.ts";
+import { webhooks } from "./routes/webhooks.ts";
 
 export { CallSession } from "./call/CallSession.ts";
 export { EventHub } from "./events/EventHub.ts";
@@ -20,6 +22,8 @@ app.route("/v1/callflow", callflow);
 app.route("/v1/flows", flows);
 app.route("/v1/openapi.json", openapi);
 app.route("/", eventRoutes);
+app.route("/", calls);
+app.route("/", webhooks);
 
 app.notFound(notFound);
 app.onError(onError);

@@ -1,0 +1,151 @@
+/**
+ * A call's routes, each handed to the call's `CallSession` (DESIGN "paths data takes" 2, 3):
+ *
+ * - `GET|POST /v1/calls/{call}/gather` (platform-facing, `?token=`): a Gather's digits in, the
+ *   next document out. Always `200 text/xml`; an unknown call or node, or any failure, gets the
+ *   fallback document and a log line, never dead air. A wrong token is 401, logged.
+ * - `GET /v1/calls/{call}` (Bearer ADMIN_TOKEN): state, pinned version, gather history, events.
+ * - `POST /v1/calls/{call}/commands` (Bearer ADMIN_TOKEN): commands for a parked call.
+ */
+import { Hono } from "hono";
+import { requireAdmin, webhookTokenOk } from "../http/auth.ts";
+import { mediaType, readTextLimited } from "../http/body.ts";
+import { ProblemError, problemResponse } from "../http/problem.ts";
+import { fallbackXml, log } from "../flows/render.ts";
+import type { GatherResult } from "../call/api.ts";
+import { MAX_COMMAND_CHARS } from "../call/commands.ts";
+import { parseNodeId } from "../call/flowTree.ts";
+
+export const calls = new Hono<{ Bindings: Env }>();
+
+/** Call ids are the platform's uuids; anything printable and short is accepted. */
+const CALL_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+export function validCallId(id: string): boolean {
+  return CALL_ID_RE.test(id);
+}
+
+const XML_HEADERS = { "content-type": "text/xml; charset=utf-8", "cache-control": "no-store" };
+
+calls.on(["GET", "POST"], "/v1/calls/:call/gather", async (c) => {
+  const url = new URL(c.req.url);
+  const call = c.req.param("call");
+  if (!webhookTokenOk(c.env, url)) {
+    log("warn", "gather rejected: wrong or missing token", { call, hasToken: url.searchParams.has("token") });
+    return problemResponse({ type: "https://tactflow.dev/problems/unauthorized", title: "Unauthorized", status: 401, detail: "The Gather URL's ?token= does not match WEBHOOK_TOKEN.", instance: url.pathname });
+  }
+  const node = url.searchParams.get("node") ?? "";
+  const attemptRaw = url.searchParams.get("attempt");
+  const attempt = attemptRaw !== null && /^\d{1,4}$/.test(attemptRaw) && Number(attemptRaw) > 0 ? Number(attemptRaw) : null;
+  const fallback = (reason: string, detail: string) => {
+    log("warn", "gather fallback", { reason, detail, call, node });
+    return new Response(fallbackXml(c.env), { status: 200, headers: { ...XML_HEADERS, "x-tactflow-fallback": reason } });
+  };
+  if (!validCallId(call)) return fallback("unknown-call", "not a call id");
+  if (!parseNodeId(node)) return fallback("unknown-node", `node "${node.slice(0, 40)}" is not a Gather node id`);
+  let digits: string | null;
+  try {
+    digits = await readDigits(c.req.raw, url);
+  } catch {
+    digits = null;
+  }
+  let result: GatherResult;
+  try {
+    result = await c.env.CALL.getByName(call).gather({ node, attempt, digits });
+  } catch (err) {
+    return fallback("internal-error", err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+  }
+  if (!result.ok) return fallback(result.reason, result.detail);
+  return new Response(result.xml, {
+    status: 200,
+    headers: { ...XML_HEADERS, "x-tactflow-gather": `${result.node};attempt=${result.attempt};${result.action}${result.duplicate ? ";duplicate" : ""}` },
+  });
+});
+
+/**
+ * The entered digits (SPEC b.6, f.4): `dtmf` (dialect B) or `code` (dialect A), from the query,
+ * else from a form or JSON body. Null when neither came at all; "" when they came empty.
+ */
+async function readDigits(req: Request, url: URL): Promise<string | null> {
+  for (const name of ["dtmf", "code", "digits", "Digits"]) {
+    const v = url.searchParams.get(name);
+    if (v !== null) return v;
+  }
+  if (req.method !== "POST" || !req.body) return null;
+  const text = await readTextLimited(req, 256 * 1024);
+  if (!text) return null;
+  if (mediaType(req.headers.get("content-type")) === "application/x-www-form-urlencoded") {
+    const form = new URLSearchParams(text);
+    for (const name of ["dtmf", "code", "digits", "Digits"]) {
+      const v = form.get(name);
+      if (v !== null) return v;
+    }
+    return null;
+  }
+  try {
+    const body = JSON.parse(text) as unknown;
+    if (body && typeof body === "object" && !Array.isArray(body)) {
+      for (const name of ["dtmf", "code", "digits"]) {
+        const v = (body as Record<string, unknown>)[name];
+        if (typeof v === "string") return v;
+        if (typeof v === "number" && Number.isFinite(v)) return String(v);
+      }
+    }
+  } catch {
+    // Not JSON: no digits in the body.
+  }
+  return null;
+}
+
+calls.get("/v1/calls/:call", requireAdmin(), async (c) => {
+  const call = c.req.param("call");
+  if (!validCallId(call)) throw new ProblemError(404, "Unknown call", `"${call.slice(0, 40)}" is not a call id`);
+  const since = Number(c.req.query("since") ?? "0");
+  const limit = Number(c.req.query("limit") ?? "1000");
+  const snap = await c.env.CALL.getByName(call).snapshot({ since: Number.isFinite(since) && since > 0 ? since : 0, limit: Number.isFinite(limit) ? limit : 1000 });
+  if (!snap) throw new ProblemError(404, "Unknown call", `no state is kept for call ${call}: it never needed any, or it ended and was cleaned up`);
+  return c.json(snap);
+});
+
+calls.post("/v1/calls/:call/commands", requireAdmin(), async (c) => {
+  const call = c.req.param("call");
+  if (!validCallId(call)) throw new ProblemError(404, "Unknown call", `"${call.slice(0, 40)}" is not a call id`);
+  const type = mediaType(c.req.header("content-type"));
+  const text = await readTextLimited(c.req.raw, MAX_COMMAND_CHARS * 4);
+  if (text === null || text.length > MAX_COMMAND_CHARS) throw new ProblemError(413, "Commands too large", `send at most ${MAX_COMMAND_CHARS} characters of XML per request`);
+  let xml = text;
+  if (type === "application/json") {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new ProblemError(400, "Invalid JSON", "the body is not JSON; send the commands as application/xml, or JSON {\"xml\": \"<Say>…</Say>\"}");
+    }
+    const v = body && typeof body === "object" ? (body as Record<string, unknown>).xml : undefined;
+    if (typeof v !== "string") throw new ProblemError(422, "Invalid commands", 'a JSON body must be {"xml": "<Say>…</Say>"}');
+    xml = v;
+  } else if (type && !["application/xml", "text/xml", "text/plain"].includes(type)) {
+    throw new ProblemError(415, "Unsupported media type", "send the commands as application/xml (or text/xml), or JSON {\"xml\": \"…\"}");
+  }
+  const key = c.req.header("idempotency-key")?.trim();
+  if (key !== undefined && (key.length === 0 || key.length > 200)) throw new ProblemError(400, "Invalid Idempotency-Key", "an Idempotency-Key is 1 to 200 characters");
+  const result = await c.env.CALL.getByName(call).command({ xml, ...(key ? { idempotencyKey: key } : {}) });
+  if (!result.ok) {
+    throw new ProblemError(result.status, result.title, result.detail, result.diagnostics ? { diagnostics: result.diagnostics } : {});
+  }
+  const a = result.accepted;
+  return c.json(
+    {
+      call,
+      deliveries: a.deliveries,
+      delivered: a.delivered,
+      pending: a.pending,
+      deadline_at: a.deadlineAt === null ? null : new Date(a.deadlineAt).toISOString(),
+      dropped: a.dropped,
+      warnings: a.warnings,
+      errors: a.errors,
+      replay: a.replay,
+    },
+    202,
+  );
+});

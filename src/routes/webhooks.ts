@@ -1,0 +1,82 @@
+/**
+ * `POST|GET /v1/webhooks/events?token=`: the platform's call events (SPEC d.4, e), routed by call
+ * uuid to the call's `CallSession`, which updates the call's state and logs them.
+ *
+ * Platform-facing: a wrong token is 401 (logged); anything we can't use is acknowledged and
+ * skipped (`ignored` says why), so the platform never retries a body that will never work.
+ * The body may be one event or an array of them; each event is applied once, however often it
+ * is delivered (peers-and-user-pain §3b item 2).
+ */
+import { Hono } from "hono";
+import { webhookTokenOk } from "../http/auth.ts";
+import { readTextLimited } from "../http/body.ts";
+import { ProblemError, problemResponse } from "../http/problem.ts";
+import { log } from "../flows/render.ts";
+import { readPlatformEvent, readQueryEvent, type ReadResult } from "../call/platformEvents.ts";
+import type { PlatformEventResult } from "../call/api.ts";
+import { validCallId } from "./calls.ts";
+
+export const webhooks = new Hono<{ Bindings: Env }>();
+
+const MAX_EVENTS_BYTES = 1 << 20;
+const MAX_EVENTS_PER_REQUEST = 100;
+
+webhooks.on(["GET", "POST"], "/v1/webhooks/events", async (c) => {
+  const url = new URL(c.req.url);
+  if (!webhookTokenOk(c.env, url)) {
+    log("warn", "events webhook rejected: wrong or missing token", { hasToken: url.searchParams.has("token") });
+    return problemResponse({ type: "https://tactflow.dev/problems/unauthorized", title: "Unauthorized", status: 401, detail: "The events webhook URL's ?token= does not match WEBHOOK_TOKEN.", instance: url.pathname });
+  }
+  let reads: ReadResult[];
+  if (c.req.method === "GET") {
+    reads = [readQueryEvent(url.searchParams)];
+  } else {
+    const text = await readTextLimited(c.req.raw, MAX_EVENTS_BYTES);
+    if (text === null) throw new ProblemError(413, "Body too large", `send at most ${MAX_EVENTS_BYTES} bytes of events per request`);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new ProblemError(400, "Invalid JSON", "the body must be a JSON event (SPEC d.4) or an array of them");
+    }
+    const list = Array.isArray(body) ? body : [body];
+    if (list.length > MAX_EVENTS_PER_REQUEST) throw new ProblemError(413, "Too many events", `send at most ${MAX_EVENTS_PER_REQUEST} events per request`);
+    reads = list.map(readPlatformEvent);
+  }
+  const results: Array<{ call: string; type: string; state?: string } & Partial<PlatformEventResult> & { error?: string }> = [];
+  const ignored: string[] = [];
+  // One call's events go in order; different calls' events go in parallel.
+  const byCall = new Map<string, Extract<ReadResult, { ok: true }>["event"][]>();
+  for (const r of reads) {
+    if (!r.ok) {
+      ignored.push(r.reason);
+      continue;
+    }
+    if (!validCallId(r.event.callUuid)) {
+      ignored.push(`call uuid "${r.event.callUuid.slice(0, 40)}" is not a call id`);
+      continue;
+    }
+    const list = byCall.get(r.event.callUuid) ?? [];
+    list.push(r.event);
+    byCall.set(r.event.callUuid, list);
+  }
+  await Promise.all(
+    [...byCall].map(async ([call, events]) => {
+      for (const ev of events) {
+        try {
+          const res = await c.env.CALL.getByName(call).platformEvent(ev);
+          results.push({ call, type: ev.type, ...(ev.state ? { state: ev.state } : {}), ...res });
+        } catch (err) {
+          const error = err instanceof Error ? err.message : String(err);
+          log("error", "platform event not applied", { call, type: ev.type, state: ev.state, error });
+          results.push({ call, type: ev.type, error });
+        }
+      }
+    }),
+  );
+  if (ignored.length) log("info", "platform events ignored", { ignored: ignored.slice(0, 10) });
+  // 503 only when every event failed on our side: then a platform retry can help.
+  const failed = results.filter((r) => r.error !== undefined).length;
+  const status = failed > 0 && failed === results.length ? 503 : 202;
+  return c.json({ accepted: results.length - failed, results, ignored }, status);
+});
