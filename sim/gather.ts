@@ -72,35 +72,39 @@ export interface BranchInput {
 }
 
 /**
- * The simulator's Gather state table ([R] reading of SPEC f.2; the README prints it):
+ * The Gather state table, the same one the CallSession applies when the server keeps the
+ * Gather (src/call/gatherTable.ts, README "Gather state table"), so a flow behaves alike
+ * whichever side branches. Silence and a wrong key are kept apart (SPEC f.2 read with both
+ * dialects' examples): a wrong key is input that matched nothing (`<Default>` first), silence
+ * is a Gather that collected nothing (`<Error>` first). While attempts remain, either replays
+ * the prompts.
  *
- * | input        | attempts left | outcome                                               |
- * |--------------|---------------|-------------------------------------------------------|
- * | matches      | any           | that branch (the first one with the value)            |
- * | wrong digits | any           | `<Default>` when present                              |
- * | wrong digits | yes           | no `<Default>`: replay the prompts                    |
- * | wrong digits | no            | no `<Default>`: `<Error>`, else carry on after Gather |
- * | nothing      | yes           | replay the prompts                                    |
- * | nothing      | no            | `<Error>`, else `<Default>`, else carry on            |
- *
- * `<Default>` is the author's answer to a wrong key, so it runs at once; silence is retried
- * until the attempts are spent and then handed to `<Error>` ("no DTMF code entered", as the
- * dialect-A example has it). With only one of the two blocks, that one handles both cases.
+ * | input                          | attempts left | outcome                                            |
+ * |--------------------------------|---------------|----------------------------------------------------|
+ * | matches a branch               | any           | that branch (the first one with the value)         |
+ * | any keys, Gather has no branch | any           | `<Default>`, else carry on after the Gather        |
+ * | wrong keys                     | yes           | replay the prompts                                 |
+ * | nothing                        | yes           | replay the prompts                                 |
+ * | wrong keys                     | no            | `<Default>`, else `<Error>`, else carry on         |
+ * | nothing                        | no            | `<Error>`, else `<Default>`, else carry on         |
  */
 export function pickBranch(input: BranchInput): GatherDecision {
   const { digits, attempt, attempts } = input;
-  const left = attempt < attempts;
-  const spent = `${attempts} attempt${attempts === 1 ? "" : "s"}`;
+  const spent = `after ${attempts} attempt${attempts === 1 ? "" : "s"}`;
   if (digits) {
     const index = input.values.indexOf(digits);
     if (index >= 0) return { kind: "branch", index, value: digits, why: `"${digits}" matches` };
-    if (input.hasDefault) return { kind: "default", why: `"${digits}" matches no branch` };
-    if (left) return { kind: "reprompt", why: `"${digits}" matches no branch; attempt ${attempt + 1} of ${attempts}` };
-    if (input.hasError) return { kind: "error", why: `"${digits}" matches no branch after ${spent}` };
-    return { kind: "fallthrough", why: `"${digits}" matches no branch and there is no <Default> or <Error>` };
+    if (!input.values.length) {
+      return input.hasDefault
+        ? { kind: "default", why: `"${digits}" entered and there are no branches` }
+        : { kind: "fallthrough", why: `"${digits}" entered and there are no branches` };
+    }
   }
-  if (left) return { kind: "reprompt", why: `no input; attempt ${attempt + 1} of ${attempts}` };
-  if (input.hasError) return { kind: "error", why: `no input after ${spent}` };
-  if (input.hasDefault) return { kind: "default", why: `no input after ${spent}` };
-  return { kind: "fallthrough", why: `no input after ${spent} and there is no <Default> or <Error>` };
+  const what = digits ? `"${digits}" matches no branch` : "no input";
+  if (attempt < attempts) return { kind: "reprompt", why: `${what}; attempt ${attempt + 1} of ${attempts}` };
+  const order: Array<"default" | "error"> = digits ? ["default", "error"] : ["error", "default"];
+  const has = { default: input.hasDefault, error: input.hasError };
+  const pick = order.find((k) => has[k]);
+  if (!pick) return { kind: "fallthrough", why: `${what} ${spent} and there is no <Default> or <Error>` };
+  return { kind: pick, why: attempts > 1 ? `${what} ${spent}` : what };
 }

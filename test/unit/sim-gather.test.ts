@@ -40,15 +40,18 @@ describe("the Gather state table", () => {
   const base: BranchInput = { digits: "", attempt: 1, attempts: 3, values: ["1", "2"], hasDefault: true, hasError: true };
   it.each([
     ["a matching key takes its branch", { digits: "2" }, "branch"],
-    ["a wrong key runs <Default> at once", { digits: "9" }, "default"],
-    ["a wrong key without <Default> replays while attempts are left", { digits: "9", hasDefault: false }, "reprompt"],
-    ["a wrong key without <Default> on the last attempt runs <Error>", { digits: "9", hasDefault: false, attempt: 3 }, "error"],
+    ["a wrong key replays the prompts while attempts are left", { digits: "9" }, "reprompt"],
+    ["a wrong key on the last attempt runs <Default>", { digits: "9", attempt: 3 }, "default"],
+    ["a wrong key on the last attempt without <Default> runs <Error>", { digits: "9", hasDefault: false, attempt: 3 }, "error"],
     ["a wrong key with neither block carries on after the Gather", { digits: "9", hasDefault: false, hasError: false, attempt: 3 }, "fallthrough"],
+    ["any key runs <Default> at once when the Gather has no branches", { digits: "9", values: [] }, "default"],
+    ["any key carries on when the Gather has neither branches nor <Default>", { digits: "9", values: [], hasDefault: false }, "fallthrough"],
     ["silence replays while attempts are left", {}, "reprompt"],
     ["silence on the last attempt runs <Error>", { attempt: 3 }, "error"],
     ["silence on the last attempt without <Error> runs <Default>", { attempt: 3, hasError: false }, "default"],
     ["silence with neither block carries on", { attempt: 3, hasError: false, hasDefault: false }, "fallthrough"],
     ["a single attempt of silence goes straight to <Error>", { attempts: 1 }, "error"],
+    ["a single wrong key goes straight to <Default>", { digits: "0", attempts: 1 }, "default"],
   ] as const)("%s", (_name, change, outcome) => {
     expect(pickBranch({ ...base, ...change }).kind).toBe(outcome);
   });
@@ -93,10 +96,16 @@ describe("a local Gather (dialect A: Switch/Case)", () => {
     expect(result.end.cause).toBe("flow-hangup");
   });
 
-  it("sends a wrong key to <Default> without replaying the menu", async () => {
-    const { result } = await call(MENU_A, { inputs: keys("7") });
-    expect(said(result)).toEqual(["Press 1 for sales, 2 for support.", "Not an option.", "Goodbye."]);
-    expect(entries(result, "GATHER")).toHaveLength(1);
+  it("replays the menu on a wrong key and runs <Default> once the attempts are spent", async () => {
+    const { result } = await call(MENU_A, { inputs: keys("7", "8", "9") });
+    const menu = "Press 1 for sales, 2 for support.";
+    expect(said(result)).toEqual([menu, menu, menu, "Not an option.", "Goodbye."]);
+    expect(branches(result)).toEqual(["none", "none", "Default"]);
+  });
+
+  it("takes a right key on the replay after a wrong one", async () => {
+    const { result } = await call(MENU_A, { inputs: keys("7", "1") });
+    expect(branches(result)).toEqual(["none", "Case 1"]);
   });
 
   it("replays the prompts on silence until the attempts are spent, then runs <Error>", async () => {
