@@ -7,6 +7,7 @@
  * call, execute its first document, and while `execute` answers "idle" keep feeding it.
  */
 import type { CallEntity } from "../src/events/shapes.ts";
+import { stateForNumber } from "../src/template/areacodes.ts";
 import { parseXml, type ElementNode, type FlowDocument } from "../src/xml/index.ts";
 import { ScriptedCaller } from "./caller.ts";
 import { CallInterrupted, VirtualClock } from "./clock.ts";
@@ -43,12 +44,18 @@ export interface SimOptions {
   requestTimeoutMs?: number;
   /** Answer as soon as the flow arrives (the SCA's `auto_answer`); default true. */
   autoAnswer?: boolean;
-  /** Where a caller number is, for `<Geo>` when the scenario gives no location. */
+  /** Where a caller number is, for `<Geo>` when the scenario gives no location; default: its area code's state. */
   locate?: (from: string) => CallerLocation | undefined;
 }
 
 /** What `execute` left the call as: over, or idle and waiting for more commands. */
 export type ExecuteState = "ended" | "idle";
+
+/** The state a North American caller's area code was issued to (no county: that needs LERG data). */
+function locateByAreaCode(from: string): CallerLocation | undefined {
+  const state = stateForNumber(from);
+  return state ? { state } : undefined;
+}
 
 const SIM_SCA_UUID = "5a1d0000-0000-4000-8000-00000000ca11";
 
@@ -169,7 +176,7 @@ export class SimulatedCall {
       requestTimeoutMs: this.options.requestTimeoutMs ?? 10_000,
       talkMs: this.scenario.talkMs ?? timing.talkMs,
       recordings: this.recordings,
-      location: () => this.scenario.location ?? this.options.locate?.(this.scenario.from),
+      location: () => this.scenario.location ?? (this.options.locate ?? locateByAreaCode)(this.scenario.from),
       trace: (kind, detail, path) => this.record(kind, detail, path),
       note: (message, path) => this.record("NOTE", { message }, path),
       step: () => {

@@ -271,3 +271,11 @@ describe("how a call ends", () => {
     expect(entries(result, "SAY")[0]?.t).toBe(500);
   });
 });
+
+describe("where the caller is", () => {
+  it("places a North American caller in the state of their area code by default", async () => {
+    const xml = `<Response><Geo states="NJ"><Say>Jersey.</Say></Geo><Geo states="CA"><Say>California.</Say></Geo></Response>`;
+    expect(said((await call(xml, { from: "+1 (201) 555-0100" })).result)).toEqual(["Jersey."]);
+    expect(said((await call(xml, { from: "18005550100" })).result)).toEqual([]);
+  });
+});
