@@ -18,7 +18,17 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
             // Test-only secrets; WEBHOOK_TOKEN stays unset so platform routes are open unless a test sets it.
-            miniflare: { bindings: { ADMIN_TOKEN: "test-admin-token", EVENTS_TOKEN: "test-events-token" } },
+            miniflare: {
+              bindings: {
+                ADMIN_TOKEN: "test-admin-token",
+                EVENTS_TOKEN: "test-events-token",
+                // Issue 5: the Call Control API is a stand-in Worker that records what it is sent.
+                PLATFORM_API_URL: "http://platform.test/api",
+                PLATFORM_API_TOKEN: "test-platform-token",
+              },
+              outboundService: "platform-mock",
+              workers: [{ name: "platform-mock", modules: true, scriptPath: "./test/worker/fixtures/platform-mock.mjs", compatibilityDate: "2026-11-01" }],
+            },
           }),
         ],
         test: {
