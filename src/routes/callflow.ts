@@ -1,0 +1,102 @@
+/**
+ * `GET|POST /v1/callflow`: the SIP Control App's call-flow webhook (SPEC a.2, a.3).
+ *
+ * Platform-facing: it answers `200 text/xml; charset=utf-8` with a document for every call —
+ * the TN's flow, the catch-all, or the fallback — and never a 5xx or an empty body. The one
+ * exception is a wrong `?token=` when `WEBHOOK_TOKEN` is set: 401, logged.
+ */
+import { Hono } from "hono";
+import { webhookTokenOk } from "../http/auth.ts";
+import { mediaType, readTextLimited } from "../http/body.ts";
+import { problemResponse } from "../http/problem.ts";
+import { answerCall, fallbackXml, log, type CallAnswer, type CallRequest } from "../flows/render.ts";
+
+/** POST bodies beyond this are not read for call fields (the call entity is a few KiB). */
+const MAX_BODY_BYTES = 1 << 20;
+
+export const callflow = new Hono<{ Bindings: Env }>();
+
+callflow.on(["GET", "POST"], "/", async (c) => {
+  const url = new URL(c.req.url);
+  if (!webhookTokenOk(c.env, url)) {
+    log("warn", "callflow rejected: wrong or missing token", { ip: c.req.header("cf-connecting-ip") ?? undefined, hasToken: url.searchParams.has("token") });
+    return problemResponse(
+      { type: "https://tactflow.dev/problems/unauthorized", title: "Unauthorized", status: 401, detail: "The webhook URL's ?token= does not match WEBHOOK_TOKEN.", instance: url.pathname },
+      {},
+    );
+  }
+  const headers: Record<string, string> = { "content-type": "text/xml; charset=utf-8", "cache-control": "no-store" };
+  let answer: CallAnswer;
+  try {
+    answer = await answerCall(c.env, await readCallRequest(c.req.raw, url));
+  } catch (err) {
+    // answerCall doesn't throw; this is the last line of defence against dead air.
+    log("error", "callflow fallback", { cause: "internal-error", error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+    answer = { xml: fallbackXml(c.env), fallback: "render-error" };
+  }
+  if (answer.version) headers["x-tactflow-version"] = answer.version;
+  if (answer.fallback) headers["x-tactflow-fallback"] = answer.fallback;
+  return new Response(answer.xml, { status: 200, headers });
+});
+
+type Fields = Record<string, unknown>;
+
+/**
+ * The call's fields, query first, then a JSON or form body (SPEC a.2 [R]). Aliases: `ani` for
+ * `from`; `tn`, `dnis` for `to`; `call_uuid`, `uuid` for `call`; `sip_control_app` for `sca`.
+ * A JSON body may be the call entity itself or `{ call: {…} }`. Never throws: a body that can't
+ * be read just contributes nothing.
+ */
+export async function readCallRequest(req: Request, url: URL): Promise<CallRequest> {
+  const query: Fields = Object.fromEntries(url.searchParams);
+  let body: Fields = {};
+  let entity: Fields | undefined;
+  if (req.method === "POST" && req.body) {
+    const parsed = await readBody(req);
+    if (parsed) {
+      body = parsed;
+      const inner = parsed["call"];
+      entity = isObject(inner) ? inner : "from" in parsed || "uuid" in parsed || "to" in parsed ? parsed : undefined;
+    }
+  }
+  const pick = (names: string[], fromEntity: (e: Fields) => unknown = () => undefined): string => {
+    for (const source of [query, body]) {
+      for (const n of names) {
+        const v = scalar(source[n]);
+        if (v) return v;
+      }
+    }
+    return (entity && scalar(fromEntity(entity))) || "";
+  };
+  return {
+    from: pick(["from", "ani"], (e) => e["from"]),
+    to: pick(["to", "dnis", "tn"], (e) => e["to"] ?? (isObject(e["tn"]) ? e["tn"]["tn"] : e["tn"])),
+    call: pick(["call", "call_uuid", "uuid"], (e) => e["uuid"]),
+    sca: pick(["sca", "sip_control_app"], (e) => (isObject(e["sip_control_app"]) ? e["sip_control_app"]["uuid"] : e["sip_control_app"])),
+    state: pick(["state"], (e) => e["state"]),
+    ...(entity ? { entity } : {}),
+  };
+}
+
+async function readBody(req: Request): Promise<Fields | null> {
+  try {
+    const text = await readTextLimited(req, MAX_BODY_BYTES);
+    if (text === null || !text.trim()) return null;
+    if (mediaType(req.headers.get("content-type")) === "application/x-www-form-urlencoded") return Object.fromEntries(new URLSearchParams(text));
+    // Opentact sends JSON (SPEC a.2); accept it whatever the declared type, if it parses.
+    const value: unknown = JSON.parse(text);
+    return isObject(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+function isObject(v: unknown): v is Fields {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function scalar(v: unknown): string {
+  if (typeof v === "string") return v;
+  if (typeof v === "number" && Number.isFinite(v)) return String(v);
+  return "";
+}

@@ -1,0 +1,294 @@
+/**
+ * The admin API for flows (`Authorization: Bearer $ADMIN_TOKEN`):
+ *
+ * - `PUT /v1/flows/{tn}`: publish (JSON `{xml, …options}` or a raw XML body with options in the query);
+ * - `GET /v1/flows`, `GET|DELETE /v1/flows/{tn}`;
+ * - `GET /v1/flows/{tn}/versions`, `POST /v1/flows/{tn}/rollback`;
+ * - `POST /v1/flows/{tn}/preview`: render for a given caller and time, without a call.
+ *
+ * `{tn}` is any spelling of a number (`+1 800 555 0100`, `8005550100`) or `*`, the catch-all.
+ * Errors are RFC 9457 problem documents; a flow that doesn't validate is a 422 listing every
+ * diagnostic with its line and column.
+ */
+import { Hono, type Context } from "hono";
+import type { z } from "zod";
+import { requireAdmin } from "../http/auth.ts";
+import { mediaType, readTextLimited } from "../http/body.ts";
+import { ProblemError } from "../http/problem.ts";
+import { buildRenderContext } from "../flows/render.ts";
+import {
+  FlowOptionsSchema,
+  MAX_FLOW_BYTES,
+  PreviewBodySchema,
+  PublishBodySchema,
+  PublishQuerySchema,
+  RollbackBodySchema,
+  type FlowMeta,
+} from "../flows/meta.ts";
+import {
+  CATCH_ALL,
+  flowKeyFor,
+  deleteFlow,
+  getFlow,
+  getHistory,
+  getVersion,
+  listFlows,
+  loadStoredVersion,
+  loadVersion,
+  publishFlow,
+  rollbackFlow,
+  type StoredVersion,
+} from "../flows/store.ts";
+import { RenderError } from "../template/index.ts";
+import type { Diagnostic } from "../xml/index.ts";
+
+type Env_ = { Bindings: Env };
+
+export const flows = new Hono<Env_>();
+
+flows.use("*", requireAdmin());
+
+const XML_TYPES = new Set(["application/xml", "text/xml"]);
+
+/** The `{tn}` path parameter as a store key; 400 when it can't be a phone number. */
+function keyParam(c: Context<Env_>): string {
+  const raw = c.req.param("tn") ?? "";
+  const key = flowKeyFor(raw);
+  if (!key) {
+    throw new ProblemError(400, "Bad TN", `"${raw}" is not a telephone number: use E.164 digits (e.g. 18005550100, +1 800 555 0100) or * for the catch-all.`, { tn: raw });
+  }
+  return key;
+}
+
+function invalidBody(error: z.ZodError, what = "request body"): ProblemError {
+  const errors = error.issues.map((i) => ({ path: i.path.map(String).join(".") || "(root)", message: i.message }));
+  return new ProblemError(400, "Invalid request", `The ${what} is not valid: ${errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`, { errors });
+}
+
+async function readJson(c: Context<Env_>, limit: number, required: boolean): Promise<unknown> {
+  const text = await readTextLimited(c.req.raw, limit);
+  if (text === null) throw new ProblemError(413, "Payload too large", `The body is over ${limit} bytes.`, { limit });
+  if (!text.trim()) {
+    if (required) throw new ProblemError(400, "Invalid request", "The body is empty; expected JSON.");
+    return {};
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ProblemError(400, "Invalid JSON", `The body is not JSON: ${(err as Error).message}`);
+  }
+}
+
+function invalidFlow(diagnostics: Diagnostic[]): ProblemError {
+  const errors = diagnostics.filter((d) => d.severity === "error");
+  const first = errors[0];
+  return new ProblemError(
+    422,
+    "Invalid flow",
+    `${errors.length} error${errors.length === 1 ? "" : "s"}${first ? `; first at ${first.line}:${first.col}: ${first.message}` : ""}`,
+    { diagnostics },
+  );
+}
+
+
+function versionJson(tn: string, version: string, stored: StoredVersion, extra: Record<string, unknown> = {}) {
+  return {
+    tn: tn,
+    version,
+    size: stored.size,
+    createdAt: stored.createdAt,
+    mode: stored.meta.mode,
+    timezone: stored.meta.timezone,
+    conditions: stored.meta.conditions,
+    description: stored.meta.description,
+    variables: stored.meta.variables,
+    ...(stored.meta.parkTimeoutMs !== undefined ? { parkTimeoutMs: stored.meta.parkTimeoutMs } : {}),
+    ...extra,
+  };
+}
+
+// ---- PUT /v1/flows/{tn} ---------------------------------------------------------------------
+
+flows.put("/:tn", async (c) => {
+  const key = keyParam(c);
+  const type = mediaType(c.req.header("content-type"));
+  let xml: string;
+  let meta: FlowMeta;
+  if (type === "application/json" || type.endsWith("+json")) {
+    const parsed = PublishBodySchema.safeParse(await readJson(c, MAX_FLOW_BYTES, true));
+    if (!parsed.success) throw invalidBody(parsed.error);
+    const { xml: x, ...options } = parsed.data;
+    xml = x;
+    meta = options;
+  } else if (XML_TYPES.has(type)) {
+    const text = await readTextLimited(c.req.raw, MAX_FLOW_BYTES);
+    if (text === null) throw new ProblemError(413, "Payload too large", `The flow is over ${MAX_FLOW_BYTES} bytes (256 KiB).`, { limit: MAX_FLOW_BYTES });
+    if (!text.trim()) throw new ProblemError(400, "Invalid request", "The body is empty; expected Opentact Call Flow XML.");
+    const q = PublishQuerySchema.safeParse(c.req.query());
+    if (!q.success) throw invalidBody(q.error, "query string");
+    const tz = q.data.tz ?? q.data.timezone;
+    meta = FlowOptionsSchema.parse({
+      ...(q.data.mode ? { mode: q.data.mode } : {}),
+      ...(tz ? { timezone: tz } : {}),
+      ...(q.data.description !== undefined ? { description: q.data.description } : {}),
+      ...(q.data.conditions ? { conditions: q.data.conditions } : {}),
+      ...(q.data.parkTimeoutMs !== undefined ? { parkTimeoutMs: q.data.parkTimeoutMs } : {}),
+    });
+    xml = text;
+  } else {
+    throw new ProblemError(
+      415,
+      "Unsupported media type",
+      `Send the flow as application/json ({"xml": "…"}) or as application/xml / text/xml${type ? `, not ${type}` : "; the request has no content-type"}.`,
+      { accepted: ["application/json", "application/xml", "text/xml"] },
+    );
+  }
+  if (new TextEncoder().encode(xml).length > MAX_FLOW_BYTES) {
+    throw new ProblemError(413, "Payload too large", `The flow is over ${MAX_FLOW_BYTES} bytes (256 KiB).`, { limit: MAX_FLOW_BYTES });
+  }
+  const result = await publishFlow(c.env, key, xml, meta);
+  if (result.status === "invalid") throw invalidFlow(result.diagnostics);
+  const body = {
+    tn: result.tn,
+    version: result.version,
+    size: result.stored.size,
+    createdAt: result.stored.createdAt,
+    mode: result.stored.meta.mode,
+    warnings: result.warnings,
+  };
+  return c.json(body, result.status === "created" ? 201 : 200, { location: `/v1/flows/${encodeURIComponent(result.tn)}` });
+});
+
+// ---- GET /v1/flows, GET|DELETE /v1/flows/{tn} ------------------------------------------------
+
+flows.get("/", async (c) => {
+  const limit = Number(c.req.query("limit") ?? "1000");
+  const cursor = c.req.query("cursor");
+  const res = await listFlows(c.env, { limit: Number.isFinite(limit) && limit > 0 ? limit : 1000, ...(cursor ? { cursor } : {}) });
+  return c.json(res);
+});
+
+function wantsXml(c: Context<Env_>): boolean {
+  if (c.req.query("format") === "xml") return true;
+  const accept = (c.req.header("accept") ?? "").toLowerCase();
+  return /\b(application|text)\/xml\b/.test(accept) && !accept.includes("json");
+}
+
+flows.get("/:tn", async (c) => {
+  const key = keyParam(c);
+  const wanted = c.req.query("version");
+  let version: string;
+  let stored: StoredVersion | null;
+  let updatedAt: string | undefined;
+  const current = await getFlow(c.env, key);
+  if (wanted) {
+    const history = await getHistory(c.env, key);
+    const matches = [...new Set(history.map((h) => h.version).filter((v) => v.startsWith(wanted)))];
+    if (matches.length !== 1) {
+      throw new ProblemError(404, "Version not found", matches.length ? `${wanted} matches ${matches.length} versions; give more digits.` : `${wanted} is not in the history of ${key}.`);
+    }
+    version = matches[0]!;
+    stored = await getVersion(c.env, version);
+  } else {
+    if (!current) throw new ProblemError(404, "Flow not found", `${key} has no flow${key === CATCH_ALL ? "" : "; calls to it get the catch-all (*) or the fallback document"}.`, { tn: key });
+    version = current.pointer.version;
+    stored = current.stored;
+    updatedAt = current.pointer.updatedAt;
+  }
+  if (!stored) throw new ProblemError(404, "Version not found", `Version ${version} is no longer stored.`);
+  if (wantsXml(c)) {
+    return c.body(stored.xml, 200, { "content-type": "application/xml; charset=utf-8", "x-tactflow-version": version });
+  }
+  return c.json(versionJson(key, version, stored, { current: current?.pointer.version === version, ...(updatedAt ? { updatedAt } : {}), xml: stored.xml }));
+});
+
+flows.delete("/:tn", async (c) => {
+  const key = keyParam(c);
+  if (!(await deleteFlow(c.env, key))) throw new ProblemError(404, "Flow not found", `${key} has no flow.`, { tn: key });
+  return c.body(null, 204);
+});
+
+// ---- versions and rollback -------------------------------------------------------------------
+
+flows.get("/:tn/versions", async (c) => {
+  const key = keyParam(c);
+  const [current, history] = await Promise.all([getFlow(c.env, key), getHistory(c.env, key)]);
+  if (!current && !history.length) throw new ProblemError(404, "Flow not found", `${key} has no flow.`, { tn: key });
+  return c.json({
+    tn: key,
+    current: current?.pointer.version ?? null,
+    versions: history.map((h, i) => ({ ...h, current: i === 0 && h.version === current?.pointer.version })),
+  });
+});
+
+flows.post("/:tn/rollback", async (c) => {
+  const key = keyParam(c);
+  const type = mediaType(c.req.header("content-type"));
+  const raw = type && type !== "application/json" ? {} : await readJson(c, 4096, false);
+  const parsed = RollbackBodySchema.safeParse(raw);
+  if (!parsed.success) throw invalidBody(parsed.error);
+  const result = await rollbackFlow(c.env, key, parsed.data.version ?? c.req.query("version"));
+  switch (result.status) {
+    case "rolled-back":
+      return c.json(versionJson(result.tn, result.version, result.stored, { previous: result.previous }));
+    case "no-flow":
+    case "unknown-version":
+      throw new ProblemError(404, result.status === "no-flow" ? "Flow not found" : "Version not found", result.detail);
+    case "nothing-to-roll-back-to":
+    case "ambiguous-version":
+      throw new ProblemError(409, result.status === "ambiguous-version" ? "Ambiguous version" : "Nothing to roll back to", result.detail);
+    default: {
+      const never: never = result;
+      throw new Error(`unhandled rollback result ${JSON.stringify(never)}`);
+    }
+  }
+});
+
+// ---- preview ---------------------------------------------------------------------------------
+
+flows.post("/:tn/preview", async (c) => {
+  const key = keyParam(c);
+  const parsed = PreviewBodySchema.safeParse(await readJson(c, 64 * 1024, false));
+  if (!parsed.success) throw invalidBody(parsed.error);
+  const body = parsed.data;
+  // Fresh reads (no cacheTtl): a preview right after a publish shows what was just published.
+  let answeredBy = key;
+  let hash: string;
+  let stored: StoredVersion | null;
+  if (body.version) {
+    const history = await getHistory(c.env, key);
+    const matches = [...new Set(history.map((h) => h.version).filter((v) => v.startsWith(body.version!)))];
+    if (matches.length !== 1) throw new ProblemError(404, "Version not found", `${body.version} is not (uniquely) in the history of ${key}.`);
+    hash = matches[0]!;
+    stored = await getVersion(c.env, hash);
+  } else {
+    const current = (await getFlow(c.env, key)) ?? (key === CATCH_ALL ? null : await getFlow(c.env, CATCH_ALL));
+    if (!current) throw new ProblemError(404, "Flow not found", `${key} has no flow and there is no catch-all: calls get the fallback document.`, { tn: key });
+    answeredBy = current.tn;
+    hash = current.pointer.version;
+    stored = current.stored;
+  }
+  if (!stored) throw new ProblemError(404, "Version not found", `Version ${hash} is no longer stored.`);
+  const loaded = (await loadVersion(c.env, hash)) ?? loadStoredVersion(hash, stored);
+  const now = body.at ? new Date(body.at) : new Date();
+  const ctx = buildRenderContext(
+    { from: body.from, to: body.to ?? (key === CATCH_ALL ? "" : key), call: body.call ?? "", sca: body.sca ?? "", state: body.state ?? "" },
+    { tn: answeredBy, meta: loaded.meta },
+    now,
+  );
+  if (body.vars) ctx.vars = { ...ctx.vars, ...body.vars };
+  if (body.digits !== undefined) ctx.digits = body.digits;
+  let xml: string;
+  try {
+    xml = loaded.compiled.render(ctx);
+  } catch (err) {
+    if (err instanceof RenderError) throw new ProblemError(422, "Render failed", err.message, { code: err.code });
+    throw err;
+  }
+  return c.body(xml, 200, {
+    "content-type": "text/xml; charset=utf-8",
+    "x-tactflow-version": hash,
+    "x-tactflow-tn": answeredBy,
+    "x-tactflow-at": now.toISOString(),
+  });
+});

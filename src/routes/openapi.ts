@@ -1,0 +1,144 @@
+/**
+ * `GET /v1/openapi.json`: the OpenAPI 3.1 description of the HTTP API. Request bodies come
+ * from the same zod schemas the handlers validate with, so the document can't drift from them.
+ *
+ * Other resources add their operations to {@link openapiPaths} (one entry per path).
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { PreviewBodySchema, PublishBodySchema, RollbackBodySchema } from "../flows/meta.ts";
+
+type Operation = Record<string, unknown>;
+type PathItem = Record<string, Operation | unknown[]>;
+
+const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
+
+const problem = { description: "Problem document (RFC 9457)", content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } };
+const tnParam = {
+  name: "tn",
+  in: "path",
+  required: true,
+  description: "A telephone number in any usual spelling (E.164 digits, +1 800 555 0100, 8005550100) or `*` for the catch-all flow.",
+  schema: { type: "string" },
+};
+const admin = [{ bearer: [] }];
+const xmlOk = (description: string) => ({ description, content: { "text/xml": { schema: { type: "string" } } } });
+
+export const openapiPaths: Record<string, PathItem> = {
+  "/v1/callflow": {
+    get: {
+      summary: "Call-flow webhook (SPEC a.2): the XML document for an inbound call",
+      description:
+        "Always answers 200 text/xml: the TN's flow, the catch-all, or the fallback document (header x-tactflow-fallback names why). 401 only when WEBHOOK_TOKEN is set and ?token= does not match.",
+      parameters: ["from", "to", "token", "tn", "ani", "dnis", "call", "call_uuid", "uuid", "sca", "sip_control_app", "state"].map((name) => ({
+        name,
+        in: "query",
+        required: false,
+        schema: { type: "string" },
+      })),
+      responses: { "200": xmlOk("Opentact Call Flow XML"), "401": problem },
+    },
+    post: {
+      summary: "Call-flow webhook with the call entity as a JSON (or form) body",
+      requestBody: { required: false, content: { "application/json": { schema: { type: "object", description: "The Opentact call entity, or { call: {…} }" } } } },
+      responses: { "200": xmlOk("Opentact Call Flow XML"), "401": problem },
+    },
+  },
+  "/v1/flows": {
+    get: {
+      summary: "List TNs with a flow",
+      security: admin,
+      parameters: [
+        { name: "limit", in: "query", schema: { type: "integer", maximum: 1000 } },
+        { name: "cursor", in: "query", schema: { type: "string" } },
+      ],
+      responses: { "200": { description: "{ flows: [{tn, version, mode, updatedAt, size, description}], cursor? }" }, "401": problem },
+    },
+  },
+  "/v1/flows/{tn}": {
+    parameters: [tnParam],
+    put: {
+      summary: "Publish a flow: validate, store an immutable version, point the TN at it",
+      security: admin,
+      parameters: [
+        { name: "mode", in: "query", description: "raw-XML bodies only", schema: { type: "string", enum: ["sync", "async"] } },
+        { name: "tz", in: "query", description: "raw-XML bodies only: IANA zone", schema: { type: "string" } },
+        { name: "description", in: "query", description: "raw-XML bodies only", schema: { type: "string" } },
+        { name: "conditions", in: "query", description: "raw-XML bodies only", schema: { type: "string", enum: ["evaluate", "platform"] } },
+      ],
+      requestBody: {
+        required: true,
+        content: {
+          "application/json": { schema: json(PublishBodySchema) },
+          "application/xml": { schema: { type: "string" } },
+          "text/xml": { schema: { type: "string" } },
+        },
+      },
+      responses: {
+        "201": { description: "New version now current: { tn, version, size, createdAt, mode, warnings }" },
+        "200": { description: "This content was already current" },
+        "400": problem,
+        "401": problem,
+        "413": problem,
+        "415": problem,
+        "422": { description: "The flow has errors: problem document with diagnostics [{severity, code, message, line, col, tag?, attribute?}]" },
+      },
+    },
+    get: {
+      summary: "The TN's current flow (JSON with the XML; Accept: application/xml or ?format=xml for the XML alone)",
+      security: admin,
+      parameters: [{ name: "version", in: "query", description: "a version from the TN's history (hash or unique prefix)", schema: { type: "string" } }],
+      responses: { "200": { description: "The flow" }, "401": problem, "404": problem },
+    },
+    delete: { summary: "Remove the TN's flow and history", security: admin, responses: { "204": { description: "Deleted" }, "401": problem, "404": problem } },
+  },
+  "/v1/flows/{tn}/versions": {
+    parameters: [tnParam],
+    get: { summary: "The TN's history, newest first: [{version, at, size, action, current}]", security: admin, responses: { "200": { description: "History" }, "404": problem } },
+  },
+  "/v1/flows/{tn}/rollback": {
+    parameters: [tnParam],
+    post: {
+      summary: "Point the TN back at an earlier version (default: the one before the current)",
+      security: admin,
+      requestBody: { required: false, content: { "application/json": { schema: json(RollbackBodySchema) } } },
+      responses: { "200": { description: "Rolled back" }, "404": problem, "409": problem },
+    },
+  },
+  "/v1/flows/{tn}/preview": {
+    parameters: [tnParam],
+    post: {
+      summary: "Render the TN's flow for a caller and time without a call",
+      security: admin,
+      requestBody: { required: false, content: { "application/json": { schema: json(PreviewBodySchema) } } },
+      responses: { "200": xmlOk("The document the webhook would answer"), "400": problem, "404": problem, "422": problem },
+    },
+  },
+  "/healthz": { get: { summary: "Liveness", responses: { "200": { description: "{ ok: true }" } } } },
+};
+
+export function openapiDocument(): Record<string, unknown> {
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "tactflow",
+      version: "0.1.0",
+      description: "Edge call-flow server for the Opentact voice platform. Developer-facing routes take Authorization: Bearer $ADMIN_TOKEN; platform-facing routes take ?token=$WEBHOOK_TOKEN.",
+    },
+    components: {
+      securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+      schemas: {
+        Problem: {
+          type: "object",
+          required: ["type", "title", "status"],
+          properties: { type: { type: "string" }, title: { type: "string" }, status: { type: "integer" }, detail: { type: "string" }, instance: { type: "string" } },
+          additionalProperties: true,
+        },
+      },
+    },
+    paths: openapiPaths,
+  };
+}
+
+export const openapi = new Hono<{ Bindings: Env }>();
+openapi.get("/", (c) => c.json(openapiDocument()));
