@@ -3,6 +3,7 @@
  * Each command lives in its own module and registers itself on the program.
  */
 import { Command } from "commander";
+import { registerCall } from "./call.ts";
 import { registerValidate } from "./validate.ts";
 
 const program = new Command();
@@ -18,5 +19,6 @@ program
   });
 
 registerValidate(program);
+registerCall(program);
 
 await program.parseAsync(process.argv);

@@ -315,7 +315,7 @@ export class SimulatedCall {
     await this.setState("hangup", "hangup_on", detail);
     await this.setState("destroyed", "destroy_on", detail);
     const unused = this.caller.unused;
-    if (unused > 0) this.record("NOTE", { message: `${unused} scripted input${unused === 1 ? " was" : "s were"} never asked for` });
+    if (unused > 0 && cause !== "webhook-failed") this.record("NOTE", { message: `${unused} scripted input${unused === 1 ? " was" : "s were"} never asked for` });
   }
 
   /** The whole call: ring, fetch the flow, run it, hang up when it runs out. */

@@ -7,8 +7,7 @@
  * Delivery must never break a call: a failed post is noted once in the trace and the call goes on.
  */
 import { callFlowEvent, callStateEvent, type CallEntity, type UnsequencedEvent } from "../src/events/shapes.ts";
-import type { FetchLike } from "./http.ts";
-import { redactUrl } from "./http.ts";
+import { describeError, redactUrl, type FetchLike } from "./http.ts";
 import type { TraceDetails } from "./types.ts";
 
 export interface StateDetail {
@@ -86,7 +85,7 @@ export class EventPoster {
       }
     } catch (err) {
       this.failed += 1;
-      const error = err instanceof Error ? err.message : String(err);
+      const error = describeError(err);
       this.record({ type, name, delivered: false, error });
       this.noteFailure(error);
     }

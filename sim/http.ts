@@ -52,7 +52,8 @@ export interface FlowRequest {
 
 const TIMED_OUT: unique symbol = Symbol("timed out");
 
-function describeError(err: unknown): string {
+/** An error as one line, with the network cause (`ECONNREFUSED …`) when there is one. */
+export function describeError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const cause = (err as Error & { cause?: unknown }).cause;
   if (cause instanceof Error) {
