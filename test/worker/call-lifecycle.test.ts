@@ -1,0 +1,165 @@
+/**
+ * The call lifecycle (issue 5): platform events in both generations and the flat entity,
+ * routed by call uuid; state that only moves forward; repeats applied once; the object's own
+ * cleanup after the call ends or outlives the maximum length.
+ */
+import { env, exports } from "cloudflare:workers";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { afterEach, describe, it } from "vitest";
+import type { CallSession } from "../../src/call/CallSession.ts";
+import { ORIGIN, advance, begin, clearAlarms, commands, newCall, sentTo, snapshot, timers } from "./call-helpers.ts";
+
+afterEach(clearAlarms);
+
+async function post(body: unknown): Promise<{ status: number; body: { accepted: number; results: Array<Record<string, unknown>>; ignored: string[] } }> {
+  const res = await exports.default.fetch(`${ORIGIN}/v1/webhooks/events`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  return { status: res.status, body: (await res.json()) as never };
+}
+
+function call2024(uuid: string, state: string, extra: Record<string, unknown> = {}) {
+  return {
+    uuid: crypto.randomUUID(),
+    created_on: "2024-02-19T16:06:00.210Z",
+    type: "call_state",
+    message: `CallSCA in +18389999168 > 18382049000 - ${state}`,
+    payload: { state, duration: 3 },
+    call: { uuid, direction: "in", from: "+18389999168", to: "18382049000", state, type: "CallSCA", sip_control_app: { uuid: "sca-9", name: "Main" }, ...extra },
+  };
+}
+
+function call2022(uuid: string, state: string) {
+  return { timestamp: "2022-07-04T16:44:53.554Z", type: "call_state", message: `state ${state}`, payload: { uuid, direction: "in", from: "+18389999168", to: "18382049000", state, sipcontrol_app: { uuid: "sca-9" } } };
+}
+
+describe("POST /v1/webhooks/events", () => {
+  it("takes the 2024 envelope, the 2022 envelope and the flat call entity, and moves the state forward", async ({ expect }) => {
+    const call = newCall("life");
+    const a = await post(call2024(call, "init"));
+    expect(a.status).toBe(202);
+    expect(a.body.results[0]).toMatchObject({ call, applied: true, state: "init" });
+    await post(call2022(call, "ringing"));
+    await post({ uuid: call, direction: "in", from: "+18389999168", to: "18382049000", state: "live", type: "CallSCA", answer_on: "2024-02-19T16:06:03Z" });
+    const snap = await snapshot(call);
+    expect(snap.status).toBe(200);
+    expect(snap.body.state).toBe("live");
+    expect(snap.body.call).toMatchObject({ uuid: call, from: "+18389999168", to: "18382049000", state: "live", answer_on: "2024-02-19T16:06:03Z", sip_control_app: { uuid: "sca-9" } });
+    const states = snap.body.events.filter((e) => e.type === "call_state");
+    expect(states.map((e) => e.payload.state)).toEqual(["init", "ringing", "live"]);
+    expect(states.map((e) => e.message)).toEqual([
+      "CallSCA in +18389999168 > 18382049000 - init",
+      "CallSCA in +18389999168 > 18382049000 - ringing",
+      "CallSCA in +18389999168 > 18382049000 - live",
+    ]);
+  });
+
+  it("applies a repeated event once, and never moves a call backwards", async ({ expect }) => {
+    const call = newCall("life");
+    const live = call2024(call, "live");
+    await post(live);
+    const again = await post(live);
+    expect(again.body.results[0]).toMatchObject({ duplicate: true, applied: false });
+    const late = await post(call2024(call, "ringing"));
+    expect(late.body.results[0]).toMatchObject({ applied: false, state: "live" });
+    const snap = await snapshot(call);
+    expect(snap.body.events.filter((e) => e.type === "call_state")).toHaveLength(1);
+  });
+
+  it("takes a batch for several calls, and acknowledges what it can't use", async ({ expect }) => {
+    const c1 = newCall("life");
+    const c2 = newCall("life");
+    const r = await post([call2024(c1, "init"), call2024(c2, "init"), call2024(c1, "ringing"), { type: "balance", payload: 873.06 }, { hello: "world" }]);
+    expect(r.status).toBe(202);
+    expect(r.body.accepted).toBe(3);
+    expect(r.body.ignored).toHaveLength(2);
+    expect((await snapshot(c1)).body.state).toBe("ringing");
+    expect((await snapshot(c2)).body.state).toBe("init");
+  });
+
+  it("logs the platform's call_flow events for the call", async ({ expect }) => {
+    const call = newCall("life");
+    await post({
+      timestamp: "2022-07-04T16:44:53.554Z",
+      success: true,
+      message: "[success] command Answer[0], reason: Call answered",
+      type: "call_flow",
+      command: "Answer",
+      payload: { command: { name: "Answer", success: true, reason: "Call answered", path: "Answer[0]", children: [], error: [] }, call: { uuid: call, state: "ringing" } },
+    });
+    const e = (await snapshot(call)).body.events[0]!;
+    expect(e).toMatchObject({ type: "call_flow", command: "Answer", success: true, message: "[success] command Answer[0], reason: Call answered" });
+  });
+
+  it("rejects a body that is not JSON (400) and a wrong token (401)", async ({ expect }) => {
+    const res = await exports.default.fetch(`${ORIGIN}/v1/webhooks/events`, { method: "POST", body: "state=live" });
+    expect(res.status).toBe(400);
+    const { default: app } = await import("../../src/index.ts");
+    const guarded = await app.fetch(new Request(`${ORIGIN}/v1/webhooks/events?token=bad`, { method: "POST", body: "{}" }), { ...env, WEBHOOK_TOKEN: "s3cret" });
+    expect(guarded.status).toBe(401);
+  });
+
+  it("takes the GET form of the SCA webhook (?state=&from=&to=&call=)", async ({ expect }) => {
+    const call = newCall("life");
+    const res = await exports.default.fetch(`${ORIGIN}/v1/webhooks/events?state=ringing&from=%2B12015550123&to=18005550100&call=${call}`);
+    expect(res.status).toBe(202);
+    expect((await snapshot(call)).body.call).toMatchObject({ state: "ringing", from: "+12015550123" });
+  });
+});
+
+describe("the end of a call", () => {
+  it("destroyed: a parked call's deadline is cancelled, commands get 409, and the state is deleted after the retention", async ({ expect }) => {
+    const call = newCall("end");
+    await begin(call, `<Response><Say>Hold</Say></Response>`, { mode: "async", parkTimeoutMs: 30_000 });
+    await post(call2024(call, "live"));
+    await post(call2024(call, "destroyed", { q850_cause: 16, q850_cause_string: "NORMAL_CLEARING" }));
+    const snap = await snapshot(call);
+    expect(snap.body.ended).toMatchObject({ reason: "platform: destroyed" });
+    expect(snap.body.events.at(-1)!.payload).toMatchObject({ state: "destroyed", q850_cause: 16, q850_cause_string: "NORMAL_CLEARING" });
+    expect((await timers(call)).map((t) => t.kind).sort()).toEqual(["cleanup", "max_length"]);
+    expect((await commands(call, "<Say>late</Say>")).status).toBe(409);
+    // The deadline never fires for a call that is gone.
+    await advance(call, 60_000);
+    expect(await sentTo(call)).toEqual([]);
+    expect((await snapshot(call)).status).toBe(200);
+    // Ten minutes on, the object deletes everything, including its alarm.
+    await advance(call, 10 * 60_000);
+    expect((await snapshot(call)).status).toBe(404);
+    const left = await runInDurableObject(env.CALL.getByName(call), async (_i: CallSession, state) => ({
+      alarm: await state.storage.getAlarm(),
+      rows: state.storage.sql.exec<{ n: number }>("SELECT (SELECT COUNT(*) FROM session) + (SELECT COUNT(*) FROM events) + (SELECT COUNT(*) FROM timers) AS n").one().n,
+    }));
+    expect(left).toEqual({ alarm: null, rows: 0 });
+    // A stray late Gather callback now gets the fallback, not an error.
+    const stray = await exports.default.fetch(`${ORIGIN}/v1/calls/${call}/gather?node=g0&attempt=1&dtmf=1`);
+    expect(stray.status).toBe(200);
+    expect(stray.headers.get("x-tactflow-fallback")).toBe("unknown-call");
+  });
+
+  it("a call that outlives MAX_CALL_MS is cleaned up even if the platform never says it ended", async ({ expect }) => {
+    const call = newCall("end");
+    await begin(call, `<Response><Gather numDigits="1"><DTMF value="1"><Say>One</Say></DTMF></Gather></Response>`);
+    const max = (await timers(call)).find((t) => t.kind === "max_length")!;
+    expect(max.due_at - Date.now()).toBeGreaterThan(3 * 60 * 60 * 1000);
+    await advance(call, 4 * 60 * 60 * 1000);
+    const snap = await snapshot(call);
+    expect(snap.body.ended).toMatchObject({ reason: "maximum call length" });
+    await advance(call, 10 * 60_000);
+    expect((await snapshot(call)).status).toBe(404);
+  });
+
+  it("the alarm is safe to run with nothing due, and tolerates a retry invocation", async ({ expect }) => {
+    const call = newCall("end");
+    await begin(call, `<Response><Say>Hold</Say></Response>`, { mode: "async", parkTimeoutMs: 30_000 });
+    const stub = env.CALL.getByName(call);
+    const before = await timers(call);
+    await runInDurableObject(stub, async (instance: CallSession) => {
+      await instance.alarm({ retryCount: 5, isRetry: true });
+      await instance.alarm();
+    });
+    expect(await timers(call)).toEqual(before);
+    expect(await sentTo(call)).toEqual([]);
+    // And the alarm is still armed for the earliest timer.
+    const armed = await runInDurableObject(stub, (_i: CallSession, state) => state.storage.getAlarm());
+    expect(armed).toBe(Math.min(...before.map((t) => t.due_at)));
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+  });
+});
