@@ -4,7 +4,7 @@ export interface RenderContext {
   from: string;
   /** Dialled number (DNIS) as received; `{{to}}`. */
   to: string;
-  /** The TN the flow was found under (normalised digits, or `*`); `{{tn}}`. */
+  /** The TN the call is for, as normalised digits (`18005550100`); `{{tn}}`. */
   tn: string;
   /** Call uuid, when the platform sent one; `{{call}}`. */
   call: string;
