@@ -4,6 +4,7 @@
  */
 import { Command } from "commander";
 import { registerCall } from "./call.ts";
+import { registerFlows } from "./flows.ts";
 import { registerValidate } from "./validate.ts";
 
 const program = new Command();
@@ -19,6 +20,7 @@ program
   });
 
 registerValidate(program);
+registerFlows(program);
 registerCall(program);
 
 await program.parseAsync(process.argv);
