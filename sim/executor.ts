@@ -11,7 +11,7 @@ import type { ScriptedCaller } from "./caller.ts";
 import { evaluateCall, evaluateGeo, evaluateSchedule, type ConditionResult } from "./conditions.ts";
 import type { FlowCommandResult } from "./events.ts";
 import { collectDigits, pickBranch } from "./gather.ts";
-import { appendQuery, fetchFlow, type FetchLike, type FlowFetch, type WaitLike } from "./http.ts";
+import { appendQuery, fetchFlow, redactUrl, type FetchLike, type FlowFetch, type WaitLike } from "./http.ts";
 import type { CallerLocation, DialOutcome, Timing, TraceDetails, TraceKind } from "./types.ts";
 
 /** What running a command (or a block of them) leaves the call to do next. */
@@ -433,7 +433,7 @@ export class Executor {
       if (attempt > 1) rt.step();
       rt.trace(
         "GATHER",
-        { attempt, attempts: p.attempts, maxDigits: p.maxDigits, finishKey: p.finishKey, timeoutMs: p.timeoutMs, dialect: p.dialect, ...(p.remoteUrl ? { remoteUrl: p.remoteUrl } : {}), ...tagOf(p) },
+        { attempt, attempts: p.attempts, maxDigits: p.maxDigits, finishKey: p.finishKey, timeoutMs: p.timeoutMs, dialect: p.dialect, ...(p.remoteUrl ? { remoteUrl: redactUrl(resolveUrl(p.remoteUrl, base)) } : {}), ...tagOf(p) },
         path,
       );
       const start = rt.clock.now;
