@@ -8,7 +8,7 @@
  * `X-Auth-Token` keys); the answer is an `auth` frame, and failure closes with 4001.
  */
 import { z } from "zod";
-import { normalizeTn } from "../tn.ts";
+import { canonicalTn, normalizeTn } from "../tn.ts";
 import { safeEqual, bearerToken } from "../http/auth.ts";
 import { CALL_EVENT_TYPES } from "./shapes.ts";
 import type { CallEventType } from "./shapes.ts";
@@ -67,7 +67,8 @@ const tnParam = z.string().transform((s, ctx) => {
     ctx.addIssue({ code: "custom", message: "tn must be a telephone number (3 to 15 digits)" });
     return z.NEVER;
   }
-  return tn;
+  // The stored form, so 10- and 11-digit North American spellings meet (src/tn.ts).
+  return canonicalTn(tn);
 });
 
 /** The query of an upgrade URL. Unknown parameters are ignored, as HTTP clients add their own. */

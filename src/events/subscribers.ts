@@ -145,9 +145,12 @@ export class Subscribers {
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
   }
 
-  /** Sockets of this stream (authenticated or not). */
+  /**
+   * Open sockets of this stream (authenticated or not). A socket we closed stays in
+   * `getWebSockets()` until the peer answers the close, so it is filtered out by state.
+   */
   sockets(): WebSocket[] {
-    return this.#ctx.getWebSockets(TAG);
+    return this.#ctx.getWebSockets(TAG).filter((ws) => ws.readyState === WebSocket.OPEN);
   }
 
   count(): number {

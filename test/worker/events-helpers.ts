@@ -61,7 +61,7 @@ export class Inbox {
   }
 
   /** Waits until `done()` holds, failing with `what` after `ms`. */
-  async until(done: () => boolean, what: string, ms = 5_000): Promise<void> {
+  async until(done: () => boolean, what: string, ms = 4_000): Promise<void> {
     const deadline = Date.now() + ms;
     while (!done()) {
       const left = deadline - Date.now();
@@ -78,17 +78,17 @@ export class Inbox {
     }
   }
 
-  async auth(ms = 5_000): Promise<Frame> {
+  async auth(ms = 4_000): Promise<Frame> {
     await this.until(() => this.frames.some((f) => f.type === "auth"), "the auth frame", ms);
     return this.frames.find((f) => f.type === "auth") as Frame;
   }
 
-  async eventCount(n: number, ms = 5_000): Promise<Frame[]> {
+  async eventCount(n: number, ms = 4_000): Promise<Frame[]> {
     await this.until(() => this.events().length >= n, `${n} events`, ms);
     return this.events();
   }
 
-  async close(ms = 5_000): Promise<{ code: number; reason: string }> {
+  async close(ms = 4_000): Promise<{ code: number; reason: string }> {
     await this.until(() => this.closed !== null, "the socket to close", ms);
     return this.closed as { code: number; reason: string };
   }

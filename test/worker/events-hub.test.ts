@@ -1,0 +1,147 @@
+/**
+ * `/v1/events`: the account-wide stream served by EventHub. Calls forward a copy of every
+ * event off their critical path; the hub keeps its own numbered log so its subscribers can
+ * filter by TN and resume like call subscribers do.
+ */
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { describe, it } from "vitest";
+import { HUB_NAME } from "../../src/events/EventHub.ts";
+import type { EventHub } from "../../src/events/EventHub.ts";
+import { READER, emit, range, seqs, subscribe } from "./events-helpers.ts";
+import type { Frame } from "./events-helpers.ts";
+
+const newCall = () => `call-${crypto.randomUUID()}`;
+const hub = () => env.EVENT_HUB.getByName(HUB_NAME);
+
+/** Only the frames of the calls a test made (the hub is shared by every test in the file). */
+function of(frames: Frame[], calls: string[]): Frame[] {
+  return frames.filter((f) => calls.includes(f.call_uuid as string));
+}
+
+describe("fan-out through the hub", () => {
+  it("every call's events reach hub subscribers with the call's uuid and seq and a hub_seq", async ({ expect }) => {
+    const a = newCall();
+    const b = newCall();
+    const sub = await subscribe(`/v1/events?token=${READER}`);
+    const auth = await sub.auth();
+    expect(auth.payload?.stream).toMatchObject({ kind: "hub", scope: "account", seq_field: "hub_seq" });
+    await emit(a, 3);
+    await emit(b, 2);
+    await emit(a, 1);
+    await sub.until(() => of(sub.events(), [a, b]).length >= 6, "6 events from two calls");
+    const got = of(sub.events(), [a, b]);
+    expect(got.filter((f) => f.call_uuid === a).map((f) => f.seq)).toEqual([1, 2, 3, 4]);
+    expect(got.filter((f) => f.call_uuid === b).map((f) => f.seq)).toEqual([1, 2]);
+    const hubSeqs = seqs(sub.events(), "hub_seq");
+    expect(hubSeqs).toEqual([...hubSeqs].sort((x, y) => x - y));
+    expect(new Set(hubSeqs).size).toBe(hubSeqs.length);
+    // The event itself is unchanged: the same uuid the call logged.
+    const fromCall = await emit(a, 1);
+    await sub.until(() => sub.events().some((f) => f.uuid === fromCall[0]?.uuid), "the forwarded event");
+  });
+
+  it("takes repeats of an event once (a retried forward)", async ({ expect }) => {
+    const call = newCall();
+    const events = await emit(call, 2, { publish: false });
+    const first = await hub().ingest(events);
+    const again = await hub().ingest(events);
+    expect(first.accepted).toBe(2);
+    expect(again.accepted).toBe(0);
+    expect(again.last_hub_seq).toBe(first.last_hub_seq);
+  });
+
+  it("filters by ?tn= (the call's own number) and ?types=", async ({ expect }) => {
+    const mine = newCall();
+    const other = newCall();
+    const outbound = newCall();
+    const byTn = await subscribe(`/v1/events?tn=%2B1%20(838)%20204-7777&token=${READER}`);
+    const flows = await subscribe(`/v1/events?tn=8382047777&types=call_flow&token=${READER}`);
+    await Promise.all([byTn.auth(), flows.auth()]);
+    await emit(mine, 3, { to: "+18382047777" });
+    await emit(other, 3, { to: "+18382040000" });
+    await emit(outbound, 2, { to: "+15550001111", direction: "out" }); // from is the default caller id, not ours
+    const last = await emit(mine, 1, { to: "18382047777" });
+    await byTn.until(() => byTn.events().some((f) => f.uuid === last[0]?.uuid), "the last event of the matching call");
+    expect(byTn.events().map((f) => [f.call_uuid, f.seq])).toEqual([
+      [mine, 1],
+      [mine, 2],
+      [mine, 3],
+      [mine, 4],
+    ]);
+    await flows.until(() => flows.events().length >= 2, "two call_flow events");
+    expect(flows.events().map((f) => [f.call_uuid, f.type, f.seq])).toEqual([
+      [mine, "call_flow", 2],
+      [mine, "call_flow", 4],
+    ]);
+  });
+});
+
+describe("hub resume", () => {
+  it("?since=<hub_seq> replays, then goes live, without gaps or duplicates", async ({ expect }) => {
+    const call = newCall();
+    const sub = await subscribe(`/v1/events?token=${READER}`);
+    await sub.auth();
+    await emit(call, 2);
+    await sub.until(() => of(sub.events(), [call]).length >= 2, "two events");
+    const lastSeen = sub.events().at(-1)?.hub_seq as number;
+    sub.ws.close(1000);
+    await sub.close();
+
+    await emit(call, 3);
+    // The copy reaches the hub off the call's critical path: wait (boundedly) until it is there.
+    const deadline = Date.now() + 5_000;
+    while ((await hub().lastSeq()) < lastSeen + 3) {
+      if (Date.now() > deadline) throw new Error("the hub never received the three events");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const again = await subscribe(`/v1/events?since=${lastSeen}&token=${READER}`);
+    await again.auth();
+    await again.until(() => of(again.events(), [call]).length >= 3, "the three missed events");
+    await emit(call, 1);
+    await again.until(() => of(again.events(), [call]).length >= 4, "the live event");
+    expect(of(again.events(), [call]).map((f) => f.seq)).toEqual([3, 4, 5, 6]);
+    const hubSeqs = seqs(again.events(), "hub_seq");
+    expect(hubSeqs[0]).toBe(lastSeen + 1);
+    expect(hubSeqs).toEqual(range(lastSeen + 1, lastSeen + hubSeqs.length));
+  });
+
+  it("says so with a gap frame when the events asked for are no longer retained", async ({ expect }) => {
+    const call = newCall();
+    await emit(call, 6, { publish: false }).then((events) => hub().ingest(events));
+    const last = (await hub().lastSeq()) as number;
+    await runInDurableObject(hub(), (instance: EventHub) => instance.log.trim(3));
+    const sub = await subscribe(`/v1/events?since=0&token=${READER}`);
+    await sub.auth();
+    await sub.until(() => sub.events().length >= 3, "the retained events");
+    const gap = sub.frames.find((f) => f.type === "gap");
+    expect(gap?.payload).toEqual({ since: 0, first_available: last - 2 });
+    expect(seqs(sub.events(), "hub_seq")).toEqual([last - 2, last - 1, last]);
+  });
+});
+
+describe("stale sockets", () => {
+  it("the sweep closes hub sockets that have shown no sign of life, then stops asking for alarms", async ({ expect }) => {
+    const quiet = await subscribe(`/v1/events?token=${READER}`);
+    await quiet.auth();
+    const now = Date.now();
+    const after = await runInDurableObject(hub(), (instance: EventHub) => {
+      instance.subs.alarm(now + 60_000); // within the allowance
+      const open = instance.subs.inspect().length;
+      instance.subs.alarm(now + 10 * 60_000);
+      return { open, next: instance.subs.nextWake(now + 10 * 60_000) };
+    });
+    expect(after.open).toBeGreaterThanOrEqual(1);
+    const closed = await quiet.close();
+    expect(closed.code).toBe(4008);
+    expect(closed.reason).toMatch(/^stale: no ping or frame for \d+ s$/);
+    expect(after.next).toBeNull();
+  });
+
+  it("arms the hub's alarm while a subscriber is connected", async ({ expect }) => {
+    const sub = await subscribe(`/v1/events?token=${READER}`);
+    await sub.auth();
+    const alarm = await runInDurableObject(hub(), (_i, state) => state.storage.getAlarm());
+    expect(alarm).not.toBeNull();
+  });
+});
