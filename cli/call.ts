@@ -6,8 +6,8 @@
  * server is down, refused the token, or answered something that is not a call flow), 2 usage.
  */
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import type { Command } from "commander";
+import { DEFAULT_URL, resolveToken, resolveUrl } from "./config.ts";
 import {
   DIAL_OUTCOMES,
   formatTranscript,
@@ -22,8 +22,6 @@ import {
   type Scenario,
   type ScriptFile,
 } from "../sim/index.ts";
-
-export const DEFAULT_URL = "http://127.0.0.1:8787";
 
 export interface CallOptions {
   to?: string;
@@ -57,30 +55,9 @@ export interface CallDeps {
 
 class UsageError extends Error {}
 
-/**
- * `.dev.vars` in the working directory: `KEY=value` lines, `#` comments, optional quotes. The
- * file `npm start` writes the development tokens to.
- */
-export function readDevVars(readFile: (path: string) => string, cwd: string): Record<string, string> {
-  let text: string;
-  try {
-    text = readFile(join(cwd, ".dev.vars"));
-  } catch {
-    return {};
-  }
-  const out: Record<string, string> = {};
-  for (const line of text.split(/\r?\n/)) {
-    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
-    if (!m || line.trim().startsWith("#")) continue;
-    const raw = m[2]!;
-    out[m[1]!] = /^(["']).*\1$/.test(raw) ? raw.slice(1, -1) : raw;
-  }
-  return out;
-}
-
-/** `--webhook-token`, else `TACTFLOW_WEBHOOK_TOKEN`, else `WEBHOOK_TOKEN` in `.dev.vars`. */
+/** `--webhook-token`, else `TACTFLOW_WEBHOOK_TOKEN`, else `WEBHOOK_TOKEN` in `.dev.vars` (cli/config.ts). */
 export function webhookToken(opts: Pick<CallOptions, "webhookToken">, deps: Pick<CallDeps, "env" | "cwd" | "readFile">): string | undefined {
-  return opts.webhookToken || deps.env.TACTFLOW_WEBHOOK_TOKEN || readDevVars(deps.readFile, deps.cwd).WEBHOOK_TOKEN || undefined;
+  return resolveToken("WEBHOOK_TOKEN", opts.webhookToken, deps);
 }
 
 function isOutcome(s: string): s is DialOutcome {
@@ -164,7 +141,7 @@ export async function runCall(opts: CallOptions, deps: CallDeps): Promise<number
     }
     throw err;
   }
-  const url = (opts.url ?? deps.env.TACTFLOW_URL ?? DEFAULT_URL).replace(/\/+$/, "");
+  const url = resolveUrl(opts.url, deps);
   const method = (opts.method ?? "POST").toUpperCase();
   if (method !== "GET" && method !== "POST") {
     deps.err(`tactflow call: --method must be GET or POST, not ${opts.method}`);
