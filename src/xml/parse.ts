@@ -281,16 +281,30 @@ function buildElement(entry: FxpNode, name: string, text: string, lines: LineInd
   return elementFrom(name, attrs, children, pos, diags);
 }
 
+/** The offset of the `>` that ends the start tag opened at `start` (quotes may hold `>`). */
+function startTagEnd(text: string, start: number): number {
+  let quote = 0;
+  for (let i = start + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (quote) {
+      if (c === quote) quote = 0;
+    } else if (c === 0x22 || c === 0x27) quote = c;
+    else if (c === 0x3e) return i;
+  }
+  return text.length;
+}
+
+const ATTRIBUTE = /\s([^\s=/>]+)\s*=\s*(?:"[^"]*"|'[^']*')/g;
+
 /** Attribute values come decoded; positions are found by scanning the start tag. */
 function readAttributes(tagName: string, parsed: Record<string, string>, text: string, start: number, lines: LineIndex, diags: Diagnostic[]): XmlAttribute[] {
+  const names = Object.keys(parsed);
+  if (!names.length) return [];
   const offsets = new Map<string, number>();
-  const re = /\s([^\s=/>]+)\s*=\s*("[^"]*"|'[^']*')/g;
-  re.lastIndex = start;
-  // Scan only the start tag: stop at the first `>` outside a quoted value.
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    const between = text.slice(start, m.index);
-    if (/>/.test(between.replace(/"[^"]*"|'[^']*'/g, ""))) break;
-    if (!offsets.has(m[1]!)) offsets.set(m[1]!, m.index + 1);
+  const tag = text.slice(start, startTagEnd(text, start));
+  ATTRIBUTE.lastIndex = 0;
+  for (let m = ATTRIBUTE.exec(tag); m; m = ATTRIBUTE.exec(tag)) {
+    if (!offsets.has(m[1]!)) offsets.set(m[1]!, start + m.index + 1);
   }
   return Object.entries(parsed).map(([name, value]) => {
     const raw = String(value);
