@@ -32,8 +32,42 @@ function tagged(detail: { tag?: string }): string {
   return detail.tag !== undefined ? ` [tag ${detail.tag}]` : "";
 }
 
-/** One trace entry as words, without its time; null for entries hidden at this verbosity. */
-export function describeEntry(entry: TraceEntry, verbose = false): string | null {
+/** The parameters the platform appends to every Gather request besides the keys (SPEC b.6). */
+const CALL_PARAMS = new Set(["code", "from", "tn", "state", "sca", "call"]);
+
+/**
+ * A URL as the transcript shows it: relative to the server the call went to, and for Gather
+ * requests without the call's own parameters (the verbose transcript and `--json` keep all).
+ */
+function shortUrl(url: string, origin: string | undefined, purpose?: string): string {
+  let out = origin && url.startsWith(`${origin}/`) ? url.slice(origin.length) : url;
+  if (purpose === "gather") {
+    const q = out.indexOf("?");
+    if (q >= 0) {
+      const kept = out
+        .slice(q + 1)
+        .split("&")
+        .filter((pair) => !CALL_PARAMS.has(decodeURIComponent(pair.split("=")[0] ?? "")));
+      out = `${out.slice(0, q)}${kept.length ? `?${kept.join("&")}` : ""}`;
+    }
+  }
+  return out;
+}
+
+function originOf(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One trace entry as words, without its time; null for entries hidden at this verbosity.
+ * `origin` (the server's) lets URLs on it print as paths.
+ */
+export function describeEntry(entry: TraceEntry, verbose = false, origin?: string): string | null {
+  const link = (url: string, purpose?: string) => (verbose ? url : shortUrl(url, origin, purpose));
   switch (entry.kind) {
     case "STATE": {
       const s = entry.detail.state;
@@ -42,7 +76,7 @@ export function describeEntry(entry: TraceEntry, verbose = false): string | null
     }
     case "REQUEST": {
       const d = entry.detail;
-      const head = `REQUEST ${d.method} ${d.url}`;
+      const head = `REQUEST ${d.method} ${link(d.url, d.purpose)}`;
       if (d.error) return `${head} → failed: ${d.error}`;
       return `${head} → ${d.status ?? "?"}${d.contentType ? ` ${d.contentType.split(";")[0]}` : ""}`;
     }
@@ -68,8 +102,10 @@ export function describeEntry(entry: TraceEntry, verbose = false): string | null
     case "GATHER": {
       const d = entry.detail;
       const digits = `up to ${d.maxDigits} digit${d.maxDigits === 1 ? "" : "s"}`;
-      const where = d.remoteUrl ? `, sends them to ${d.remoteUrl}` : "";
-      return `GATHER ${digits}, finish key ${d.finishKey}, timeout ${durationLabel(d.timeoutMs)}, attempt ${d.attempt} of ${d.attempts}${where}${tagged(d)}`;
+      const head = `GATHER ${digits}, finish key ${d.finishKey}, timeout ${durationLabel(d.timeoutMs)}`;
+      // A url Gather is tried once per request: the server counts the attempts (SPEC f.2).
+      if (d.remoteUrl) return `${head}, then asks ${link(d.remoteUrl)}${tagged(d)}`;
+      return `${head}, attempt ${d.attempt} of ${d.attempts}${tagged(d)}`;
     }
     case "DTMF":
       return `DTMF ${entry.detail.keys}${entry.detail.ignored ? ` (then ${entry.detail.ignored}, ignored: input was complete)` : ""}`;
@@ -135,8 +171,10 @@ export interface TranscriptOptions {
 export function formatTranscript(result: CallResult, options: TranscriptOptions = {}): string {
   const c = result.call;
   const lines = [`Call ${c.uuid} from ${c.from} to ${c.to}, starting ${result.startedAt}`];
+  const first = result.trace.find((e) => e.kind === "REQUEST");
+  const origin = first?.kind === "REQUEST" ? originOf(first.detail.url) : undefined;
   for (const entry of result.trace) {
-    const text = describeEntry(entry, options.verbose);
+    const text = describeEntry(entry, options.verbose, origin);
     if (text !== null) lines.push(`${clockLabel(entry.t)} ${text}`);
   }
   const ev = result.events;

@@ -140,7 +140,7 @@ describe("the transcript", () => {
     expect(formatTranscript(result).split("\n")).toEqual([
       "Call call-1 from 15551230000 to 18005550100, starting 2026-11-23T15:00:00.000Z",
       "00:00.0 STATE ringing",
-      "00:00.0 REQUEST POST http://tactflow.test/v1/callflow?from=15551230000&to=18005550100&token=… → 200 text/xml",
+      "00:00.0 REQUEST POST /v1/callflow?from=15551230000&to=18005550100&token=… → 200 text/xml",
       "00:00.0 STATE live",
       '00:00.0 SAY "Thanks for calling." (voice en-US FEMALE)',
       "00:01.9 GATHER up to 1 digit, finish key #, timeout 5.0s, attempt 1 of 1",
@@ -152,6 +152,17 @@ describe("the transcript", () => {
       // 5 call_state events and one call_flow per command (Say, Say, Gather, Say, Hangup).
       "Call ended at 00:04.6: the flow hung up (done). Events: 10 posted.",
     ]);
+  });
+
+  it("shows a url Gather's requests as paths on the server, without the call's own parameters", async () => {
+    const xml = `<Response><Gather url="/g?node=1&amp;token=x"><Say>Key?</Say></Gather></Response>`;
+    const { result } = await call({ "/v1/callflow": xml, "/g": "<Response/>" }, { inputs: keys("5") });
+    const text = formatTranscript(result);
+    expect(text).toContain("then asks /g?node=1&token=…");
+    expect(text).toContain("REQUEST GET /g?node=1&token=…&dtmf=5&success=true&attempts=1 → 200 text/xml");
+    expect(formatTranscript(result, { verbose: true })).toContain(
+      "REQUEST GET http://tactflow.test/g?node=1&token=…&dtmf=5&code=5&success=true&attempts=1&from=15551230000&tn=18005550100&state=live",
+    );
   });
 
   it("shows every event post when verbose", async () => {
