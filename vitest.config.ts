@@ -22,6 +22,9 @@ export default defineConfig({
               bindings: {
                 ADMIN_TOKEN: "test-admin-token",
                 EVENTS_TOKEN: "test-events-token",
+                // Explicitly empty: `npm start` writes a WEBHOOK_TOKEN to .dev.vars, which the
+                // plugin would otherwise load, so tests would pass or fail by machine.
+                WEBHOOK_TOKEN: "",
                 // Issue 5: the Call Control API is a stand-in Worker that records what it is sent.
                 PLATFORM_API_URL: "http://platform.test/api",
                 PLATFORM_API_TOKEN: "test-platform-token",

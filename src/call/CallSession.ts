@@ -43,6 +43,7 @@ interface SessionRow {
   facts_json: string | null;
   entity_json: string;
   origin: string | null;
+  token: string | null;
   park_timeout_ms: number | null;
   ended_at: number | null;
   end_reason: string | null;
@@ -111,6 +112,7 @@ export class CallSession extends DurableObject<Env> {
       facts_json TEXT,
       entity_json TEXT NOT NULL,
       origin TEXT,
+      token TEXT,
       park_timeout_ms INTEGER,
       ended_at INTEGER,
       end_reason TEXT
@@ -173,17 +175,18 @@ export class CallSession extends DurableObject<Env> {
     const entity = this.#entityFrom(input.call, input.facts, existing);
     if (!existing) this.#createSession(input.call, now, entity);
     this.#sql.exec(
-      "UPDATE session SET mode = ?, flow_json = ?, facts_json = ?, entity_json = ?, origin = ?, park_timeout_ms = ? WHERE id = 1",
+      "UPDATE session SET mode = ?, flow_json = ?, facts_json = ?, entity_json = ?, origin = ?, token = ?, park_timeout_ms = ? WHERE id = 1",
       mode,
       JSON.stringify(flow),
       JSON.stringify(facts),
       JSON.stringify(entity),
       input.origin,
+      input.token ?? null,
       parkMs,
     );
     let xml: string;
     try {
-      xml = renderInitial(flow, input.origin, this.env.WEBHOOK_TOKEN, parkMs, this.#renderContext(input.call, flow, facts, new Date(now)));
+      xml = renderInitial(flow, input.origin, input.token, parkMs, this.#renderContext(input.call, flow, facts, new Date(now)));
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
       this.#emit(callFlowEvent(entity, { name: "Response", success: false, reason: `flow ${flow.version.slice(0, 12)} could not be rendered: ${error}`, path: "Response" }, new Date(now)));
@@ -274,7 +277,7 @@ export class CallSession extends DurableObject<Env> {
     // Count the attempt before rendering, so a retried Gather's URL carries the next attempt.
     this.#sql.exec("INSERT INTO nodes (node, used, done) VALUES (?, ?, ?) ON CONFLICT (node) DO UPDATE SET used = excluded.used, done = excluded.done", input.node, attempt, final ? 1 : 0);
     const origin = session.origin ?? "";
-    const token = this.env.WEBHOOK_TOKEN;
+    const token = session.token ?? undefined;
     let xml: string;
     try {
       xml = renderAnswer(flow, commands, (id) => gatherUrl(origin, encodeURIComponent(session.call_uuid), id, this.#node(id).used + 1, token), {
@@ -697,8 +700,8 @@ export class CallSession extends DurableObject<Env> {
   #session(): SessionRow | null {
     return (
       this.#sql
-        .exec<{ call_uuid: string; created_at: number; state: string; mode: string | null; flow_json: string | null; facts_json: string | null; entity_json: string; origin: string | null; park_timeout_ms: number | null; ended_at: number | null; end_reason: string | null }>(
-          "SELECT call_uuid, created_at, state, mode, flow_json, facts_json, entity_json, origin, park_timeout_ms, ended_at, end_reason FROM session WHERE id = 1",
+        .exec<{ call_uuid: string; created_at: number; state: string; mode: string | null; flow_json: string | null; facts_json: string | null; entity_json: string; origin: string | null; token: string | null; park_timeout_ms: number | null; ended_at: number | null; end_reason: string | null }>(
+          "SELECT call_uuid, created_at, state, mode, flow_json, facts_json, entity_json, origin, token, park_timeout_ms, ended_at, end_reason FROM session WHERE id = 1",
         )
         .toArray()[0] as SessionRow | undefined
     ) ?? null;

@@ -24,6 +24,8 @@ export interface BeginInput {
   facts: CallFacts;
   /** Origin the platform reaches us at, for Gather URLs (e.g. `https://flows.example.com`). */
   origin: string;
+  /** WEBHOOK_TOKEN as the webhook saw it, carried in Gather URLs as `?token=`. */
+  token?: string;
 }
 
 export type BeginResult =

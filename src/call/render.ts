@@ -81,16 +81,18 @@ function compile(root: ElementNode, meta: PinnedFlowMeta): CompiledTemplate {
   return compiled;
 }
 
-/** The holding command appended to an async flow's document: silence until commands arrive. */
+/**
+ * The holding command appended to an async flow's document: the call goes on hold (SPEC b.17)
+ * and waits for commands. Its timeout is longer than the deadline, so the call ends by our
+ * timeout hang-up (with its cause), not by the hold running out at the same moment.
+ */
 export function parkHold(parkTimeoutMs: number): ElementNode {
-  // Longer than the deadline, so the call ends by our timeout (with its cause), not by the
-  // platform running out of document at the same moment.
-  return createElement("Pause", [["length", String(parkTimeoutMs + 10_000)], ["tag", "tactflow-park"]]);
+  return createElement("Hold", [["timeout", String(parkTimeoutMs + 10_000)], ["tag", "tactflow-park"]]);
 }
 
 /**
  * The first document of a call: the whole flow with every branching Gather rewritten (attempt
- * 1), and for an async flow the holding pause. Rendered with `ctx.call` in the Gather URLs.
+ * 1), and for an async flow the holding `<Hold>`. Rendered with `ctx.call` in the Gather URLs.
  */
 export function renderInitial(flow: PinnedFlow, origin: string, token: string | undefined, parkTimeoutMs: number | null, ctx: RenderContext): string {
   const key = `${flow.version}|${origin}|${token ?? ""}|${parkTimeoutMs ?? ""}`;

@@ -9,6 +9,7 @@ import { RenderError, type RenderContext } from "../template/index.ts";
 import { checkFlow } from "../xml/index.ts";
 import { canonicalTn, normalizeTn } from "../tn.ts";
 import { CATCH_ALL, FlowStoreError, loadFlowForTn, type LoadedFlow } from "./store.ts";
+import { beginStatefulCall, needsSession } from "../call/begin.ts";
 
 /** The call as the platform described it (SPEC a.2), every field a plain string. */
 export interface CallRequest {
@@ -24,6 +25,8 @@ export interface CallRequest {
   state: string;
   /** The call entity from a POST body, when one came. */
   entity?: Record<string, unknown>;
+  /** The origin the webhook was reached at, for URLs the platform calls back (issue 5). */
+  origin?: string;
 }
 
 export type FallbackCause = "no-flow" | "kv-error" | "render-error" | "budget-exceeded";
@@ -84,10 +87,13 @@ export function buildRenderContext(call: CallRequest, flow: Pick<LoadedFlow, "tn
  * Render `flow` for one call: the document the platform executes.
  *
  * This is the seam for stateful calls (issue 5): it is where branching Gathers get rewritten to
- * report to the call's CallSession and where async-mode flows park the call. Today it renders the
- * compiled template as is, conditions evaluated per the flow's `conditions` option.
+ * report to the call's CallSession and where async-mode flows park the call (src/call/begin.ts).
+ * Other flows render the compiled template as is, conditions evaluated per the flow's
+ * `conditions` option.
  */
-export async function renderCallFlow(_env: Env, call: CallRequest, flow: LoadedFlow, now: Date = new Date()): Promise<string> {
+export async function renderCallFlow(env: Env, call: CallRequest, flow: LoadedFlow, now: Date = new Date()): Promise<string> {
+  // Issue 5: branching Gathers and async mode need the call's CallSession (src/call/begin.ts).
+  if (needsSession(flow)) return beginStatefulCall(env, call, flow);
   return flow.compiled.render(buildRenderContext(call, flow, now));
 }
 

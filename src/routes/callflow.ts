@@ -75,6 +75,7 @@ export async function readCallRequest(req: Request, url: URL): Promise<CallReque
     sca: pick(["sca", "sip_control_app"], (e) => (isObject(e["sip_control_app"]) ? e["sip_control_app"]["uuid"] : e["sip_control_app"])),
     state: pick(["state"], (e) => e["state"]),
     ...(entity ? { entity } : {}),
+    origin: url.origin,
   };
 }
 

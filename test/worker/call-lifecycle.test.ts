@@ -152,7 +152,7 @@ describe("the end of a call", () => {
     const stub = env.CALL.getByName(call);
     const before = await timers(call);
     await runInDurableObject(stub, async (instance: CallSession) => {
-      await instance.alarm({ retryCount: 5, isRetry: true });
+      await instance.alarm({ retryCount: 5, isRetry: true, scheduledTime: Date.now() - 60_000 });
       await instance.alarm();
     });
     expect(await timers(call)).toEqual(before);

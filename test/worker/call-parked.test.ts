@@ -19,12 +19,13 @@ async function deadline(call: string): Promise<number | null> {
 }
 
 describe("parking", () => {
-  it("answers the flow followed by a holding pause, and arms the deadline", async ({ expect }) => {
+  it("answers the flow followed by a holding <Hold>, and arms the deadline", async ({ expect }) => {
     const call = newCall("park");
     const before = Date.now();
     const r = await begin(call, PARKED, ASYNC);
     expect(r.mode).toBe("async");
-    expect(outline(rootOf(r.xml))).toEqual(["Answer", "Say:Please hold", "Pause:40000"]);
+    expect(outline(rootOf(r.xml))).toEqual(["Answer", "Say:Please hold", "Hold"]);
+    expect(rootOf(r.xml).children.at(-1)).toMatchObject({ attrs: [{ name: "timeout", value: "40000" }, { name: "tag", value: "tactflow-park" }] });
     const due = await deadline(call);
     expect(due).toBeGreaterThanOrEqual(before + 30_000);
     expect(due).toBeLessThanOrEqual(Date.now() + 30_000);
