@@ -5,6 +5,7 @@
 import { Command } from "commander";
 import { registerCall } from "./call.ts";
 import { registerFlows } from "./flows.ts";
+import { registerTail } from "./tail.ts";
 import { registerValidate } from "./validate.ts";
 
 const program = new Command();
@@ -22,5 +23,6 @@ program
 registerValidate(program);
 registerFlows(program);
 registerCall(program);
+registerTail(program);
 
 await program.parseAsync(process.argv);
