@@ -104,6 +104,7 @@ export class SimulatedCall {
   /** Serialises `execute` calls: fragments for a parked call run one after another. */
   private queue: Promise<unknown> = Promise.resolve();
   private started = false;
+  private readonly endedSignal: { promise: Promise<void>; resolve: () => void };
 
   constructor(scenario: Scenario, options: SimOptions) {
     this.scenario = scenario;
@@ -151,6 +152,18 @@ export class SimulatedCall {
       (message) => this.record("NOTE", { message }),
     );
     this.executor = new Executor(this.runtime());
+    let resolve = () => {};
+    const promise = new Promise<void>((r) => (resolve = r));
+    this.endedSignal = { promise, resolve };
+  }
+
+  /**
+   * Resolves with the result once the call has ended, however that happens: a `<Hangup>` in a
+   * fragment, the caller, or `hangup()` (for a parked call, the server's deadline).
+   */
+  async whenEnded(): Promise<CallResult> {
+    await this.endedSignal.promise;
+    return this.result();
   }
 
   /** How the call ended, once it has. */
@@ -296,15 +309,18 @@ export class SimulatedCall {
     }
   }
 
-  /** End the call from outside the flow (a parked call's deadline, an operator). */
-  async hangup(reason: string, cause: EndCause = "platform-hangup"): Promise<void> {
+  /**
+   * End the call from outside the flow (a parked call's deadline, an operator). `q850` is the
+   * cause the hang-up request named, e.g. 102 RECOVERY_ON_TIMER_EXPIRE for a park timeout.
+   */
+  async hangup(reason: string, cause: EndCause = "platform-hangup", q850?: { q850_cause: number; q850_cause_string: string }): Promise<void> {
     await this.queue;
-    await this.finish(cause, reason);
+    await this.finish(cause, reason, undefined, q850);
   }
 
-  private async finish(cause: EndCause, reason: string, tag?: string): Promise<void> {
+  private async finish(cause: EndCause, reason: string, tag?: string, given?: { q850_cause: number; q850_cause_string: string }): Promise<void> {
     if (this.ending) return;
-    const [q850, q850String] = Q850[cause];
+    const [q850, q850String] = given ? [given.q850_cause, given.q850_cause_string] : Q850[cause];
     this.ending = { t: this.clock.now, cause, reason, ...(tag !== undefined ? { tag } : {}), q850_cause: q850, q850_cause_string: q850String };
     this.executor.stopRecordings();
     const by = cause === "flow-hangup" ? "flow" : cause === "caller-hangup" ? "caller" : "platform";
@@ -316,6 +332,7 @@ export class SimulatedCall {
     await this.setState("destroyed", "destroy_on", detail);
     const unused = this.caller.unused;
     if (unused > 0 && cause !== "webhook-failed") this.record("NOTE", { message: `${unused} scripted input${unused === 1 ? " was" : "s were"} never asked for` });
+    this.endedSignal.resolve();
   }
 
   /** The whole call: ring, fetch the flow, run it, hang up when it runs out. */

@@ -47,6 +47,7 @@ export interface FlowRequest {
   url: string;
   /** JSON body; only sent with methods that carry one. */
   body?: unknown;
+  /** Give up after this long (real time); 0: wait as long as it takes. */
   timeoutMs: number;
 }
 
@@ -86,7 +87,9 @@ export async function fetchFlow(fetchImpl: FetchLike, wait: WaitLike, req: FlowR
   })();
   let outcome: Awaited<typeof exchange> | typeof TIMED_OUT;
   try {
-    outcome = await Promise.race([exchange, wait(req.timeoutMs, timerStop.signal).then((): typeof TIMED_OUT => TIMED_OUT)]);
+    // A timeout of 0 disables it, as the platform's request timeouts do (SPEC a.2).
+    const deadline = req.timeoutMs > 0 ? wait(req.timeoutMs, timerStop.signal).then((): typeof TIMED_OUT => TIMED_OUT) : new Promise<never>(() => undefined);
+    outcome = await Promise.race([exchange, deadline]);
   } catch (err) {
     timerStop.abort();
     const message = `cannot reach ${originOf(req.url)}: ${describeError(err)}`;

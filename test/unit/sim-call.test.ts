@@ -126,6 +126,20 @@ describe("a parked call fed with commands over time", () => {
     expect(await sim.execute(parseCommands("<Say>Too late</Say>"))).toBe("ended");
   });
 
+  it("tells a waiting party when the call is over", async () => {
+    const server = fakeTactflow({ "/v1/callflow": `<Response><Hold/></Response>` });
+    const sim = new SimulatedCall({ from: "1", to: "18005550100" }, { baseUrl: BASE, fetch: server.fetch, wait: server.wait });
+    const ended = sim.whenEnded();
+    const first = await sim.start();
+    await sim.execute(first!.document);
+    let done = false;
+    void ended.then(() => (done = true));
+    await Promise.resolve();
+    expect(done).toBe(false);
+    await sim.execute(parseCommands("<Say>Goodbye</Say><Hangup/>"));
+    expect((await ended).end.cause).toBe("flow-hangup");
+  });
+
   it("reads a whole document or bare commands, and refuses what is not XML", () => {
     expect(parseCommands(`<?xml version="1.0"?><Response><Say>a</Say><Hangup/></Response>`).map((e) => e.kind)).toEqual(["Say", "Hangup"]);
     expect(parseCommands(`<Say>a</Say><Pause length="100"/>`).map((e) => e.kind)).toEqual(["Say", "Pause"]);

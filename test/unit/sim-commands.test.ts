@@ -279,3 +279,22 @@ describe("where the caller is", () => {
     expect(said((await call(xml, { from: "18005550100" })).result)).toEqual([]);
   });
 });
+
+describe("request timeouts", () => {
+  it("treats a Callback timeout of 0 as no timeout", async () => {
+    let waited = 0;
+    const xml = `<Response><Callback url="/slow" timeout="0"/></Response>`;
+    const { result } = await call(
+      { "/v1/callflow": xml, "/slow": async () => new Response("<Response><Say>Worth the wait</Say></Response>", { headers: { "content-type": "text/xml" } }) },
+      {},
+      {
+        wait: (ms) => {
+          if (ms === 0) waited += 1;
+          return new Promise<void>(() => undefined);
+        },
+      },
+    );
+    expect(waited).toBe(0);
+    expect(said(result)).toEqual(["Worth the wait"]);
+  });
+});
