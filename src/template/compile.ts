@@ -73,8 +73,10 @@ export class RenderError extends Error {
   }
 }
 
-/** Per-render memo: condition inputs computed at most once per render. */
+/** Per-render memo: each distinct escaped value and each condition input computed at most once. */
 interface RenderState {
+  /** Escaped placeholder values by slot (one slot per distinct placeholder and context). */
+  v: Array<string | undefined>;
   local?: Map<string, LocalTime>;
   callerState?: string | null;
 }
@@ -112,7 +114,7 @@ export function compileTemplate(root: ElementNode, options: CompileOptions = {})
     render = () => body;
   } else {
     render = (ctx) => {
-      const out = body(ctx, {});
+      const out = body(ctx, { v: [] });
       if (out.length > max) throw new RenderError("output-too-large", `rendered document is ${out.length} characters, over the ${max} budget`);
       return out;
     };
@@ -127,6 +129,8 @@ class Compiler {
   readonly varNames: ReadonlySet<string> | undefined;
   readonly diagnostics: Diagnostic[] = [];
   readonly used = new Set<string>();
+  /** Slot per distinct (placeholder, escaping): `{{from}}` used ten times in text is escaped once per render. */
+  readonly slots = new Map<string, number>();
   evaluated = false;
 
   constructor(options: CompileOptions) {
@@ -278,7 +282,21 @@ class Compiler {
     const trusted = ref.scope === "vars" && (context === "url-attr" || context === "url-text");
     const escape: Escaper = trusted ? (context === "url-attr" ? attrEscaper : textEscaper) : escaperFor(context);
     const get = getter(ref);
-    return (ctx) => escape(get(ctx));
+    const key = `${refName(ref)}\u0000${trusted ? `trusted-${context}` : context}`;
+    let slot = this.slots.get(key);
+    if (slot === undefined) {
+      slot = this.slots.size;
+      this.slots.set(key, slot);
+    }
+    const i = slot;
+    return (ctx, st) => {
+      let v = st.v[i];
+      if (v === undefined) {
+        v = escape(get(ctx));
+        st.v[i] = v;
+      }
+      return v;
+    };
   }
 
   /** A condition block evaluated at render time: its children (or, for `<Geo county>`, itself) when it holds. */
