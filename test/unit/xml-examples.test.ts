@@ -4,10 +4,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { checkFlow, formatDiagnostic, serialize } from "../../src/xml/index.ts";
-import { seedExamples, specExamples, type Example } from "./helpers/examples.ts";
+import { benchFixtures, seedExamples, specExamples, type Example } from "./helpers/examples.ts";
 import { meaning, shape } from "./helpers/tree.ts";
 
-const examples: Example[] = [...specExamples(), ...seedExamples()];
+const examples: Example[] = [...specExamples(), ...seedExamples(), ...benchFixtures()];
 
 function read(ex: Example) {
   const result = checkFlow(ex.xml);
@@ -17,7 +17,7 @@ function read(ex: Example) {
   return result.document!;
 }
 
-describe("the Opentact examples", () => {
+describe("the Opentact examples (and the benchmark flows)", () => {
   it("are all found: 7 in SPEC.md and 6 in the seed pages", () => {
     expect(specExamples()).toHaveLength(7);
     expect(seedExamples()).toHaveLength(6);
@@ -47,6 +47,12 @@ describe("the Opentact examples", () => {
       expect(canonical.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
       expect(meaning(canonical.document!.root)).toEqual(meaning(doc.root));
     });
+  });
+});
+
+describe("the benchmark flows", () => {
+  it.each(benchFixtures().map((f) => [f.label, f] as const))("%s has no findings at all, not even warnings", (_label, f) => {
+    expect(checkFlow(f.xml).diagnostics).toEqual([]);
   });
 });
 

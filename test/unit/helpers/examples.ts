@@ -46,3 +46,9 @@ export function seedExamples(): Example[] {
   }
   return out;
 }
+
+/** The benchmark flows (bench/fixtures): realistic documents other benchmarks reuse too. */
+export function benchFixtures(): Example[] {
+  const dir = join(projectRoot, "bench", "fixtures");
+  return ["small", "medium", "large"].map((name) => ({ label: `bench/fixtures/${name}.xml`, xml: readFileSync(join(dir, `${name}.xml`), "utf8") }));
+}
