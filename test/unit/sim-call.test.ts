@@ -118,8 +118,9 @@ describe("a parked call fed with commands over time", () => {
     expect(await sim.execute(first!.document, { url: first!.url })).toBe("idle");
     const more = parseCommands(`<Unhold/><Gather><Say>Press 2</Say><DTMF value="2"><Say>Two</Say></DTMF></Gather>`);
     expect(await sim.execute(more, { idleMs: 5000 })).toBe("idle");
-    await sim.hangup("no command before the deadline");
+    await sim.hangup("no command before the deadline", "platform-hangup", { q850_cause: 102, q850_cause_string: "RECOVERY_ON_TIMER_EXPIRE" });
     const result = sim.result();
+    expect(result.call).toMatchObject({ state: "destroyed", q850_cause: 102, q850_cause_string: "RECOVERY_ON_TIMER_EXPIRE" });
     expect(said(result)).toEqual(["Press 2", "Two"]);
     expect(entries(result, "UNHOLD")[0]?.t).toBe(5000);
     expect(result.end).toMatchObject({ cause: "platform-hangup", reason: "no command before the deadline" });
