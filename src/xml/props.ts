@@ -300,8 +300,11 @@ class Reader {
     const t = this.str("tag");
     return t === undefined ? {} : { tag: t };
   }
-  missing(message: string): void {
-    this.diags.push(diag("error", "missing-requirement", this.input.pos, `<${this.input.name}> ${message}`, { tag: this.input.name }));
+  /** A requirement the element does not meet; `attribute` names the one that would meet it. */
+  missing(message: string, attribute?: string): void {
+    this.diags.push(
+      diag("error", "missing-requirement", this.input.pos, `<${this.input.name}> ${message}`, { tag: this.input.name, ...(attribute ? { attribute } : {}) }),
+    );
   }
 }
 
@@ -332,7 +335,7 @@ function buildProps(r: Reader): TagProps[TagKind] {
         );
       }
       const spoken = useAttr ? attr.trim() : text;
-      if (!spoken) r.missing("needs something to say: element text or a text attribute");
+      if (!spoken) r.missing("needs something to say: element text or a text attribute", "text");
       const code = r.str("code");
       return {
         text: spoken,
@@ -347,7 +350,7 @@ function buildProps(r: Reader): TagProps[TagKind] {
     case "Play": {
       const record = r.str("record")?.trim() || undefined;
       const url = r.str("url")?.trim() || text || undefined;
-      if (!url && !record) r.missing("needs a url attribute, a URL as element text, or a record attribute");
+      if (!url && !record) r.missing("needs a url attribute, a URL as element text, or a record attribute", "url");
       const leg = r.has("leg") ? r.enumOf("leg", ["aleg", "bleg", "both"] as const, "both") : undefined;
       return { ...(url ? { url } : {}), ...(record ? { record } : {}), loop: r.num("loop", 1), ...(leg ? { leg } : {}), ...r.tagAttr() };
     }
@@ -385,14 +388,14 @@ function buildProps(r: Reader): TagProps[TagKind] {
     case "Case": {
       const key = input.kind === "DTMF" ? "value" : "dtmf";
       const value = r.str(key)?.trim() ?? "";
-      if (!value) r.missing(`needs a ${key} attribute with the digits that select it`);
+      if (!value) r.missing(`needs a ${key} attribute with the digits that select it`, key);
       return { value, ...r.tagAttr() };
     }
     case "Error":
       return { speak: r.bool("say"), ...r.tagAttr() };
     case "Callback": {
       const url = r.str("url")?.trim() || text;
-      if (!url) r.missing("needs a url attribute or a URL as element text");
+      if (!url) r.missing("needs a url attribute or a URL as element text", "url");
       return {
         url,
         method: r.enumOf("method", ["GET", "POST", "PATCH", "DELETE"] as const, "GET"),
@@ -403,8 +406,8 @@ function buildProps(r: Reader): TagProps[TagKind] {
     }
     case "Call": {
       const field = r.str("field")?.trim() ?? "";
-      if (!field) r.missing("needs a field attribute naming the call field to test, e.g. from or to");
-      if (!r.has("value")) r.missing("needs a value attribute to compare with");
+      if (!field) r.missing("needs a field attribute naming the call field to test, e.g. from or to", "field");
+      if (!r.has("value")) r.missing("needs a value attribute to compare with", "value");
       return { field, value: parseCallValue(r.raw("value") ?? "") };
     }
     case "Geo": {

@@ -180,7 +180,7 @@ describe("bad attribute values", () => {
 describe("missing requirements", () => {
   it("<Play> with no url, text or record is an error at <Play>", () => {
     const d = only(doc("<Response>", '  <Play loop="2"/>', "</Response>"));
-    expect(d).toMatchObject({ severity: "error", code: "missing-requirement", line: 2, col: 3, tag: "Play" });
+    expect(d).toMatchObject({ severity: "error", code: "missing-requirement", line: 2, col: 3, tag: "Play", attribute: "url" });
     expect(d.message).toContain("url");
     expect(d.message).toContain("record");
   });
@@ -191,7 +191,7 @@ describe("missing requirements", () => {
 
   it("<Callback> with no url is an error at <Callback>", () => {
     const d = only(doc("<Response>", "  <Say>One moment</Say>", '  <Callback method="POST"/>', "</Response>"));
-    expect(d).toMatchObject({ code: "missing-requirement", line: 3, col: 3, tag: "Callback" });
+    expect(d).toMatchObject({ code: "missing-requirement", line: 3, col: 3, tag: "Callback", attribute: "url" });
     expect(d.message).toContain("url");
   });
 });
