@@ -8,6 +8,7 @@
  *     console.log(formatTranscript(result));
  */
 export { SimulatedCall, placeCall, parseCommands, type SimOptions, type ExecuteState } from "./call.ts";
+export { CallControlPlatform, placeParkedCall, type ControlOptions } from "./control.ts";
 export { formatTranscript, describeEntry, clockLabel, durationLabel, type TranscriptOptions } from "./transcript.ts";
 export { parseScript, ScriptError, type ScriptFile } from "./script.ts";
 export { parseDigitList, parseDuration, ScriptedCaller } from "./caller.ts";

@@ -334,7 +334,7 @@ export class CallSession extends DurableObject<Env> {
    */
   async command(input: CommandInput): Promise<CommandResult> {
     const session = this.#session();
-    if (!session?.flow_json) return { ok: false, status: 404, title: "Unknown call", detail: "no flow was started for this call" };
+    if (!session) return { ok: false, status: 404, title: "Unknown call", detail: "tactflow knows nothing of this call" };
     if (input.idempotencyKey) {
       const seen = this.#sql.exec<{ result: string }>("SELECT result FROM command_keys WHERE key = ?", input.idempotencyKey).toArray()[0];
       if (seen) {
@@ -343,7 +343,8 @@ export class CallSession extends DurableObject<Env> {
       }
     }
     if (session.mode !== "async") {
-      return { ok: false, status: 409, title: "Call is not parked", detail: "commands are for calls of an async-mode flow; this call runs a sync flow" };
+      const detail = session.mode === "sync" ? "commands are for calls of an async-mode flow; this call runs a sync flow" : "the call has not reached its flow yet: commands can follow once the webhook has parked it";
+      return { ok: false, status: 409, title: "Call is not parked", detail };
     }
     if (session.ended_at !== null || isTerminal(session.state)) {
       return { ok: false, status: 409, title: "Call has ended", detail: `the call ended (${session.end_reason ?? session.state}); it takes no more commands` };

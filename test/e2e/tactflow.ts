@@ -17,6 +17,8 @@ export interface FlowBody {
   conditions?: "evaluate" | "platform";
   variables?: Record<string, string>;
   description?: string;
+  /** Park deadline for async flows (issue 5). */
+  parkTimeoutMs?: number;
 }
 
 /** Publish a flow for a TN (`PUT /v1/flows/{tn}`); throws with the server's answer if refused. */
