@@ -81,8 +81,18 @@ function opaqueRanges(text: string): Array<[number, number]> {
   return out;
 }
 
+/** Whether offset `i` falls in one of the sorted, disjoint `ranges` (binary search). */
 function inRanges(ranges: Array<[number, number]>, i: number): boolean {
-  return ranges.some(([a, b]) => i >= a && i < b);
+  let lo = 0;
+  let hi = ranges.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const [a, b] = ranges[mid]!;
+    if (i < a) hi = mid - 1;
+    else if (i >= b) lo = mid + 1;
+    else return true;
+  }
+  return false;
 }
 
 const NOT_XML_CHAR = new RegExp(FORBIDDEN_CHARS.source);
@@ -251,6 +261,7 @@ function buildElement(entry: FxpNode, name: string, text: string, lines: LineInd
   const pos = lines.at(start);
   const attrs = readAttributes(name, entry[":@"] ?? {}, text, start, lines, diags);
   const children: XmlNode[] = [];
+  // Text nodes carry their element's position: fast-xml-parser records offsets for elements only.
   // Adjacent text and CDATA make one text node, so serialising and re-parsing gives the same
   // tree; runs of XML whitespace only (space, tab, CR, LF) are layout and are dropped. Other
   // Unicode spaces, such as U+00A0, are content.
