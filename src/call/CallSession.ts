@@ -249,7 +249,7 @@ export class CallSession extends DurableObject<Env> {
     const digits = normaliseDigits(input.digits, g.props.finishKey);
     const parts = gatherParts(g);
     const ctxBefore = this.#renderContext(session.call_uuid, flow, facts, now);
-    const decision = decideGather(parts, digits, attempt, g.props.attempts, (b) => branchValue(b, ctxBefore));
+    const decision = decideGather(parts, digits, attempt, g.props.attempts, (b) => branchValue(b, ctxBefore).toUpperCase());
     const final = decision.action !== "retry";
     // Digits become `{{digits}}` and `{{gather.NODE}}` (and `{{gather.TAG}}`) from here on.
     const nextFacts: StoredFacts = final
