@@ -256,6 +256,12 @@ function connectOnce(plan: TailPlan, since: number | null, opts: TailOptions, de
           }
           authenticated = true;
           const stream = ((frame.payload ?? {}) as { stream?: { last_seq?: number } }).stream;
+          // Live from here: a later reconnect must replay from this point even if no event has
+          // arrived yet, or whatever happens while we are away would be lost.
+          if (last === null && typeof stream?.last_seq === "number") {
+            last = stream.last_seq;
+            onSeq(last);
+          }
           deps.err(`tactflow tail: connected to ${plan.stream === "call" ? `call ${opts.call}` : "all calls"} (${plan.seqField} ${stream?.last_seq ?? "?"}${since !== null ? `, replaying after ${since}` : ""})`);
           return;
         }

@@ -95,6 +95,24 @@ describe("tactflow tail", () => {
     expect(conns[1]?.received.map((r) => JSON.parse(r) as { type: string; seq?: number }).filter((f) => f.type === "ack").at(-1)?.seq).toBe(5);
   });
 
+  it("a drop before any event still resumes from where the subscription started", async ({ expect }) => {
+    const conns: Conn[] = [];
+    const url = await serve((conn, i) => {
+      conns.push(conn);
+      if (i === 0) {
+        conn.ws.send(authOk(7));
+        setTimeout(() => conn.ws.terminate(), 30);
+      } else {
+        conn.ws.send(authOk(9));
+        for (const [s, st] of [[8, "live"], [9, "destroyed"]] as const) conn.ws.send(JSON.stringify(event(s, st)));
+      }
+    });
+    const c = collect();
+    expect(await runTail({ call: "call-1", url, token: TOKEN, untilEnd: true, json: true }, c.deps)).toBe(0);
+    expect(conns[1]?.url.searchParams.get("since")).toBe("7");
+    expect(c.out.map((l) => (JSON.parse(l) as { seq: number }).seq)).toEqual([8, 9]);
+  });
+
   it("passes filters on the URL and uses the hub for all calls", async ({ expect }) => {
     let seen: URL | null = null;
     const url = await serve((conn) => {
