@@ -22,7 +22,7 @@ import { planCommands } from "./commands.ts";
 import { continuationOf, gatherParts, isBranchingGather, locateGather } from "./flowTree.ts";
 import { decideGather, normaliseDigits, type GatherAction, type GatherInput } from "./gatherTable.ts";
 import { isTerminal, stateRank } from "./platformEvents.ts";
-import { branchValue, gatherUrl, parsedFlow, renderAnswer, renderInitial, type PinnedFlow } from "./render.ts";
+import { branchValue, parsedFlow, renderAnswer, renderInitial, type PinnedFlow } from "./render.ts";
 import { Timers, type TimerRow } from "./timers.ts";
 
 /** Default park deadline (SPEC c, f.18), when neither the flow nor PARK_TIMEOUT_MS says. */
@@ -280,7 +280,8 @@ export class CallSession extends DurableObject<Env> {
     const token = session.token ?? undefined;
     let xml: string;
     try {
-      xml = renderAnswer(flow, commands, (id) => gatherUrl(origin, encodeURIComponent(session.call_uuid), id, this.#node(id).used + 1, token), {
+      const bodyId = decision.body ? (parsedFlow(flow).ids.get(decision.body) ?? decision.body.name) : "-";
+      xml = renderAnswer(flow, `${input.node}|${decision.action}|${bodyId}`, commands, origin, token, (id) => this.#node(id).used + 1, {
         ...this.#renderContext(session.call_uuid, flow, nextFacts, now),
         digits,
       });

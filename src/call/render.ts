@@ -107,10 +107,38 @@ export function renderInitial(flow: PinnedFlow, origin: string, token: string | 
   return compiled.render(ctx);
 }
 
-/** A Gather answer: these commands, rewritten with each Gather's next attempt, rendered. */
-export function renderAnswer(flow: PinnedFlow, commands: readonly ElementNode[], urlFor: (nodeId: string) => string, ctx: RenderContext): string {
-  const p = parsedFlow(flow);
-  return compile(responseOf(commands, { ids: p.ids, urlFor }), flow.meta).render(ctx);
+const ANSWER_LIMIT = 512;
+const answers = new Map<string, CompiledTemplate>();
+/**
+ * Stands in for a Gather's attempt number in a compiled answer, filled in after the render. A
+ * private-use character, so nothing an author writes can look like it; it needs no escaping.
+ */
+const MARK = "\uE000";
+const MARK_RE = /\uE000(g[0-9_]+)\uE000/g;
+
+/**
+ * A Gather answer: these commands, rewritten so each Gather reports its next attempt, rendered
+ * for the call. The compiled form depends only on the flow version, the decision (`key`), the
+ * origin and the token, so it is compiled once per isolate and shared by every call; the call
+ * id comes in through `{{call}}`, each attempt number through a mark replaced after rendering.
+ */
+export function renderAnswer(
+  flow: PinnedFlow,
+  key: string,
+  commands: readonly ElementNode[],
+  origin: string,
+  token: string | undefined,
+  attemptFor: (nodeId: string) => number,
+  ctx: RenderContext,
+): string {
+  const cacheKey = `${flow.version}|${key}|${origin}|${token ?? ""}`;
+  let compiled = answers.get(cacheKey);
+  if (!compiled) {
+    const p = parsedFlow(flow);
+    const urlFor = (id: string) => gatherUrl(origin, "{{call}}", id, 0, token).replace("attempt=0", `attempt=${MARK}${id}${MARK}`);
+    compiled = remember(answers, ANSWER_LIMIT, cacheKey, compile(responseOf(commands, { ids: p.ids, urlFor }), flow.meta));
+  }
+  return compiled.render(ctx).replace(MARK_RE, (_, id: string) => String(attemptFor(id)));
 }
 
 /**

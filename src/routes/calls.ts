@@ -36,7 +36,7 @@ calls.on(["GET", "POST"], "/v1/calls/:call/gather", async (c) => {
   }
   const node = url.searchParams.get("node") ?? "";
   const attemptRaw = url.searchParams.get("attempt");
-  const attempt = attemptRaw !== null && /^\d{1,4}$/.test(attemptRaw) && Number(attemptRaw) > 0 ? Number(attemptRaw) : null;
+  const attempt = attemptRaw !== null && /^\d{1,9}$/.test(attemptRaw) && Number(attemptRaw) > 0 ? Number(attemptRaw) : null;
   const fallback = (reason: string, detail: string) => {
     log("warn", "gather fallback", { reason, detail, call, node });
     return new Response(fallbackXml(c.env), { status: 200, headers: { ...XML_HEADERS, "x-tactflow-fallback": reason } });

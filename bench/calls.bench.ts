@@ -1,0 +1,382 @@
+/**
+ * Stateful calls under load (issue 5), on the production bundle in Miniflare (platform-notes
+ * §5.3: `wrangler deploy --dry-run`, never `wrangler dev`), in one run:
+ *
+ * 1. **Round trips, side by side.** The same closed-loop client loads, in alternating order:
+ *    - `webhook`: `GET /v1/callflow` for a flow the webhook renders alone (no object);
+ *    - `gather`: `GET /v1/calls/{call}/gather` deciding a new attempt in the call's CallSession
+ *      (one call per connection; each request is a fresh wrong key, so every one is a real
+ *      decision: counters, history, an event, a render);
+ *    - `gather (repeat)`: the same (node, attempt) again, answered from the object's cache.
+ *    Figures are medians over rounds of req/s, p50 and p99.
+ * 2. **A thousand calls at once.** 1,000 simulated calls (the platform simulator, `sim/`) run
+ *    concurrently, each through a full menu — the webhook, a menu Gather, a wrong PIN, the right
+ *    PIN — posting their lifecycle events. Every call must end as expected, both as the caller
+ *    heard it and in its CallSession (`destroyed`, three Gather decisions); any other outcome
+ *    fails the benchmark. Reports calls/s, HTTP req/s and p50/p99 per request kind.
+ *
+ *   npm run bench:calls
+ *   npm run bench:calls -- --json
+ *   npm run bench:calls -- --rounds 5 --duration 8 --connections 32 --calls 1000
+ *
+ * Port 8840 (override with --port).
+ */
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { Miniflare } from "miniflare";
+import { placeCall, type CallResult } from "../sim/index.ts";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const { values: args } = parseArgs({
+  options: {
+    json: { type: "boolean", default: false },
+    rounds: { type: "string", default: "3" },
+    duration: { type: "string", default: "5" },
+    warmup: { type: "string", default: "1" },
+    connections: { type: "string", default: "32" },
+    calls: { type: "string", default: "1000" },
+    port: { type: "string", default: "8840" },
+  },
+});
+const num = (name: keyof typeof args, min: number): number => {
+  const n = Number(args[name]);
+  if (!Number.isInteger(n) || n < min) {
+    process.stderr.write(`bench:calls: --${name} must be a whole number ≥ ${min}\n`);
+    process.exit(2);
+  }
+  return n;
+};
+const rounds = num("rounds", 1);
+const duration = num("duration", 1);
+const warmup = num("warmup", 0);
+const connections = num("connections", 1);
+const callCount = num("calls", 1);
+const port = num("port", 1024);
+const log = (s: string) => process.stderr.write(`bench:calls: ${s}\n`);
+
+const ADMIN = "bench-admin-token";
+const HOOK = "bench-webhook-token";
+const MENU_TN = "18005550170";
+const PLAIN_TN = "18005550171";
+const PIN_TN = "18005550172";
+
+// The menu the round-trip targets share. `attempts` is huge so one call can take a fresh wrong
+// key per request for the whole run, each a real decision ("prompts replay").
+const menu = (gatherAttrs: string, branches: string) => `<?xml version="1.0" encoding="UTF-8"?>
+<Response>
+  <Say>Thanks for calling {{vars.company}}.</Say>
+  <Gather numDigits="1" timeout="5000" tag="menu" ${gatherAttrs}>
+    <Say>Press 1 for sales, 2 for support, 3 for billing.</Say>
+    ${branches}
+  </Gather>
+  <Say>Goodbye from {{vars.company}}.</Say>
+  <Hangup/>
+</Response>`;
+const BRANCHES = `<DTMF value="1"><Say>Sales.</Say></DTMF><DTMF value="2"><Say>Support.</Say></DTMF><DTMF value="3"><Say>Billing.</Say></DTMF><Default><Say>Sorry.</Say></Default>`;
+const MENU_XML = menu('attempts="100000000"', BRANCHES);
+// The same document for the webhook alone: a url Gather is the author's own remote step.
+const PLAIN_XML = menu('url="https://example.com/menu"', "");
+
+const PIN_XML = `<?xml version="1.0" encoding="UTF-8"?>
+<Response>
+  <Say>Welcome to {{vars.company}}.</Say>
+  <Gather numDigits="1" attempts="2" timeout="4000" tag="menu">
+    <Say>Press 1 for hours, 2 for your account.</Say>
+    <Switch>
+      <Case dtmf="1"><Say>We are open nine to five.</Say></Case>
+      <Case dtmf="2">
+        <Say>Account services.</Say>
+        <Gather dtmf_length="4" dtmf_stop="#" attempts="3" timeout="6000" tag="pin">
+          <Say>Enter your PIN.</Say>
+          <DTMF value="{{vars.pin}}"><Say>PIN accepted.</Say></DTMF>
+          <Default><Say>Wrong PIN.</Say><Hangup tag="bad-pin"/></Default>
+          <Error><Say>No PIN.</Say><Hangup tag="no-pin"/></Error>
+        </Gather>
+        <Say>Menu {{gather.menu}}, PIN {{gather.pin}}.</Say>
+      </Case>
+      <Default><Say>Not an option.</Say></Default>
+    </Switch>
+  </Gather>
+  <Say>Goodbye.</Say>
+  <Hangup tag="done"/>
+</Response>`;
+const EXPECTED_HEARD = ["Welcome to Acme.", "Press 1 for hours, 2 for your account.", "Account services.", "Enter your PIN.", "Enter your PIN.", "PIN accepted.", "Menu 2, PIN 4321.", "Goodbye."];
+
+// ---- the production bundle in Miniflare ----
+
+const wranglerToml = readFileSync(join(root, "wrangler.toml"), "utf8");
+const compatibilityDate = /compatibility_date\s*=\s*"([^"]+)"/.exec(wranglerToml)?.[1] ?? "2026-11-01";
+const compatibilityFlags = [...(/compatibility_flags\s*=\s*\[([^\]]*)\]/.exec(wranglerToml)?.[1] ?? "").matchAll(/"([^"]+)"/g)].map((m) => m[1]!);
+
+log("building the production bundle (wrangler deploy --dry-run)…");
+const outdir = join(root, "dist", "calls-bench");
+const build = spawnSync(join(root, "node_modules", ".bin", "wrangler"), ["deploy", "--dry-run", "--outdir", outdir], { cwd: root, encoding: "utf8" });
+if (build.status !== 0) {
+  process.stderr.write(build.stdout + build.stderr);
+  throw new Error("wrangler deploy --dry-run failed");
+}
+
+const mf = new Miniflare({
+  host: "127.0.0.1",
+  port,
+  workers: [
+    {
+      config: {
+        name: "tactflow",
+        compatibilityDate,
+        compatibilityFlags,
+        manifest: { mainModule: "index.js", modules: { "index.js": { type: "esm" as const, contents: readFileSync(join(outdir, "index.js"), "utf8") } } },
+        env: {
+          FLOWS: { type: "kv" as const },
+          CALL: { type: "durable-object" as const, worker: "tactflow", exportName: "CallSession" },
+          EVENT_HUB: { type: "durable-object" as const, worker: "tactflow", exportName: "EventHub" },
+          ADMIN_TOKEN: { type: "text" as const, value: ADMIN },
+          WEBHOOK_TOKEN: { type: "text" as const, value: HOOK },
+          PARK_TIMEOUT_MS: { type: "text" as const, value: "30000" },
+        },
+        exports: { CallSession: { type: "durable-object" as const, storage: "sqlite" as const }, EventHub: { type: "durable-object" as const, storage: "sqlite" as const } },
+      },
+    },
+  ],
+});
+
+interface Run {
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  errors: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/**
+ * A closed-loop client: `connections` loops, each sending its next request as soon as the last
+ * answered, for `seconds`. `next(conn)` gives each loop's next URL; `check` validates answers.
+ */
+async function load(seconds: number, next: (conn: number) => string, check: (res: Response, body: string) => boolean): Promise<Run> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const stopAt = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: connections }, async (_, conn) => {
+      while (performance.now() < stopAt) {
+        const t0 = performance.now();
+        try {
+          const res = await fetch(next(conn));
+          const body = await res.text();
+          latencies.push(performance.now() - t0);
+          if (!check(res, body)) errors++;
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { rps: latencies.length / elapsed, p50: round2(percentile(latencies, 50)), p99: round2(percentile(latencies, 99)), requests: latencies.length, errors };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+try {
+  const base = (await mf.ready).origin.replace(/\/$/, "");
+  const publish = async (tn: string, xml: string, variables: Record<string, string>) => {
+    const res = await fetch(`${base}/v1/flows/${tn}`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+      body: JSON.stringify({ xml, variables, description: "bench:calls" }),
+    });
+    if (res.status !== 200 && res.status !== 201) throw new Error(`publishing ${tn} failed: ${res.status} ${await res.text()}`);
+  };
+  await publish(MENU_TN, MENU_XML, { company: "Acme" });
+  await publish(PLAIN_TN, PLAIN_XML, { company: "Acme" });
+  await publish(PIN_TN, PIN_XML, { company: "Acme", pin: "4321" });
+
+  // ---- 1. round trips ----
+
+  const webhookUrl = `${base}/v1/callflow?from=%2B12125550123&to=${PLAIN_TN}&token=${HOOK}`;
+  const plain = await fetch(webhookUrl);
+  const plainBody = await plain.text();
+  if (plain.headers.get("x-tactflow-fallback") || !plainBody.includes('url="https://example.com/menu"')) throw new Error(`the plain webhook did not render: ${plainBody.slice(0, 200)}`);
+
+  // One call per connection for the fresh-decision target; attempts continue across rounds.
+  const callIds = Array.from({ length: connections }, (_, i) => `bench-rt-${i}-${crypto.randomUUID()}`);
+  const attempt = new Array<number>(connections).fill(0);
+  for (const id of callIds) {
+    const res = await fetch(`${base}/v1/callflow?from=%2B12125550123&to=${MENU_TN}&call=${id}&token=${HOOK}`);
+    const body = await res.text();
+    if (!body.includes(`/v1/calls/${id}/gather?node=g1&amp;attempt=1`)) throw new Error(`the stateful webhook did not rewrite the Gather: ${body.slice(0, 300)}`);
+  }
+  const gatherUrl = (id: string, a: number) => `${base}/v1/calls/${id}/gather?node=g1&attempt=${a}&dtmf=9&token=${HOOK}`;
+  // A decided attempt for the repeat target.
+  const repeatUrl = gatherUrl(callIds[0]!, 1);
+  attempt[0] = 1;
+  const firstRepeat = await (await fetch(repeatUrl)).text();
+
+  const isRetry = (res: Response, body: string) => res.status === 200 && !res.headers.get("x-tactflow-fallback") && body.includes("<Gather");
+  const targets = {
+    webhook: { next: () => webhookUrl, check: (res: Response, body: string) => res.status === 200 && !res.headers.get("x-tactflow-fallback") && body.length === plainBody.length },
+    gather: {
+      next: (conn: number) => gatherUrl(callIds[conn]!, ++attempt[conn]!),
+      check: (res: Response, body: string) => isRetry(res, body) && !(res.headers.get("x-tactflow-gather") ?? "").includes("duplicate"),
+    },
+    "gather (repeat)": { next: () => repeatUrl, check: (res: Response, body: string) => isRetry(res, body) && body === firstRepeat },
+  } as const;
+  type Name = keyof typeof targets;
+  const names = Object.keys(targets) as Name[];
+  const runs: Record<Name, Run[]> = { webhook: [], gather: [], "gather (repeat)": [] };
+  log(`round trips: ${rounds} rounds × ${names.length} targets × ${duration} s at ${connections} connections (+${warmup} s warm-up each)`);
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 ? [...names].reverse() : names;
+    for (const name of order) {
+      const t = targets[name];
+      if (warmup) await load(warmup, t.next, t.check);
+      const run = await load(duration, t.next, t.check);
+      runs[name].push(run);
+      log(`round ${r + 1}/${rounds} ${name}: ${Math.round(run.rps)} req/s, p50 ${run.p50} ms, p99 ${run.p99} ms${run.errors ? `, ${run.errors} errors` : ""}`);
+    }
+  }
+  const summary = (name: Name) => ({
+    rps: Math.round(median(runs[name].map((x) => x.rps))),
+    p50: median(runs[name].map((x) => x.p50)),
+    p99: median(runs[name].map((x) => x.p99)),
+    errors: runs[name].reduce((n, x) => n + x.errors, 0),
+  });
+  const roundTrips = Object.fromEntries(names.map((n) => [n, summary(n)])) as Record<Name, ReturnType<typeof summary>>;
+
+  // ---- 2. a thousand concurrent calls ----
+
+  log(`${callCount} concurrent simulated calls through the PIN menu…`);
+  const timings: Record<string, number[]> = { callflow: [], gather: [], events: [], other: [] };
+  const timedFetch = async (input: string, init?: RequestInit): Promise<Response> => {
+    const t0 = performance.now();
+    const res = await fetch(input, init);
+    const body = await res.arrayBuffer();
+    const kind = input.includes("/v1/callflow") ? "callflow" : input.includes("/gather") ? "gather" : input.includes("/v1/webhooks/events") ? "events" : "other";
+    timings[kind]!.push(performance.now() - t0);
+    return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+  };
+  const ids = Array.from({ length: callCount }, (_, i) => `bench-call-${i}-${crypto.randomUUID()}`);
+  const started = performance.now();
+  const results: CallResult[] = await Promise.all(
+    ids.map((callId) =>
+      placeCall(
+        { from: "+12125550123", to: PIN_TN, callId, inputs: [{ digits: "2" }, { digits: "1111#" }, { digits: "4321#" }] },
+        { baseUrl: base, webhookToken: HOOK, fetch: timedFetch, requestTimeoutMs: 60_000 },
+      ),
+    ),
+  );
+  const wallS = (performance.now() - started) / 1000;
+  const failures: string[] = [];
+  results.forEach((r, i) => {
+    const heard = r.trace.flatMap((e) => (e.kind === "SAY" ? [e.detail.text] : []));
+    if (r.end.cause !== "flow-hangup" || r.end.tag !== "done") failures.push(`${ids[i]}: ended ${r.end.cause} (${r.end.reason})`);
+    else if (JSON.stringify(heard) !== JSON.stringify(EXPECTED_HEARD)) failures.push(`${ids[i]}: heard ${JSON.stringify(heard)}`);
+    else if (r.events.failed) failures.push(`${ids[i]}: ${r.events.failed} event posts failed`);
+  });
+  // The server side: every call's object followed it to the end with three decisions.
+  const serverStates = await Promise.all(
+    ids.map(async (id) => {
+      const res = await fetch(`${base}/v1/calls/${id}`, { headers: { authorization: `Bearer ${ADMIN}` } });
+      if (res.status !== 200) return `${id}: GET /v1/calls → ${res.status}`;
+      const s = (await res.json()) as { state: string; gather: { history: Array<{ action: string }> } };
+      const actions = s.gather.history.map((h) => h.action).join(",");
+      return s.state === "destroyed" && actions === "branch,retry,branch" ? null : `${id}: server state ${s.state}, decisions ${actions}`;
+    }),
+  );
+  failures.push(...serverStates.filter((x): x is string => x !== null));
+  const requestCount = Object.values(timings).reduce((n, xs) => n + xs.length, 0);
+  const perKind = Object.fromEntries(
+    Object.entries(timings)
+      .filter(([, xs]) => xs.length)
+      .map(([k, xs]) => {
+        const s = [...xs].sort((a, b) => a - b);
+        return [k, { requests: s.length, p50: round2(percentile(s, 50)), p99: round2(percentile(s, 99)) }];
+      }),
+  );
+  const allSorted = Object.values(timings).flat().sort((a, b) => a - b);
+  const concurrent = {
+    calls: callCount,
+    ok: callCount - new Set(failures.map((f) => f.split(":")[0])).size,
+    wallSeconds: round2(wallS),
+    callsPerSecond: round2(callCount / wallS),
+    requests: requestCount,
+    rps: Math.round(requestCount / wallS),
+    p50: round2(percentile(allSorted, 50)),
+    p99: round2(percentile(allSorted, 99)),
+    perKind,
+  };
+
+  const result = {
+    benchmark: "calls",
+    node: process.version,
+    cpu: cpus()[0]?.model ?? "unknown",
+    cores: cpus().length,
+    miniflare: (JSON.parse(readFileSync(join(root, "node_modules", "miniflare", "package.json"), "utf8")) as { version: string }).version,
+    compatibilityDate,
+    rounds,
+    durationSeconds: duration,
+    connections,
+    statistic: "round trips: median over rounds of req/s, p50 and p99 (ms) from one closed-loop fetch client; concurrent calls: one run",
+    roundTrips,
+    gatherVsWebhook: { throughputRatio: round2(roundTrips.gather.rps / roundTrips.webhook.rps), p50DeltaMs: round2(roundTrips.gather.p50 - roundTrips.webhook.p50) },
+    concurrent,
+    failures: failures.slice(0, 20),
+    perRound: runs,
+  };
+
+  if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else {
+    const table = (rows: string[][]) => {
+      const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+      const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+      return [line(rows[0]!), line(widths.map((w) => "-".repeat(w))), ...rows.slice(1).map(line)].join("\n");
+    };
+    const fmt = (n: number) => n.toLocaleString("en-US");
+    process.stdout.write(
+      [
+        `stateful calls — Node ${result.node}, ${result.cpu} (${result.cores} cores), Miniflare ${result.miniflare}, production bundle`,
+        "",
+        `round trips: ${rounds} rounds × ${duration} s, ${connections} connections; medians`,
+        table([
+          ["target", "req/s", "p50 ms", "p99 ms", "errors"],
+          ...names.map((n) => {
+            const s = roundTrips[n];
+            const label = n === "webhook" ? "webhook alone (GET /v1/callflow, no object)" : n === "gather" ? "gather through the object (a new decision each)" : "gather repeat (same node+attempt: cached)";
+            return [label, fmt(s.rps), String(s.p50), String(s.p99), String(s.errors)];
+          }),
+        ]),
+        `gather vs webhook: ${(result.gatherVsWebhook.throughputRatio * 100).toFixed(0)} % of the throughput, p50 ${result.gatherVsWebhook.p50DeltaMs >= 0 ? "+" : ""}${result.gatherVsWebhook.p50DeltaMs} ms`,
+        "",
+        `${fmt(callCount)} concurrent calls through a menu and a PIN (webhook, 3 Gathers, ~15 event posts each): ${concurrent.ok}/${callCount} ended as expected in ${concurrent.wallSeconds} s (${concurrent.callsPerSecond} calls/s)`,
+        table([
+          ["requests", "count", "p50 ms", "p99 ms"],
+          ["all", fmt(concurrent.requests), String(concurrent.p50), String(concurrent.p99)],
+          ...Object.entries(perKind).map(([k, v]) => [k, fmt(v.requests), String(v.p50), String(v.p99)]),
+        ]),
+        `${fmt(concurrent.rps)} req/s overall`,
+        ...(failures.length ? ["", `FAILED: ${failures.length} problem(s); first ones:`, ...failures.slice(0, 10)] : []),
+        "",
+      ].join("\n"),
+    );
+  }
+  if (failures.length || Object.values(roundTrips).some((s) => s.errors)) process.exitCode = 1;
+} finally {
+  await mf.dispose();
+}
