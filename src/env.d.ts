@@ -11,6 +11,8 @@ interface Env {
   FALLBACK_XML?: string;
   /** Time budget for the webhook's lookup and render before the fallback is served (ms; default 2500). */
   CALLFLOW_BUDGET_MS?: string;
+  /** How long an isolate reuses a TN pointer it read from KV (ms; default 5000; 0 = always read). */
+  FLOW_POINTER_MEMO_MS?: string;
   /** Base URL of the platform's Call Control API, for parked calls (src/platform/CallControl.ts). */
   PLATFORM_API_URL?: string;
   /** Sent as `X-Auth-Token` to the Call Control API. */

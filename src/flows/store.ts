@@ -136,6 +136,62 @@ function cachePut(v: LoadedVersion): void {
   }
 }
 
+// ---- isolate-memory memo of pointers ---------------------------------------------------------
+
+/**
+ * Pointers (and "no flow here") this isolate read recently, per KV binding. A KV read is the
+ * webhook's one I/O on a warm path and costs more than the render (bench:http), while KV itself
+ * already lets a pointer be up to a minute stale at the edge (cacheTtl). Reusing a read for a few
+ * more seconds (env `FLOW_POINTER_MEMO_MS`, default 5000; 0 turns it off) keeps that bound
+ * practically the same, and writes made through this isolate clear their key at once, so a
+ * publish is seen immediately where it was made.
+ */
+const DEFAULT_POINTER_MEMO_MS = 5000;
+const POINTER_MEMO_LIMIT = 10_000;
+interface Memoized {
+  pointer: FlowPointer | null;
+  until: number;
+}
+const pointerMemo = new WeakMap<KVNamespace, Map<string, Memoized>>();
+
+function memoMs(env: Env): number {
+  const raw = env.FLOW_POINTER_MEMO_MS;
+  if (raw === undefined || raw === "") return DEFAULT_POINTER_MEMO_MS;
+  const n = Number(raw);
+  return Number.isFinite(n) && n >= 0 ? n : DEFAULT_POINTER_MEMO_MS;
+}
+
+function forgetPointer(env: Env, key: string): void {
+  pointerMemo.get(env.FLOWS)?.delete(key);
+}
+
+/** The pointers of `keys` (null: no flow), from the memo where fresh, else one bulk KV read. */
+async function readPointers(env: Env, keys: string[]): Promise<Map<string, FlowPointer | null>> {
+  const ttl = memoMs(env);
+  const now = Date.now();
+  let memo = pointerMemo.get(env.FLOWS);
+  const out = new Map<string, FlowPointer | null>();
+  const missing: string[] = [];
+  for (const key of keys) {
+    const hit = ttl > 0 ? memo?.get(key) : undefined;
+    if (hit && hit.until > now) out.set(key, hit.pointer);
+    else missing.push(key);
+  }
+  if (!missing.length) return out;
+  const read = await kv("read", () => env.FLOWS.get<FlowPointer>(missing.map(tnKey), { type: "json", cacheTtl: POINTER_CACHE_TTL }));
+  if (ttl > 0 && !memo) {
+    memo = new Map();
+    pointerMemo.set(env.FLOWS, memo);
+  }
+  if (memo && memo.size > POINTER_MEMO_LIMIT) memo.clear();
+  for (const key of missing) {
+    const pointer = read.get(tnKey(key)) ?? null;
+    out.set(key, pointer);
+    if (ttl > 0) memo?.set(key, { pointer, until: now + ttl });
+  }
+  return out;
+}
+
 /** For tests and benchmarks: forget every compiled version in this isolate. */
 export function clearVersionCache(): void {
   versionCache.clear();
@@ -181,8 +237,9 @@ export async function loadVersion(env: Env, hash: string, opts: { cacheTtl?: num
  * American leading 1, SPEC a.2), else the catch-all `*`, else null. `tn` may be written any way
  * a caller might (`+1 800…`, `800…`); an empty or unusable TN goes straight to the catch-all.
  *
- * One KV operation reads every candidate pointer (bulk get, cacheTtl 60 s); the version comes
- * from the isolate cache or one more read. Throws {@link FlowStoreError} when KV fails.
+ * One KV operation reads every candidate pointer (bulk get, cacheTtl 60 s) unless this isolate
+ * read them in the last few seconds; the version comes from the isolate cache or one more read.
+ * Throws {@link FlowStoreError} when KV fails.
  *
  * @example
  * const flow = await loadFlowForTn(env, "+18005550100");
@@ -195,9 +252,9 @@ export async function loadFlowForTn(env: Env, tn: string): Promise<LoadedFlow | 
     for (const k of [canonicalTn(digits), ...tnCandidates(digits)]) if (!keys.includes(k)) keys.push(k);
   }
   keys.push(CATCH_ALL);
-  const pointers = await kv("read", () => env.FLOWS.get<FlowPointer>(keys.map(tnKey), { type: "json", cacheTtl: POINTER_CACHE_TTL }));
+  const pointers = await readPointers(env, keys);
   for (const key of keys) {
-    const pointer = pointers.get(tnKey(key));
+    const pointer = pointers.get(key);
     if (!pointer) continue;
     const version = await loadVersion(env, pointer.version);
     // A pointer to a missing version means a half-finished write elsewhere; try the next key.
@@ -276,6 +333,7 @@ async function movePointer(env: Env, key: string, version: string, stored: Store
     description: stored.meta.description.slice(0, 200),
   };
   await kv("write", () => env.FLOWS.put(tnKey(key), JSON.stringify(pointer), { metadata }));
+  forgetPointer(env, key);
 }
 
 export type RollbackResult =
@@ -311,6 +369,7 @@ export async function deleteFlow(env: Env, key: string): Promise<boolean> {
   const pointer = await kv("read", () => env.FLOWS.get(tnKey(key)));
   if (pointer === null) return false;
   await kv("write", () => env.FLOWS.delete(tnKey(key)));
+  forgetPointer(env, key);
   await kv("write", () => env.FLOWS.delete(histKey(key)));
   return true;
 }
