@@ -118,6 +118,12 @@ describe("the upgrade request", () => {
     const tnOnCall = await exports.default.fetch(`http://tactflow.test/v1/calls/${newCall()}/events?tn=18382049000`, { headers: { Upgrade: "websocket" } });
     expect(tnOnCall.status).toBe(400);
   });
+
+  it("are described in the OpenAPI document", async ({ expect }) => {
+    const doc = (await (await exports.default.fetch("http://tactflow.test/v1/openapi.json")).json()) as { paths: Record<string, { get?: { responses?: Record<string, unknown> } }> };
+    expect(Object.keys(doc.paths["/v1/calls/{call}/events"]?.get?.responses ?? {})).toContain("101");
+    expect(Object.keys(doc.paths["/v1/events"]?.get?.responses ?? {})).toContain("101");
+  });
 });
 
 describe("filters", () => {
