@@ -220,6 +220,35 @@ describe("ordering", () => {
     expect(seqs(await sub.eventCount(100))).toEqual(range(1, 100));
   });
 
+  it("keeps the log's order when the platform posts many events for one call at once", async ({ expect }) => {
+    const call = newCall();
+    const sub = await subscribe(`/v1/calls/${call}/events?token=${READER}`);
+    const hubSub = await subscribe(`/v1/events?token=${READER}`);
+    await Promise.all([sub.auth(), hubSub.auth()]);
+    const post = (i: number) =>
+      exports.default.fetch("http://tactflow.test/v1/webhooks/events", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          uuid: crypto.randomUUID(),
+          created_on: new Date().toISOString(),
+          type: "call_flow",
+          success: true,
+          message: `[success] command Say[${i}], reason: step ${i}`,
+          command: "Say",
+          payload: { command: { name: "Say", success: true, reason: `step ${i}`, path: `Say[${i}]`, children: [], error: [] }, call: callEntity(call) },
+        }),
+      });
+    const answers = await Promise.all(range(1, 30).map(post));
+    expect(answers.every((r) => r.status < 300)).toBe(true);
+    const events = await sub.eventCount(30);
+    expect(seqs(events)).toEqual(range(1, 30));
+    expect(new Set(events.map((e) => e.uuid)).size).toBe(30);
+    // The hub copy keeps the call's order too.
+    await hubSub.until(() => hubSub.events().filter((e) => e.call_uuid === call).length >= 30, "30 events through the hub");
+    expect(hubSub.events().filter((e) => e.call_uuid === call).map((e) => e.uuid)).toEqual(events.map((e) => e.uuid));
+  });
+
   it("fills a gap from the log when events are published out of order", async ({ expect }) => {
     const call = newCall();
     const sub = await subscribe(`/v1/calls/${call}/events?token=${READER}`);
