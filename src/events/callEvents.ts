@@ -29,6 +29,8 @@ class CallLogSource implements StreamSource {
 const FORWARDED_KEY = "events:hub_forwarded_seq";
 const FORWARD_BATCH = 100;
 const FORWARD_ATTEMPTS = 4;
+/** After a forward gives up, the call's alarm tries again this much later (and again, while behind). */
+export const FORWARD_RETRY_MS = 10_000;
 
 function isRetryable(err: unknown): boolean {
   const e = err as { retryable?: unknown; overloaded?: unknown } | null;
@@ -38,18 +40,26 @@ function isRetryable(err: unknown): boolean {
 /**
  * Copies the call's log to the hub in order, one RPC at a time, off the call's critical path.
  * It reads from the log, not from memory, and remembers how far it got, so a failed or
- * interrupted forward is picked up by the next event; the hub drops repeats.
+ * interrupted forward is picked up by the next event or, failing that, by the call's alarm;
+ * the hub drops repeats.
  */
 export class HubForwarder {
   readonly #ctx: DurableObjectState;
   readonly #env: Env;
   readonly #log: EventLog;
+  readonly #requestWake: (atMs: number) => void;
   #running = false;
 
-  constructor(ctx: DurableObjectState, env: Env, log: EventLog) {
+  constructor(ctx: DurableObjectState, env: Env, log: EventLog, requestWake: (atMs: number) => void) {
     this.#ctx = ctx;
     this.#env = env;
     this.#log = log;
+    this.#requestWake = requestWake;
+  }
+
+  /** Events logged but not yet acknowledged by the hub. */
+  behind(): boolean {
+    return this.#log.lastSeq() > this.forwarded();
   }
 
   kick(): void {
@@ -78,7 +88,8 @@ export class HubForwarder {
         } catch (err) {
           failures += 1;
           if (failures >= FORWARD_ATTEMPTS || !isRetryable(err)) {
-            console.error(JSON.stringify({ level: "error", msg: "event hub forward failed; the next event retries", call: this.#ctx.id.name, from_seq: batch[0]?.seq, error: String(err) }));
+            console.error(JSON.stringify({ level: "error", msg: "event hub forward failed; retrying with the next event or the alarm", call: this.#ctx.id.name, from_seq: batch[0]?.seq, error: String(err) }));
+            this.#requestWake(Date.now() + FORWARD_RETRY_MS);
             return;
           }
           await new Promise((r) => setTimeout(r, 100 * 4 ** (failures - 1) * (0.5 + Math.random())));
@@ -100,15 +111,17 @@ export interface CallEventsOptions {
 export class CallEvents {
   readonly subscribers: Subscribers;
   readonly forwarder: HubForwarder;
+  readonly #requestWake: (atMs: number) => void;
 
   constructor(ctx: DurableObjectState, env: Env, opts: CallEventsOptions) {
+    this.#requestWake = opts.requestWake;
     this.subscribers = new Subscribers(ctx, env, {
       kind: "call",
       scope: ctx.id.name ?? ctx.id.toString(),
       source: new CallLogSource(opts.log),
       requestWake: opts.requestWake,
     });
-    this.forwarder = new HubForwarder(ctx, env, opts.log);
+    this.forwarder = new HubForwarder(ctx, env, opts.log, opts.requestWake);
   }
 
   /** Fan-out of an event just appended to the log. Synchronous for subscribers; the hub copy is queued. */
@@ -133,13 +146,21 @@ export class CallEvents {
     this.subscribers.error(ws);
   }
 
-  /** Auth deadlines and the stale sweep; run it from the host's alarm whenever it fires. */
+  /** Auth deadlines, the stale sweep and a hub forward left behind; run it from the host's alarm whenever it fires. */
   alarm(now = Date.now()): void {
     this.subscribers.alarm(now);
+    if (this.forwarder.behind()) {
+      // Keep the alarm coming while the hub is behind, so a call gone quiet still gets its copy out.
+      this.forwarder.kick();
+      this.#requestWake(now + FORWARD_RETRY_MS);
+    }
   }
 
-  /** The next time `alarm` needs to run, or null when no subscriber needs watching. */
+  /** The next time `alarm` needs to run, or null when nothing needs watching. */
   nextWake(now = Date.now()): number | null {
-    return this.subscribers.nextWake(now);
+    const subs = this.subscribers.nextWake(now);
+    const forward = this.forwarder.behind() ? now + FORWARD_RETRY_MS : null;
+    if (subs === null) return forward;
+    return forward === null ? subs : Math.min(subs, forward);
   }
 }

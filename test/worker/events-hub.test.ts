@@ -6,7 +6,9 @@
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, it } from "vitest";
+import { CallEvents } from "../../src/events/callEvents.ts";
 import { HUB_NAME } from "../../src/events/EventHub.ts";
+import { EventLog } from "../../src/events/log.ts";
 import type { EventHub } from "../../src/events/EventHub.ts";
 import { READER, emit, range, seqs, subscribe } from "./events-helpers.ts";
 import type { Frame } from "./events-helpers.ts";
@@ -49,6 +51,31 @@ describe("fan-out through the hub", () => {
     expect(first.accepted).toBe(2);
     expect(again.accepted).toBe(0);
     expect(again.last_hub_seq).toBe(first.last_hub_seq);
+  });
+
+  it("a forward that never happened is caught up by the call's next event, or by its alarm", async ({ expect }) => {
+    const sub = await subscribe(`/v1/events?token=${READER}`);
+    await sub.auth();
+    // Logged but never forwarded (as if the object was evicted before its forward ran).
+    const byEvent = newCall();
+    const missed = await emit(byEvent, 2, { publish: false });
+    const next = await emit(byEvent, 1);
+    await sub.until(() => of(sub.events(), [byEvent]).length >= 3, "the missed events and the next one");
+    expect(of(sub.events(), [byEvent]).map((f) => f.uuid)).toEqual([...missed, ...next].map((e) => e.uuid));
+
+    const byAlarm = newCall();
+    const quiet = await emit(byAlarm, 2, { publish: false });
+    const wakes = await runInDurableObject(env.CALL.getByName(byAlarm), (_instance, state) => {
+      const asked: number[] = [];
+      const events = new CallEvents(state, env, { log: new EventLog(state.storage.sql), requestWake: (at) => asked.push(at) });
+      const before = events.nextWake(Date.now());
+      events.alarm(Date.now());
+      return { before, asked: asked.length };
+    });
+    expect(wakes.before).not.toBeNull();
+    expect(wakes.asked).toBe(1);
+    await sub.until(() => of(sub.events(), [byAlarm]).length >= 2, "the quiet call's events, sent by its alarm");
+    expect(of(sub.events(), [byAlarm]).map((f) => f.uuid)).toEqual(quiet.map((e) => e.uuid));
   });
 
   it("filters by ?tn= (the call's own number) and ?types=", async ({ expect }) => {
