@@ -64,44 +64,10 @@ type OutboxRow = {
   names: string;
 };
 
-/**
- * One object per call (SPEC a, DESIGN "paths data takes" 2–4): the single writer for a call's
- * IVR state, deadlines and event log. Reached by `env.CALL.getByName(callUuid)`.
- *
- * - `begin` pins the flow version and answers the call's first document;
- * - `gather` answers a Gather's digits from the state table (src/call/gatherTable.ts);
- * - `command` queues commands for a parked call and delivers them through CallControl;
- * - `platformEvent` applies the platform's lifecycle events;
- * - `snapshot` is what `GET /v1/calls/{call}` shows;
- * - `alarm` runs whatever timers are due (src/call/timers.ts).
- *
- * Every event the call produces goes through `emit` (append to the log) and then `publish`
- * (fan-out), so there is exactly one place subscribers hook into.
- */
-export class CallSession extends DurableObject<Env> {
-  readonly #sql: SqlStorage;
-  #log: EventLog;
-  readonly #timers: Timers;
-  /** Issue 6: subscriber fan-out and the hub copy (src/events/callEvents.ts). */
-  readonly #events: CallEvents;
-  /** The delivery loop in flight, so two requests never deliver at once. */
-  #draining: Promise<void> | null = null;
-
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    this.#sql = ctx.storage.sql;
-    this.#timers = new Timers(this.#sql);
-    // The schema is created here, before anything can reach the object. SQL calls are
-    // synchronous and a constructor runs to completion before any event is delivered, so this
-    // needs no blockConcurrencyWhile (platform-notes §1.5 keeps that for async initialisation).
-    this.#migrate();
-    // The event log creates its own table (src/events/log.ts).
-    this.#log = new EventLog(this.#sql);
-    this.#events = new CallEvents(ctx, env, { log: this.#log, requestWake: (at) => this.#wakeForEvents(at) });
-  }
-
-  #migrate(): void {
-    const sql = this.#sql;
+/** Schema steps, oldest first; append only (see `#migrate`). */
+const MIGRATIONS: ReadonlyArray<(sql: SqlStorage) => void> = [
+  // 1: the call's tables.
+  (sql) => {
     sql.exec(`CREATE TABLE IF NOT EXISTS session (
       id INTEGER PRIMARY KEY CHECK (id = 1),
       call_uuid TEXT NOT NULL,
@@ -112,7 +78,6 @@ export class CallSession extends DurableObject<Env> {
       facts_json TEXT,
       entity_json TEXT NOT NULL,
       origin TEXT,
-      token TEXT,
       park_timeout_ms INTEGER,
       ended_at INTEGER,
       end_reason TEXT
@@ -151,6 +116,67 @@ export class CallSession extends DurableObject<Env> {
     sql.exec("CREATE TABLE IF NOT EXISTS command_keys (key TEXT PRIMARY KEY, result TEXT NOT NULL)");
     sql.exec("CREATE TABLE IF NOT EXISTS seen_events (key TEXT PRIMARY KEY, at INTEGER NOT NULL)");
     Timers.schema(sql);
+  },
+  // 2: the webhook token for Gather URLs travels with the call.
+  (sql) => addColumn(sql, "session", "token TEXT"),
+];
+
+/** ALTER TABLE … ADD COLUMN, tolerating a column that is already there (objects made before versioning). */
+function addColumn(sql: SqlStorage, table: string, definition: string): void {
+  try {
+    sql.exec(`ALTER TABLE ${table} ADD COLUMN ${definition}`);
+  } catch (err) {
+    if (!/duplicate column/i.test(err instanceof Error ? err.message : String(err))) throw err;
+  }
+}
+
+/**
+ * One object per call (SPEC a, DESIGN "paths data takes" 2–4): the single writer for a call's
+ * IVR state, deadlines and event log. Reached by `env.CALL.getByName(callUuid)`.
+ *
+ * - `begin` pins the flow version and answers the call's first document;
+ * - `gather` answers a Gather's digits from the state table (src/call/gatherTable.ts);
+ * - `command` queues commands for a parked call and delivers them through CallControl;
+ * - `platformEvent` applies the platform's lifecycle events;
+ * - `snapshot` is what `GET /v1/calls/{call}` shows;
+ * - `alarm` runs whatever timers are due (src/call/timers.ts).
+ *
+ * Every event the call produces goes through `emit` (append to the log) and then `publish`
+ * (fan-out), so there is exactly one place subscribers hook into.
+ */
+export class CallSession extends DurableObject<Env> {
+  readonly #sql: SqlStorage;
+  #log: EventLog;
+  readonly #timers: Timers;
+  /** Issue 6: subscriber fan-out and the hub copy (src/events/callEvents.ts). */
+  readonly #events: CallEvents;
+  /** The delivery loop in flight, so two requests never deliver at once. */
+  #draining: Promise<void> | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#sql = ctx.storage.sql;
+    this.#timers = new Timers(this.#sql);
+    // The schema is created here, before anything can reach the object. SQL calls are
+    // synchronous and a constructor runs to completion before any event is delivered, so this
+    // needs no blockConcurrencyWhile (platform-notes §1.5 keeps that for async initialisation).
+    this.#migrate();
+    // The event log creates its own table (src/events/log.ts).
+    this.#log = new EventLog(this.#sql);
+    this.#events = new CallEvents(ctx, env, { log: this.#log, requestWake: (at) => this.#wakeForEvents(at) });
+  }
+
+  /**
+   * Bring the schema up to date. Steps run in order and each runs once per object: the version
+   * reached is kept in `call_schema` (SQLite-backed objects don't support `PRAGMA user_version`,
+   * platform-notes §1.1). An object created by older code keeps its data and gains what is new.
+   */
+  #migrate(): void {
+    const sql = this.#sql;
+    sql.exec("CREATE TABLE IF NOT EXISTS call_schema (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)");
+    const from = sql.exec<{ version: number }>("SELECT version FROM call_schema WHERE id = 1").toArray()[0]?.version ?? 0;
+    for (let v = from; v < MIGRATIONS.length; v++) MIGRATIONS[v]!(sql);
+    if (from < MIGRATIONS.length) sql.exec("INSERT INTO call_schema (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version", MIGRATIONS.length);
   }
 
   // ---- RPC: the call's flow ------------------------------------------------------------------
@@ -577,6 +603,17 @@ export class CallSession extends DurableObject<Env> {
    * its removal are one synchronous batch. `info` is absent when a test helper runs the alarm.
    */
   override async alarm(info?: AlarmInvocationInfo): Promise<void> {
+    try {
+      await this.#runTimers(info);
+    } catch (err) {
+      // Something below the timers failed (storage?). Log it and come back later rather than
+      // spend the runtime's six retries in 2 s steps.
+      log("error", "call alarm failed", { call: this.ctx.id.name, error: err instanceof Error ? err.message : String(err) });
+      await this.ctx.storage.setAlarm(Date.now() + 30_000);
+    }
+  }
+
+  async #runTimers(info: AlarmInvocationInfo | undefined): Promise<void> {
     if ((info?.retryCount ?? 0) > 0) log("warn", "call alarm retried", { call: this.#callId(), retryCount: info?.retryCount });
     const now = Date.now();
     for (const t of this.#timers.due(now)) {

@@ -4,7 +4,7 @@
  * cleanup after the call ends or outlives the maximum length.
  */
 import { env, exports } from "cloudflare:workers";
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, it } from "vitest";
 import type { CallSession } from "../../src/call/CallSession.ts";
 import { ORIGIN, advance, begin, clearAlarms, commands, newCall, sentTo, snapshot, timers } from "./call-helpers.ts";
@@ -161,5 +161,29 @@ describe("the end of a call", () => {
     const armed = await runInDurableObject(stub, (_i: CallSession, state) => state.storage.getAlarm());
     expect(armed).toBe(Math.min(...before.map((t) => t.due_at)));
     expect(await runDurableObjectAlarm(stub)).toBe(true);
+  });
+});
+
+describe("schema", () => {
+  it("an object made before a schema change keeps its call and gains the new column", async ({ expect }) => {
+    const call = newCall("schema");
+    await begin(call, `<Response><Gather numDigits="1"><DTMF value="1"><Say>One</Say></DTMF></Gather></Response>`);
+    const stub = env.CALL.getByName(call);
+    // Rewind to the first schema: no version table, no token column.
+    await runInDurableObject(stub, (_i: CallSession, state) => {
+      const sql = state.storage.sql;
+      sql.exec("CREATE TABLE old_session AS SELECT call_uuid, created_at, state, mode, flow_json, facts_json, entity_json, origin, park_timeout_ms, ended_at, end_reason FROM session");
+      sql.exec("DROP TABLE session");
+      sql.exec("CREATE TABLE session (id INTEGER PRIMARY KEY CHECK (id = 1), call_uuid TEXT NOT NULL, created_at INTEGER NOT NULL, state TEXT NOT NULL, mode TEXT, flow_json TEXT, facts_json TEXT, entity_json TEXT NOT NULL, origin TEXT, park_timeout_ms INTEGER, ended_at INTEGER, end_reason TEXT)");
+      sql.exec("INSERT INTO session SELECT 1, * FROM old_session");
+      sql.exec("DROP TABLE old_session");
+      sql.exec("DROP TABLE call_schema");
+    });
+    await evictDurableObject(stub);
+    const a = await exports.default.fetch(`${ORIGIN}/v1/calls/${call}/gather?node=g0&attempt=1&dtmf=1`);
+    expect(a.headers.get("x-tactflow-fallback")).toBeNull();
+    expect(await a.text()).toContain("<Say>One</Say>");
+    const version = await runInDurableObject(stub, (_i: CallSession, state) => state.storage.sql.exec<{ version: number }>("SELECT version FROM call_schema").one().version);
+    expect(version).toBe(2);
   });
 });
