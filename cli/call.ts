@@ -7,7 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { DEFAULT_URL, resolveToken, resolveUrl } from "./config.ts";
+import { DEFAULT_URL, readDevVars, resolveToken, resolveUrl } from "./config.ts";
 import {
   DIAL_OUTCOMES,
   formatTranscript,
@@ -22,6 +22,8 @@ import {
   type Scenario,
   type ScriptFile,
 } from "../sim/index.ts";
+import { CallControlPlatform, placeParkedCall } from "../sim/control.ts";
+import { serveCallControl, type ControlServer } from "../sim/controlServer.ts";
 
 export interface CallOptions {
   to?: string;
@@ -41,6 +43,9 @@ export interface CallOptions {
   events?: boolean;
   webhookToken?: string;
   verbose?: boolean;
+  /** Issue 5: where tactflow sends parked-call commands; the CLI serves it when it is local. */
+  platformUrl?: string;
+  parkWait?: string;
 }
 
 /** What the command touches outside itself, so tests can hand in their own. */
@@ -151,15 +156,32 @@ export async function runCall(opts: CallOptions, deps: CallDeps): Promise<number
   const token = webhookToken(opts, deps);
   const { timezone, ...callScenario } = scenario;
   let result: CallResult;
+  const simOptions = {
+    baseUrl: url,
+    method: method as "GET" | "POST",
+    events,
+    ...(token ? { webhookToken: token } : {}),
+    ...(timezone ? { timezone } : {}),
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+  };
+  let parkWaitMs = 120_000;
   try {
-    result = await placeCall(callScenario, {
-      baseUrl: url,
-      method,
-      events,
-      ...(token ? { webhookToken: token } : {}),
-      ...(timezone ? { timezone } : {}),
-      ...(deps.fetch ? { fetch: deps.fetch } : {}),
-    });
+    if (opts.parkWait !== undefined) parkWaitMs = duration("--park-wait", opts.parkWait);
+  } catch (err) {
+    deps.err(`tactflow call: ${(err as Error).message}`);
+    return 2;
+  }
+  try {
+    const control = deps.fetch ? null : await startCallControl(opts, deps);
+    try {
+      result = control
+        ? await placeParkedCall(callScenario, simOptions, control.platform, parkWaitMs, (uuid) =>
+            deps.err(`parked: call ${uuid} is on hold for ${parkWaitMs / 1000} s at most; drive it with\n  curl -X POST '${url}/v1/calls/${uuid}/commands' -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/xml' --data '<Say>Hello</Say><Hangup/>'`),
+          )
+        : await placeCall(callScenario, simOptions);
+    } finally {
+      await control?.server.close();
+    }
   } catch (err) {
     deps.err(`tactflow call: ${(err as Error).message}`);
     return 2;
@@ -172,6 +194,38 @@ export async function runCall(opts: CallOptions, deps: CallDeps): Promise<number
   }
   return 0;
 }
+
+/**
+ * Issue 5: serve the Call Control API that tactflow's PLATFORM_API_URL names (`--platform-url`,
+ * else `TACTFLOW_PLATFORM_API_URL`, else `.dev.vars`), when it is on this machine, so a parked
+ * call can be driven by commands or time out. Null when there is none or its port is taken.
+ */
+async function startCallControl(opts: CallOptions, deps: CallDeps): Promise<{ platform: CallControlPlatform; server: ControlServer } | null> {
+  const devVars = readDevVars(deps);
+  // Last, what `npm start` gives wrangler dev when .dev.vars says nothing (scripts/dev.ts).
+  const local = /^https?:\/\/(127\.0\.0\.1|localhost)(:|\/|$)/.test(resolveUrl(opts.url, deps));
+  const raw = opts.platformUrl || deps.env.TACTFLOW_PLATFORM_API_URL || devVars.PLATFORM_API_URL || (local ? DEV_PLATFORM_API_URL : undefined);
+  if (!raw) return null;
+  let where: URL;
+  try {
+    where = new URL(raw);
+  } catch {
+    return null;
+  }
+  if (!["127.0.0.1", "localhost", "[::1]"].includes(where.hostname) || where.protocol !== "http:") return null;
+  const token = deps.env.TACTFLOW_PLATFORM_API_TOKEN || devVars.PLATFORM_API_TOKEN || undefined;
+  const platform = new CallControlPlatform(token ? { token } : {});
+  try {
+    const server = await serveCallControl(platform, Number(where.port || 80));
+    return { platform, server };
+  } catch (err) {
+    deps.err(`tactflow call: can't serve the Call Control API at ${where.origin} (${(err as Error).message}); a parked call will only time out`);
+    return null;
+  }
+}
+
+/** Where `npm start` points PLATFORM_API_URL by default (scripts/dev.ts). */
+export const DEV_PLATFORM_API_URL = "http://127.0.0.1:8789";
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -198,6 +252,8 @@ export function registerCall(program: Command): void {
     .option("--verbose", "also show every state change and event post")
     .option("--no-events", "do not post call events to /v1/webhooks/events")
     .option("--webhook-token <token>", "webhook token (default $TACTFLOW_WEBHOOK_TOKEN, else WEBHOOK_TOKEN in .dev.vars)")
+    .option("--platform-url <url>", "serve the Call Control API for parked calls here (default $TACTFLOW_PLATFORM_API_URL, else PLATFORM_API_URL in .dev.vars)")
+    .option("--park-wait <duration>", "how long a parked call waits for commands before the simulator gives up, e.g. 2m", "2m")
     .action(async (opts: CallOptions) => {
       process.exitCode = await runCall(opts, {
         env: process.env,

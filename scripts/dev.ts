@@ -19,6 +19,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const port = Number(process.env.PORT ?? "8787");
 const base = `http://127.0.0.1:${port}`;
 const devVarsPath = join(root, ".dev.vars");
+/** The simulator's Call Control API for parked calls (issue 5); `tactflow call` listens here. */
+const DEV_PLATFORM_API_URL = "http://127.0.0.1:8789";
 
 interface DemoFlow {
   tn: string;
@@ -26,6 +28,7 @@ interface DemoFlow {
   description?: string;
   timezone?: string;
   mode?: string;
+  parkTimeoutMs?: number;
   conditions?: string;
   variables?: Record<string, string>;
 }
@@ -45,6 +48,9 @@ function ensureDevVars(): Record<string, string> {
         `ADMIN_TOKEN=${token()}`,
         `WEBHOOK_TOKEN=${token()}`,
         `EVENTS_TOKEN=${token()}`,
+        "# Where parked calls' commands go: `tactflow call` serves this Call Control API locally.",
+        `PLATFORM_API_URL=${DEV_PLATFORM_API_URL}`,
+        `PLATFORM_API_TOKEN=${token()}`,
         "",
       ].join("\n"),
       { mode: 0o600 },
@@ -90,7 +96,10 @@ async function seed(adminToken: string): Promise<void> {
 async function main(): Promise<void> {
   const vars = ensureDevVars();
   const wrangler = join(root, "node_modules", ".bin", "wrangler");
-  const child = spawn(wrangler, ["dev", "--ip", "127.0.0.1", "--port", String(port), "--show-interactive-dev-session=false"], {
+  // A .dev.vars from before parked calls existed lacks the Call Control settings: supply them.
+  const extra: string[] = [];
+  if (!vars.PLATFORM_API_URL) extra.push("--var", `PLATFORM_API_URL:${DEV_PLATFORM_API_URL}`);
+  const child = spawn(wrangler, ["dev", "--ip", "127.0.0.1", "--port", String(port), "--show-interactive-dev-session=false", ...extra], {
     cwd: root,
     stdio: ["ignore", "inherit", "inherit"],
   });
@@ -121,6 +130,7 @@ async function main(): Promise<void> {
   say("try the webhook as Opentact would call it:");
   process.stdout.write(`\n  curl '${base}/v1/callflow?from=%2B12125550123&to=18005550100${token}'\n`);
   process.stdout.write(`  curl '${base}/v1/callflow?from=%2B12125550123&to=18005550199${token}'\n\n`);
+  say("a parked call (async flow; Ctrl-C or a <Hangup/> command ends it): npx tactflow call --to 18005550177 --from +12125550123");
   say("and the CLI: npx tactflow flows list · npx tactflow flows preview 18005550199 --from +12125550123 --at 2026-11-23T15:00:00Z");
   say("Ctrl-C stops the server.");
 }

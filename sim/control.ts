@@ -46,6 +46,11 @@ export class CallControlPlatform {
     this.calls.set(call.call.uuid, { call, lastActivity: this.now() });
   }
 
+  /** Stop tracking a call (one that ended without ever being parked). */
+  forget(uuid: string): void {
+    this.calls.delete(uuid);
+  }
+
   /** Resolves when the call has ended, or after `maxWaitMs` of real time (then it ends it). */
   async waitForEnd(uuid: string, maxWaitMs: number): Promise<void> {
     const parked = this.calls.get(uuid);
@@ -101,7 +106,8 @@ export class CallControlPlatform {
       }
       // Answer first, then hang up: a platform acknowledges the request, then acts on it.
       queueMicrotask(() => {
-        void parked.call.hangup(reason, "platform-hangup", cause);
+        // The call sat on hold until now: move its clock on, then end it.
+        void parked.call.execute([], { idleMs }).then(() => parked.call.hangup(reason, "platform-hangup", cause));
       });
       return reply(200, { success: true, payload: { call: uuid, action } });
     }
@@ -123,18 +129,39 @@ function reply(status: number, body: unknown): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 }
 
+/** Whether the last command the call ran put it on hold: the flow handed it to call control. */
+export function endsOnHold(call: SimulatedCall): boolean {
+  const commands = call.trace.filter((e) => !["EVENT", "STATE", "REQUEST", "NOTE", "DTMF"].includes(e.kind));
+  return commands.at(-1)?.kind === "HOLD";
+}
+
 /**
- * A parked call from start to end: ring, fetch the flow, run it; while the call is idle (the
- * flow ended on hold), wait for tactflow's commands or hang-up through `platform`, at most
- * `maxWaitMs` of real time.
+ * A call that may be parked, from start to end: ring, fetch the flow, run it. If the flow ends
+ * with the call on hold (an async flow, SPEC c), wait for tactflow's commands or hang-up through
+ * `platform`, at most `maxWaitMs` of real time; otherwise the call ends as any flow does.
+ * `onParked` is told when the call starts waiting.
  */
-export async function placeParkedCall(scenario: Scenario, options: SimOptions, platform: CallControlPlatform, maxWaitMs = 60_000): Promise<CallResult> {
+export async function placeParkedCall(
+  scenario: Scenario,
+  options: SimOptions,
+  platform: CallControlPlatform,
+  maxWaitMs = 60_000,
+  onParked?: (uuid: string) => void,
+): Promise<CallResult> {
   const call = new SimulatedCall(scenario, options);
   platform.register(call);
   const first = await call.start();
   if (first) {
     const state = await call.execute(first.document, { url: first.url });
-    if (state === "idle") await platform.waitForEnd(call.call.uuid, maxWaitMs);
+    if (state === "idle") {
+      if (endsOnHold(call)) {
+        onParked?.(call.call.uuid);
+        await platform.waitForEnd(call.call.uuid, maxWaitMs);
+      } else {
+        await call.hangup("the flow ran out of commands", "end-of-flow");
+      }
+    }
   }
+  platform.forget(call.call.uuid);
   return call.result();
 }
