@@ -15,6 +15,7 @@ import { fallbackXml, log } from "../flows/render.ts";
 import type { GatherResult } from "../call/api.ts";
 import { MAX_COMMAND_CHARS } from "../call/commands.ts";
 import { parseNodeId } from "../call/flowTree.ts";
+import { openapiPaths } from "./openapi.ts";
 
 export const calls = new Hono<{ Bindings: Env }>();
 
@@ -149,3 +150,75 @@ calls.post("/v1/calls/:call/commands", requireAdmin(), async (c) => {
     202,
   );
 });
+
+// ---- OpenAPI (src/routes/openapi.ts collects one entry per path) --------------------------------
+
+const callParam = { name: "call", in: "path", required: true, description: "The platform's call uuid.", schema: { type: "string" } };
+const problemRef = { description: "Problem document (RFC 9457)", content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } };
+const xmlAnswer = { description: "Opentact Call Flow XML", content: { "text/xml": { schema: { type: "string" } } } };
+
+openapiPaths["/v1/calls/{call}/gather"] = {
+  parameters: [callParam],
+  get: {
+    summary: "A stateful Gather's digits (platform-facing): the branch and the continuation, per the Gather state table",
+    description:
+      "Always 200 text/xml; an unknown call, node or attempt gets the fallback document (x-tactflow-fallback). The same node+attempt twice gets the same document. 401 when WEBHOOK_TOKEN is set and ?token= does not match.",
+    parameters: ["node", "attempt", "dtmf", "code", "token"].map((name) => ({ name, in: "query", required: name === "node", schema: { type: "string" } })),
+    responses: { "200": xmlAnswer, "401": problemRef },
+  },
+  post: {
+    summary: "The same, with dtmf or code in a form or JSON body",
+    requestBody: { required: false, content: { "application/x-www-form-urlencoded": { schema: { type: "object" } }, "application/json": { schema: { type: "object" } } } },
+    responses: { "200": xmlAnswer, "401": problemRef },
+  },
+};
+openapiPaths["/v1/calls/{call}"] = {
+  parameters: [callParam],
+  get: {
+    summary: "A call's state: entity, pinned flow version, parked deadline, Gather attempts, digits and history, timers, events",
+    security: [{ bearer: [] }],
+    parameters: [
+      { name: "since", in: "query", description: "events after this sequence number", schema: { type: "integer" } },
+      { name: "limit", in: "query", schema: { type: "integer", maximum: 10000 } },
+    ],
+    responses: { "200": { description: "The call" }, "401": problemRef, "404": problemRef },
+  },
+};
+openapiPaths["/v1/calls/{call}/commands"] = {
+  parameters: [callParam],
+  post: {
+    summary: "Commands for a parked call (async mode): delivered through the Call Control API, spaced by <Pause>, each re-arming the deadline",
+    security: [{ bearer: [] }],
+    parameters: [{ name: "Idempotency-Key", in: "header", required: false, schema: { type: "string", maxLength: 200 } }],
+    requestBody: {
+      required: true,
+      content: {
+        "application/xml": { schema: { type: "string", description: "A <Response> or bare commands" } },
+        "application/json": { schema: { type: "object", required: ["xml"], properties: { xml: { type: "string" } } } },
+      },
+    },
+    responses: {
+      "202": { description: "{ call, deliveries, delivered, pending, deadline_at, dropped, warnings, errors, replay }" },
+      "401": problemRef,
+      "404": problemRef,
+      "409": problemRef,
+      "413": problemRef,
+      "415": problemRef,
+      "422": { description: "Invalid commands: problem document with diagnostics [{severity, code, message, line, col}]" },
+      "503": problemRef,
+    },
+  },
+};
+openapiPaths["/v1/webhooks/events"] = {
+  post: {
+    summary: "Platform call events (SPEC d.4, e): one event or an array, either generation, routed to each call's object",
+    parameters: [{ name: "token", in: "query", schema: { type: "string" } }],
+    requestBody: { required: true, content: { "application/json": { schema: { oneOf: [{ type: "object" }, { type: "array", items: { type: "object" } }] } } } },
+    responses: { "202": { description: "{ accepted, results: [{call, type, state?, applied, duplicate, seq}], ignored: [reason] }" }, "400": problemRef, "401": problemRef, "413": problemRef },
+  },
+  get: {
+    summary: "The GET form of the SCA event webhook: ?state=&from=&to=&call=",
+    parameters: ["state", "from", "to", "call", "token"].map((name) => ({ name, in: "query", schema: { type: "string" } })),
+    responses: { "202": { description: "As for POST" }, "401": problemRef },
+  },
+};

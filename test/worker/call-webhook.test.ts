@@ -103,3 +103,11 @@ async function clearAlarmsFor(call: string): Promise<void> {
   const { runInDurableObject } = await import("cloudflare:test");
   await runInDurableObject(env.CALL.getByName(call), (_i, state) => state.storage.deleteAlarm());
 }
+
+describe("GET /v1/openapi.json", () => {
+  it("describes the call routes", async ({ expect }) => {
+    const doc = (await (await exports.default.fetch("http://tactflow.test/v1/openapi.json")).json()) as { paths: Record<string, Record<string, unknown>> };
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/v1/calls/{call}/gather", "/v1/calls/{call}", "/v1/calls/{call}/commands", "/v1/webhooks/events"]));
+    expect(Object.keys(doc.paths["/v1/calls/{call}/commands"]!)).toContain("post");
+  });
+});
