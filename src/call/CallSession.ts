@@ -31,6 +31,8 @@ const DEFAULT_MAX_CALL_MS = 4 * 60 * 60 * 1000;
 const DEFAULT_RETENTION_MS = 10 * 60 * 1000;
 /** Deliveries to the platform are tried this many times before they are given up. */
 const MAX_DELIVERY_TRIES = 5;
+/** What `command_keys` holds for a key whose request has not answered yet. */
+const IN_FLIGHT = "in-flight";
 /** The initial document's slot in the response cache. */
 const INITIAL = { node: "", attempt: 0 };
 
@@ -365,6 +367,9 @@ export class CallSession extends DurableObject<Env> {
     if (input.idempotencyKey) {
       const seen = this.#sql.exec<{ result: string }>("SELECT result FROM command_keys WHERE key = ?", input.idempotencyKey).toArray()[0];
       if (seen) {
+        if (seen.result === IN_FLIGHT) {
+          return { ok: false, status: 409, title: "Request in progress", detail: "a request with this Idempotency-Key is still being delivered; retry shortly for its answer" };
+        }
         const prior = JSON.parse(seen.result) as CommandResult;
         return prior.ok ? { ok: true, accepted: { ...prior.accepted, replay: true } } : prior;
       }
@@ -383,6 +388,9 @@ export class CallSession extends DurableObject<Env> {
       return { ok: false, status: 503, title: "Call control not configured", detail: "set PLATFORM_API_URL (and PLATFORM_API_TOKEN) so commands can reach the platform" };
     }
     const now = Date.now();
+    // Claim the key before the first await: a repeat arriving while this one delivers must not
+    // deliver again (peers-and-user-pain §3b item 2, check-then-mark races).
+    if (input.idempotencyKey) this.#sql.exec("INSERT OR REPLACE INTO command_keys (key, result) VALUES (?, ?)", input.idempotencyKey, IN_FLIGHT);
     const wasEmpty = this.#outboxCount() === 0;
     const seqs: number[] = [];
     for (const d of plan.deliveries) {

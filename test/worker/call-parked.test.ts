@@ -165,6 +165,15 @@ describe("commands", () => {
     expect(await sentTo(call)).toHaveLength(1);
   });
 
+  it("a repeat with the same Idempotency-Key while the first is still delivering is refused, not delivered twice", async ({ expect }) => {
+    const call = newCall("platform-down");
+    await begin(call, PARKED, ASYNC);
+    // The stand-in platform is "down" for this call, so the first request spends a while failing.
+    const [a, b] = await Promise.all([commands(call, "<Say>Once</Say>", { "idempotency-key": "k-2" }), commands(call, "<Say>Once</Say>", { "idempotency-key": "k-2" })]);
+    expect([a.status, b.status].sort()).toEqual([202, 409]);
+    expect((await sentTo(call)).length).toBe(1);
+  });
+
   it("a platform that is down: the delivery is retried by the alarm with backoff, then given up and reported", async ({ expect }) => {
     const call = newCall("platform-down");
     await begin(call, PARKED, ASYNC);
