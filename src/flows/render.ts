@@ -8,7 +8,7 @@
 import { RenderError, type RenderContext } from "../template/index.ts";
 import { checkFlow } from "../xml/index.ts";
 import { canonicalTn, normalizeTn } from "../tn.ts";
-import { CATCH_ALL, FlowStoreError, loadFlowForTn, type LoadedFlow } from "./store.ts";
+import { CATCH_ALL, FlowStoreError, loadFlowForTn, peekFlowForTn, type LoadedFlow } from "./store.ts";
 import { beginStatefulCall, needsSession } from "../call/begin.ts";
 
 /** The call as the platform described it (SPEC a.2), every field a plain string. */
@@ -94,6 +94,11 @@ export function buildRenderContext(call: CallRequest, flow: Pick<LoadedFlow, "tn
 export async function renderCallFlow(env: Env, call: CallRequest, flow: LoadedFlow, now: Date = new Date()): Promise<string> {
   // Issue 5: branching Gathers and async mode need the call's CallSession (src/call/begin.ts).
   if (needsSession(flow)) return beginStatefulCall(env, call, flow);
+  return renderStateless(call, flow, now);
+}
+
+/** A flow that needs no CallSession, rendered: no I/O, synchronous. */
+function renderStateless(call: CallRequest, flow: LoadedFlow, now: Date): string {
   return flow.compiled.render(buildRenderContext(call, flow, now));
 }
 
@@ -104,6 +109,17 @@ export async function renderCallFlow(env: Env, call: CallRequest, flow: LoadedFl
  */
 export async function answerCall(env: Env, call: CallRequest, opts: { budgetMs?: number; now?: Date } = {}): Promise<CallAnswer> {
   const started = Date.now();
+  // Warm path: the pointer and the compiled version are in this isolate and the flow needs no
+  // CallSession, so the answer needs no I/O and no time budget — just the render.
+  const warm = peekFlowForTn(env, call.to);
+  if (warm === null) return fallback(env, call, "no-flow", started);
+  if (warm && !needsSession(warm)) {
+    try {
+      return { xml: renderStateless(call, warm, opts.now ?? new Date()), version: warm.version, tn: warm.tn };
+    } catch (err) {
+      return fallback(env, call, "render-error", started, err);
+    }
+  }
   const budgetMs = opts.budgetMs ?? budgetFrom(env);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const work = (async (): Promise<CallAnswer> => {
@@ -128,17 +144,19 @@ export async function answerCall(env: Env, call: CallRequest, opts: { budgetMs?:
   }
   // The losing side of the race may still reject later; don't let that surface as unhandled.
   work.catch(() => undefined);
-  if (answer.fallback) {
-    log(answer.fallback === "no-flow" ? "warn" : "error", "callflow fallback", {
-      cause: answer.fallback,
-      to: call.to,
-      call: call.call || undefined,
-      ms: Date.now() - started,
-      ...(error ? { error: describe(error) } : {}),
-    });
-    return { ...answer, xml: fallbackXml(env) };
-  }
-  return answer;
+  return answer.fallback ? fallback(env, call, answer.fallback, started, error) : answer;
+}
+
+/** The fallback answer, logged with its cause. */
+function fallback(env: Env, call: CallRequest, cause: FallbackCause, started: number, error?: unknown): CallAnswer {
+  log(cause === "no-flow" ? "warn" : "error", "callflow fallback", {
+    cause,
+    to: call.to,
+    call: call.call || undefined,
+    ms: Date.now() - started,
+    ...(error ? { error: describe(error) } : {}),
+  });
+  return { xml: fallbackXml(env), fallback: cause };
 }
 
 function budgetFrom(env: Env): number {

@@ -246,12 +246,7 @@ export async function loadVersion(env: Env, hash: string, opts: { cacheTtl?: num
  * if (flow) flow.compiled.render({ from, to, tn: flow.tn, call, sca, now: new Date(), vars: flow.meta.variables, timezone: flow.meta.timezone });
  */
 export async function loadFlowForTn(env: Env, tn: string): Promise<LoadedFlow | null> {
-  const digits = normalizeTn(tn);
-  const keys: string[] = [];
-  if (digits) {
-    for (const k of [canonicalTn(digits), ...tnCandidates(digits)]) if (!keys.includes(k)) keys.push(k);
-  }
-  keys.push(CATCH_ALL);
+  const keys = lookupKeys(tn);
   const pointers = await readPointers(env, keys);
   for (const key of keys) {
     const pointer = pointers.get(key);
@@ -262,6 +257,37 @@ export async function loadFlowForTn(env: Env, tn: string): Promise<LoadedFlow | 
     return { ...version, tn: key, catchAll: key === CATCH_ALL };
   }
   return null;
+}
+
+/**
+ * What {@link loadFlowForTn} would answer, from this isolate's memory alone: the flow, null when
+ * the memo says no TN key has one, or undefined when finding out needs KV. Lets the warm webhook
+ * answer without I/O (and so without arming its time budget).
+ */
+export function peekFlowForTn(env: Env, tn: string): LoadedFlow | null | undefined {
+  if (memoMs(env) <= 0) return undefined;
+  const memo = pointerMemo.get(env.FLOWS);
+  if (!memo) return undefined;
+  const now = Date.now();
+  for (const key of lookupKeys(tn)) {
+    const hit = memo.get(key);
+    if (!hit || hit.until <= now) return undefined;
+    if (!hit.pointer) continue;
+    const version = versionCache.get(hit.pointer.version);
+    return version ? { ...version, tn: key, catchAll: key === CATCH_ALL } : undefined;
+  }
+  return null;
+}
+
+/** The pointer keys to try for a dialled number, most specific first, the catch-all last. */
+function lookupKeys(tn: string): string[] {
+  const digits = normalizeTn(tn);
+  const keys: string[] = [];
+  if (digits) {
+    for (const k of [canonicalTn(digits), ...tnCandidates(digits)]) if (!keys.includes(k)) keys.push(k);
+  }
+  keys.push(CATCH_ALL);
+  return keys;
 }
 
 // ---- the admin side ------------------------------------------------------------------------
