@@ -53,6 +53,14 @@ describe("placeholders", () => {
     expect(r.diagnostics[0]!.message).toContain("did you mean {{from}}");
   });
 
+  it("refuses placeholders in tag and attribute names", ({ expect }) => {
+    for (const xml of [`<Response><{{from}}/></Response>`, `<Response><Say {{from}}="x">a</Say></Response>`, `<Response><Say a{{to}}="1">a</Say></Response>`]) {
+      const r = checkTemplate(xml);
+      expect(r.ok, xml).toBe(false);
+      expect(r.diagnostics[0]!.code).toBe("not-well-formed");
+    }
+  });
+
   it("accepts {{digits}} and {{gather.NODE}} and renders them empty until a Gather fills them", ({ expect }) => {
     const t = compile(`<Response><Say>[{{digits}}][{{gather.pin}}]</Say></Response>`, { indent: "", variables: {} });
     expect(t.ok).toBe(true);
