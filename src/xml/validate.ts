@@ -128,6 +128,15 @@ function checkGather(el: Extract<ElementNode, { kind: "Gather" }>, out: Diagnost
       }),
     );
   }
+  // SPEC b.6 lists a nested <Gather> among a Gather's children but never says when it runs;
+  // the docs only show one inside a branch (f.20), and that is the only place tactflow runs it.
+  for (const inner of direct.filter((c) => c.kind === "Gather")) {
+    out.push(
+      diag("warning", "unreachable-branch", inner.pos, `<${inner.name}> directly inside <${el.name}> never runs; put it inside a <Case>, <DTMF> or <Default> branch, or after </${el.name}>`, {
+        tag: inner.name,
+      }),
+    );
+  }
   const seen = new Map<string, ElementNode>();
   for (const b of branches) {
     const v = b.props.value;

@@ -263,6 +263,12 @@ describe("suspicious constructs are warnings", () => {
     expect(d.message).toContain("≥ 1");
   });
 
+  it("a Gather directly inside a Gather, which never runs there", () => {
+    const d = only(doc("<Response>", '  <Gather numDigits="1">', "    <Say>Outer</Say>", '    <Gather numDigits="4"><Say>Inner</Say></Gather>', "  </Gather>", "</Response>"));
+    expect(d).toMatchObject({ severity: "warning", code: "unreachable-branch", line: 4, col: 5, tag: "Gather" });
+    expect(d.message).toContain("<Case>, <DTMF> or <Default>");
+  });
+
   it("warnings alone leave the flow ok", () => {
     expect(checkFlow('<Response><Gather attempts="0"><Say>Hi</Say></Gather></Response>').ok).toBe(true);
   });
