@@ -5,24 +5,15 @@
  * Flows without either are rendered by the webhook alone and never touch an object.
  */
 import { RenderError } from "../template/index.ts";
+import type { CallRequest } from "../flows/render.ts";
 import type { CallFacts } from "./api.ts";
 import type { PinnedFlow, PinnedFlowMeta } from "./render.ts";
 import { needsSession } from "./render.ts";
 
 export { needsSession };
 
-/** What the webhook knows of the call. */
-export interface WebhookCall {
-  from: string;
-  to: string;
-  /** The platform's call uuid, or "" when it sent none. */
-  call: string;
-  sca: string;
-  state: string;
-  entity?: Record<string, unknown>;
-  /** The origin the request came in on (`https://host`); PUBLIC_URL wins when set. */
-  origin?: string;
-}
+/** What the webhook knows of the call: the same facts the call path reads from the request. */
+export type WebhookCall = CallRequest;
 
 /** A version as the flow store loads it (a structural subset of `LoadedFlow`). */
 export interface WebhookFlow {
