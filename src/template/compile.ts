@@ -87,6 +87,8 @@ type Item = string | Emit;
 const CONDITION_KINDS: ReadonlySet<TagKind> = new Set(["Call", "Geo", "Schedule"]);
 /** Tags whose text content is a URL (SPEC b.5, b.13). */
 const URL_TEXT_KINDS: ReadonlySet<TagKind> = new Set(["Play", "Callback"]);
+/** Tags whose text is a dial destination (SPEC b.12): caller values there are confined to a user part. */
+const DEST_TEXT_KINDS: ReadonlySet<TagKind> = new Set(["To", "Sip", "Number"]);
 /** Attribute types a caller-supplied value may fill; the rest take only `{{vars.X}}`. */
 const FREE_TYPES = new Set(["string", "value", "url"]);
 
@@ -201,7 +203,7 @@ class Compiler {
 
   private text(el: ElementNode, value: string, pos: { line: number; col: number }, out: Item[]): void {
     const parts = this.split(value, pos, el.name);
-    const context: EscapeContext = URL_TEXT_KINDS.has(el.kind) ? "url-text" : "text";
+    const context: EscapeContext = URL_TEXT_KINDS.has(el.kind) ? "url-text" : DEST_TEXT_KINDS.has(el.kind) ? "dest-text" : "text";
     for (const part of parts) {
       if (typeof part === "string") out.push(escapeText(part));
       else out.push(this.valueEmit(part, context));
@@ -279,7 +281,8 @@ class Compiler {
 
   /** A placeholder's value, escaped for its context. `vars` in URLs are the author's: not percent-encoded. */
   private valueEmit(ref: PlaceholderRef, context: EscapeContext): Emit {
-    const trusted = ref.scope === "vars" && (context === "url-attr" || context === "url-text");
+    // The flow's own variables may hold a whole base URL or SIP URI; only caller values are confined.
+    const trusted = ref.scope === "vars" && (context === "url-attr" || context === "url-text" || context === "dest-text");
     const escape: Escaper = trusted ? (context === "url-attr" ? attrEscaper : textEscaper) : escaperFor(context);
     const get = getter(ref);
     const key = `${refName(ref)}\u0000${trusted ? `trusted-${context}` : context}`;

@@ -6,7 +6,10 @@
  * - element text → `textEscaper`: `& < >` and `\r` become references;
  * - attribute value → `attrEscaper`: also `"` and tab/newline, so a value can't end the attribute;
  * - inside a URL → percent-encoded as one URL component first, then escaped for text or
- *   attribute, so a value can't add query parameters, change the path or the host.
+ *   attribute, so a value can't add query parameters, change the path or the host;
+ * - inside a Dial destination (`<To>`, `<Sip>`, `<Number>`) → every character but letters,
+ *   digits and `+ - . _ ~ * #` is percent-encoded, so a caller ID can fill a SIP user part or a
+ *   number but can never add `@host`, `;params`, `?headers` or a scheme (toll fraud).
  *
  * Characters XML 1.0 forbids (most C0 controls, lone surrogates, U+FFFE/F) are dropped in every
  * context. The results are byte-identical to `escapeText` / `escapeAttr` from the XML core; the
@@ -14,7 +17,7 @@
  */
 import { escapeAttr, escapeText, stripForbidden } from "../xml/index.ts";
 
-export type EscapeContext = "text" | "attr" | "url-text" | "url-attr";
+export type EscapeContext = "text" | "attr" | "url-text" | "url-attr" | "dest-text";
 
 export type Escaper = (value: string) => string;
 
@@ -37,6 +40,12 @@ export function encodeComponent(v: string): string {
 export const urlTextEscaper: Escaper = (v) => encodeComponent(v);
 export const urlAttrEscaper: Escaper = (v) => encodeComponent(v);
 
+const DEST_UNSAFE = /[^A-Za-z0-9+\-._~*#]/gu;
+
+/** A value that may sit inside a dial destination without changing its host, scheme or parameters. */
+export const destTextEscaper: Escaper = (v) =>
+  stripForbidden(v).replace(DEST_UNSAFE, (ch) => encodeURIComponent(ch).replace(/[!'()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`));
+
 export function escaperFor(context: EscapeContext): Escaper {
   switch (context) {
     case "text":
@@ -47,6 +56,8 @@ export function escaperFor(context: EscapeContext): Escaper {
       return urlTextEscaper;
     case "url-attr":
       return urlAttrEscaper;
+    case "dest-text":
+      return destTextEscaper;
     default: {
       const never: never = context;
       throw new Error(`unknown escape context ${String(never)}`);

@@ -104,6 +104,21 @@ describe("escaping by context", () => {
     expect(out).not.toContain("<Record");
   });
 
+  it("a caller value in a Dial destination fills the user part only, never the host or parameters", ({ expect }) => {
+    const dial = compile(`<Response><Dial><To>sip:{{from}}@pbx.example.org</To><Number>{{from}}</Number><Sip>{{vars.desk}}</Sip></Dial></Response>`, {
+      indent: "",
+      variables: { desk: "1000@pbx.example.org:5060" },
+    });
+    const out = dial.render(ctx({ from: "attacker@evil.example;transport=tcp?x=<y>", vars: { desk: "1000@pbx.example.org:5060" } }));
+    expect(out).toContain("<To>sip:attacker%40evil.example%3Btransport%3Dtcp%3Fx%3D%3Cy%3E@pbx.example.org</To>");
+    expect(out).toContain("<Number>attacker%40evil.example%3Btransport%3Dtcp%3Fx%3D%3Cy%3E</Number>");
+    // Phone numbers and the flow's own variables pass unchanged.
+    expect(dial.render(ctx({ from: "+1 (201) 555-0123", vars: { desk: "1000@pbx.example.org:5060" } }))).toContain(
+      "<Number>+1%20%28201%29%20555-0123</Number><Sip>1000@pbx.example.org:5060</Sip>",
+    );
+    expect(dial.render(ctx({ from: "+12015550123", vars: { desk: "1000@pbx.example.org:5060" } }))).toContain("<Number>+12015550123</Number>");
+  });
+
   it("drops characters XML cannot carry and keeps whitespace controls as references in attributes", ({ expect }) => {
     const out = t.render(ctx({ from: "a\u0000b\u0007c\r\n\td\uFFFE\uD800" }));
     expect(out).toContain("<Say>abc&#13;\n\td</Say>");

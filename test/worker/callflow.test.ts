@@ -236,6 +236,10 @@ describe("hostile caller ids", () => {
         const say = elementChildren(checked.document!.root)[0]!;
         const kept = from.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "");
         expect(say.children.map((c) => (c.type === "text" ? c.value : "")).join("")).toBe(`Caller ${kept} called ${tn}`);
+        // The caller fills the SIP user part only: the host, scheme and parameters stay the author's.
+        const to = checked.document!.root.children.flatMap((c) => (c.type === "element" && c.kind === "Dial" ? elementChildren(c) : []))[0]!;
+        const target = to.children.map((c) => (c.type === "text" ? c.value : "")).join("");
+        expect(target).toMatch(/^sip:[A-Za-z0-9+\-._~*#%]*@pbx\.example\.org$/);
       }),
       { numRuns: 60, endOnFailure: true },
     );
