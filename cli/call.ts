@@ -146,6 +146,12 @@ export async function runCall(opts: CallOptions, deps: CallDeps): Promise<number
     }
     throw err;
   }
+  if (scenario.at !== undefined && Math.abs(new Date(scenario.at).getTime() - Date.now()) > 60_000) {
+    // The simulator's clock is virtual; the server's is not (README, "What the simulator does").
+    deps.err(
+      "tactflow call: note: --at moves the simulator's clock; <Schedule> blocks tactflow evaluates itself use the server's clock (publish with conditions: platform, or try `tactflow flows preview --at`)",
+    );
+  }
   const url = resolveUrl(opts.url, deps);
   const method = (opts.method ?? "POST").toUpperCase();
   if (method !== "GET" && method !== "POST") {
@@ -239,7 +245,7 @@ export function registerCall(program: Command): void {
     .option("--from <number>", "the caller id, sent exactly as given")
     .option("--digits <list>", 'keys per input point (each Gather attempt, each Pause with dtmf_stop): "1,1234#"; empty entry = silence; "9@2.5s" presses 2.5 s in')
     .option("--silence", "the caller never presses a key")
-    .option("--at <iso>", "when the call happens (for <Schedule>), e.g. 2026-11-23T22:30:00Z; default now")
+    .option("--at <iso>", "when the call happens on the simulator's clock (decides <Schedule> blocks left to the platform), e.g. 2026-11-23T22:30:00Z; default now")
     .option("--tz <zone>", "zone for <Schedule> blocks without tz (default UTC)")
     .option("--dial-outcome <outcome>", `what Dial destinations do: ${DIAL_OUTCOMES.join("|")}, or TARGET=OUTCOME for one; repeatable`, collect)
     .option("--talk <duration>", "how long an answered Dial stays bridged, e.g. 45s")

@@ -309,7 +309,7 @@ function connectOnce(plan: TailPlan, since: number | null, opts: TailOptions, de
 export function registerTail(program: Command): void {
   program
     .command("tail")
-    .description("Print call events as they happen: one call's (--call) or the whole account's")
+    .description("print call events as they happen: one call's (--call) or the whole account's")
     .option("--call <id>", "the call uuid (default: every call, through /v1/events)")
     .option("--types <list>", "only these event types: call_state,call_flow")
     .option("--since <seq>", "first replay what came after this sequence number (seq for a call, hub_seq for all calls)")

@@ -151,8 +151,9 @@ export async function answerCall(env: Env, call: CallRequest, opts: { budgetMs?:
 function fallback(env: Env, call: CallRequest, cause: FallbackCause, started: number, error?: unknown): CallAnswer {
   log(cause === "no-flow" ? "warn" : "error", "callflow fallback", {
     cause,
-    to: call.to,
-    call: call.call || undefined,
+    // Caller-controlled and possibly huge: log enough to find the call, not the whole value.
+    to: call.to.slice(0, 64),
+    call: call.call.slice(0, 128) || undefined,
     ms: Date.now() - started,
     ...(error ? { error: describe(error) } : {}),
   });
