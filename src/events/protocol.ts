@@ -154,7 +154,23 @@ export function authenticate(env: Pick<Env, "ADMIN_TOKEN" | "EVENTS_TOKEN">, tok
 }
 
 /** The account and user we report in `auth` frames: tactflow has one account and two token roles. */
-const ACCOUNT = { uuid: "6f1c2f7e-3d0a-4c55-9d6e-7461637466c0", name: "tactflow", level: "Level2", created_on: null, modified_on: null, deleted_on: null, disabled_on: null };
+// Every key SPEC d.2 lists on the account, so a client that reads any of them finds it (null
+// where tactflow has no such fact).
+const ACCOUNT = {
+  uuid: "6f1c2f7e-3d0a-4c55-9d6e-7461637466c0",
+  email: null,
+  name: "tactflow",
+  phone: null,
+  level: "Level2",
+  address1: null,
+  address2: null,
+  zip_code: null,
+  city: null,
+  created_on: null,
+  modified_on: null,
+  deleted_on: null,
+  disabled_on: null,
+};
 const USERS: Record<Role, { uuid: string; email: string; first_name: string; role: string }> = {
   admin: { uuid: "6f1c2f7e-3d0a-4c55-9d6e-7461637466c1", email: "admin@tactflow.invalid", first_name: "admin", role: "Admin" },
   events: { uuid: "6f1c2f7e-3d0a-4c55-9d6e-7461637466c2", email: "events@tactflow.invalid", first_name: "events", role: "User" },

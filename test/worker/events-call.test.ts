@@ -26,6 +26,10 @@ describe("authentication", () => {
     expect(payload.ip).toBe("203.0.113.7");
     expect(payload.user.wss_online).toBe(true);
     expect(auth.account).toEqual(payload.account);
+    // Every account key SPEC d.2 shows is present, so clients reading any of them find it.
+    expect(Object.keys(payload.account)).toEqual(
+      expect.arrayContaining(["uuid", "email", "name", "phone", "level", "address1", "address2", "zip_code", "city", "created_on", "modified_on", "deleted_on", "disabled_on"]),
+    );
     expect(payload.stream).toMatchObject({ kind: "call", scope: call, last_seq: 0, seq_field: "seq" });
 
     await emit(call, 2);
