@@ -12,7 +12,7 @@
  *   the first. p50 and p99 over the events. Also the webhook's own round trip: what the
  *   fan-out costs the call.
  * - **hub, direct**: the same subscriber, with E events handed straight to `EventHub.ingest`
- *   (batches of 100, as calls forward them) over Miniflare's RPC: the hub's own ceiling.
+ *   (batches of 100; a call forwards up to 200 at a time) over Miniflare's RPC: the hub's own ceiling.
  * - **hub**: K calls post E events concurrently (a batch of each call's events per request, as
  *   the webhook allows); one `/v1/events` subscriber receives them;
  *   events per second from the first post to the last receipt, and publish → hub receipt p50/p99.

@@ -700,6 +700,7 @@ export class CallSession extends DurableObject<Env> {
     await this.ctx.storage.deleteAlarm();
     this.#migrate();
     this.#log = new EventLog(this.#sql);
+    this.#events.reset();
     log("info", "call state deleted", { call });
   }
 
@@ -707,7 +708,8 @@ export class CallSession extends DurableObject<Env> {
 
   /**
    * The one seam between the call and its subscribers: call it with every event right after
-   * `EventLog.append` returned it. Synchronous and cheap; the hub copy goes out via waitUntil.
+   * `EventLog.append` returned it. Synchronous and cheap; the hub copy goes out later, batched
+   * (src/events/callEvents.ts), so nothing the request awaits depends on the hub.
    */
   publish(event: CallEvent): void {
     this.#events.publish(event);

@@ -1,13 +1,16 @@
 import { DurableObject } from "cloudflare:workers";
 import { HubLog } from "./hubLog.ts";
 import { Subscribers } from "./subscribers.ts";
+import type { StreamFrame } from "./subscribers.ts";
 import type { CallEvent } from "./shapes.ts";
 
 /**
  * The name of the one hub object. A single object holds the whole account's stream so every
- * subscriber sees one order; a call forwards a batch per burst, so it takes roughly one RPC per
- * call step, far below a Durable Object's ~1,000 req/s (platform-notes §1.6). If an account
- * outgrows it, shard by name and have subscribers join every shard.
+ * subscriber sees one order. A call forwards at most once per `FORWARD_INTERVAL_MS` (250 ms),
+ * carrying everything logged since its last forward, so the hub takes at most one RPC per busy
+ * call per interval and usually one per call step, below a Durable Object's ~1,000 req/s
+ * (platform-notes §1.6). If an account outgrows it, shard by name and have subscribers join
+ * every shard.
  */
 export const HUB_NAME = "account";
 
@@ -35,17 +38,16 @@ export class EventHub extends DurableObject<Env> {
    * before. Called by `CallSession` off its critical path; safe to repeat.
    */
   async ingest(events: CallEvent[]): Promise<{ accepted: number; last_hub_seq: number }> {
-    let accepted = 0;
+    const frames: StreamFrame[] = [];
     for (const event of events) {
       const frame = this.#log.append(event);
-      if (!frame) continue;
-      accepted += 1;
-      this.#subs.publish(frame);
+      if (frame) frames.push(frame);
     }
-    return { accepted, last_hub_seq: this.#log.lastSeq() };
+    this.#subs.publishAll(frames);
+    return { accepted: frames.length, last_hub_seq: this.#log.lastSeq() };
   }
 
-  /** The newest hub sequence number (0 when empty). */
+  /** The newest hub sequence number given out (0 before the first event). */
   async lastSeq(): Promise<number> {
     return this.#log.lastSeq();
   }

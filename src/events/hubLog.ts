@@ -28,6 +28,8 @@ export function tnOf(event: CallEvent): string | null {
 export class HubLog implements StreamSource {
   readonly #sql: SqlStorage;
   #sinceTrim = 0;
+  /** The newest hub_seq ever given out, so numbering continues (AUTOINCREMENT) even if every row was trimmed. */
+  #last: number;
 
   constructor(sql: SqlStorage) {
     this.#sql = sql;
@@ -42,28 +44,28 @@ export class HubLog implements StreamSource {
          UNIQUE (call_uuid, seq)
        )`,
     );
+    const given = this.#sql.exec<{ seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'hub_events'").toArray()[0]?.seq ?? 0;
+    const held = this.#sql.exec<{ s: number | null }>("SELECT MAX(hub_seq) AS s FROM hub_events").one().s ?? 0;
+    this.#last = Math.max(given, held);
   }
 
   /** Logs an event; null when this (call, seq) is already logged. */
   append(event: CallEvent): StreamFrame | null {
+    // One statement per event: the hub_seq is ours to give (the object is the only writer), so
+    // the body can carry it from the start.
+    const hubSeq = this.#last + 1;
     const tn = tnOf(event);
-    const row = this.#sql
-      .exec<{ hub_seq: number }>(
-        "INSERT OR IGNORE INTO hub_events (call_uuid, seq, type, tn, body) VALUES (?, ?, ?, ?, '') RETURNING hub_seq",
-        event.call_uuid,
-        event.seq,
-        event.type,
-        tn,
-      )
-      .toArray()[0];
-    if (!row) return null;
-    const json = JSON.stringify({ ...event, hub_seq: row.hub_seq });
-    this.#sql.exec("UPDATE hub_events SET body = ? WHERE hub_seq = ?", json, row.hub_seq);
+    const json = JSON.stringify({ ...event, hub_seq: hubSeq });
+    const inserted = this.#sql
+      .exec("INSERT OR IGNORE INTO hub_events (hub_seq, call_uuid, seq, type, tn, body) VALUES (?, ?, ?, ?, ?, ?) RETURNING hub_seq", hubSeq, event.call_uuid, event.seq, event.type, tn, json)
+      .toArray();
+    if (inserted.length === 0) return null;
+    this.#last = hubSeq;
     if (++this.#sinceTrim >= 256) {
       this.#sinceTrim = 0;
       this.trim(HUB_RETAIN);
     }
-    return { seq: row.hub_seq, type: event.type, tn, json };
+    return { seq: hubSeq, type: event.type, tn, json };
   }
 
   /** Keeps the newest `keep` events. */
@@ -72,7 +74,7 @@ export class HubLog implements StreamSource {
   }
 
   lastSeq(): number {
-    return this.#sql.exec<{ s: number | null }>("SELECT MAX(hub_seq) AS s FROM hub_events").one().s ?? 0;
+    return this.#last;
   }
 
   firstSeq(): number {

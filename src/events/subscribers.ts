@@ -204,29 +204,43 @@ export class Subscribers {
 
   /** Fan one new event out to every subscriber. Never throws, never waits. */
   publish(frame: StreamFrame): void {
-    for (const ws of this.sockets()) {
-      const st = this.#state(ws, frame.seq - 1);
-      if (!st || st.a.role === null) continue;
-      if (frame.seq <= st.cursor) continue; // already sent by a replay
-      if (st.a.live && frame.seq === st.cursor + 1) {
-        if (!matches(st.a, frame)) {
-          st.cursor = frame.seq;
-          continue;
-        }
-        if (st.inflight.length < st.a.window && st.inflightBytes + frame.json.length <= MAX_INFLIGHT_BYTES) {
-          this.#send(ws, st, frame);
-          continue;
-        }
-        // The window is full and the event must wait: from here on the socket is behind.
-        this.#fallBehind(ws, st);
-        st.owed += 1;
-      } else {
-        if (matches(st.a, frame)) st.owed += 1;
-        this.#pump(ws, st);
+    this.publishAll([frame]);
+  }
+
+  /** `publish` for consecutive new events, oldest first: the sockets are listed once for all of them. */
+  publishAll(frames: readonly StreamFrame[]): void {
+    if (frames.length === 0) return;
+    const sockets = this.sockets();
+    for (const frame of frames) {
+      for (const ws of sockets) {
+        // A socket dropped for an earlier frame of this batch is no longer open.
+        if (ws.readyState === WebSocket.OPEN) this.#publishTo(ws, frame);
       }
-      if (st.owed > 0 && (st.inflight.length + st.owed > st.a.window || st.inflightBytes >= MAX_INFLIGHT_BYTES)) {
-        this.#drop(ws, `backpressure: ${st.inflight.length} events unacknowledged, ${st.owed} waiting; window ${st.a.window}`);
+    }
+  }
+
+  #publishTo(ws: WebSocket, frame: StreamFrame): void {
+    const st = this.#state(ws, frame.seq - 1);
+    if (!st || st.a.role === null) return;
+    if (frame.seq <= st.cursor) return; // already sent by a replay
+    if (st.a.live && frame.seq === st.cursor + 1) {
+      if (!matches(st.a, frame)) {
+        st.cursor = frame.seq;
+        return;
       }
+      if (st.inflight.length < st.a.window && st.inflightBytes + frame.json.length <= MAX_INFLIGHT_BYTES) {
+        this.#send(ws, st, frame);
+        return;
+      }
+      // The window is full and the event must wait: from here on the socket is behind.
+      this.#fallBehind(ws, st);
+      st.owed += 1;
+    } else {
+      if (matches(st.a, frame)) st.owed += 1;
+      this.#pump(ws, st);
+    }
+    if (st.owed > 0 && (st.inflight.length + st.owed > st.a.window || st.inflightBytes >= MAX_INFLIGHT_BYTES)) {
+      this.#drop(ws, `backpressure: ${st.inflight.length} events unacknowledged, ${st.owed} waiting; window ${st.a.window}`);
     }
   }
 

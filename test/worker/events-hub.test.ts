@@ -4,13 +4,16 @@
  * filter by TN and resume like call subscribers do.
  */
 import { env } from "cloudflare:workers";
-import { runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, it } from "vitest";
-import { CallEvents } from "../../src/events/callEvents.ts";
+import { CallEvents, FORWARD_RETRY_MS } from "../../src/events/callEvents.ts";
 import { HUB_NAME } from "../../src/events/EventHub.ts";
 import { EventLog } from "../../src/events/log.ts";
+import { callFlowEvent } from "../../src/events/shapes.ts";
+import type { CallSession } from "../../src/call/CallSession.ts";
 import type { EventHub } from "../../src/events/EventHub.ts";
-import { READER, emit, range, seqs, subscribe } from "./events-helpers.ts";
+import type { CallEvent } from "../../src/events/shapes.ts";
+import { READER, callEntity, emit, range, seqs, subscribe } from "./events-helpers.ts";
 import type { Frame } from "./events-helpers.ts";
 
 const newCall = () => `call-${crypto.randomUUID()}`;
@@ -147,6 +150,17 @@ describe("hub resume", () => {
   });
 });
 
+describe("hub numbering", () => {
+  it("hub_seq keeps rising after every retained event was trimmed and the hub restarted", async ({ expect }) => {
+    const before = await hub().ingest(await emit(newCall(), 2, { publish: false }));
+    await runInDurableObject(hub(), (instance: EventHub) => instance.log.trim(0));
+    await evictDurableObject(hub(), { webSockets: "hibernate" });
+    expect(await hub().lastSeq()).toBe(before.last_hub_seq);
+    const after = await hub().ingest(await emit(newCall(), 1, { publish: false }));
+    expect(after.last_hub_seq).toBe(before.last_hub_seq + 1);
+  });
+});
+
 describe("stale sockets", () => {
   it("the sweep closes hub sockets that have shown no sign of life, then stops asking for alarms", async ({ expect }) => {
     const quiet = await subscribe(`/v1/events?token=${READER}`);
@@ -170,5 +184,141 @@ describe("stale sockets", () => {
     await sub.auth();
     const alarm = await runInDurableObject(hub(), (_i, state) => state.storage.getAlarm());
     expect(alarm).not.toBeNull();
+  });
+});
+
+/**
+ * A stand-in for the hub binding that records each forward (the call seqs it carried). While
+ * `hold` is set, a forward waits; while `fail` is set, it throws as an unreachable hub would.
+ */
+class HubDouble {
+  readonly forwards: number[][] = [];
+  /** Forwards entered, including those that failed or are waiting. */
+  calls = 0;
+  inFlight = 0;
+  maxInFlight = 0;
+  hold = false;
+  fail = false;
+
+  env(): Env {
+    const ingest = (events: CallEvent[]) => this.#ingest(events);
+    return { ...env, EVENT_HUB: { getByName: () => ({ ingest }) } } as unknown as Env;
+  }
+
+  async #ingest(events: CallEvent[]): Promise<{ accepted: number; last_hub_seq: number }> {
+    this.calls += 1;
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      while (this.hold) await new Promise((r) => setTimeout(r, 5));
+      if (this.fail) throw new Error("hub unreachable");
+      this.forwards.push(events.map((e) => e.seq));
+      return { accepted: events.length, last_hub_seq: 0 };
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+}
+
+/** Waits (boundedly) until `done()` holds. */
+async function until(done: () => boolean, what: string, ms = 4_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Inside a call's object: a CallEvents wired to `hub`, and a way to log and publish events. */
+function withEvents(state: DurableObjectState, hub: HubDouble, asked: number[] = []) {
+  const log = new EventLog(state.storage.sql);
+  const events = new CallEvents(state, hub.env(), { log, requestWake: (at) => asked.push(at) });
+  const call = state.id.name ?? "call";
+  const publish = (n: number) => {
+    for (let i = 0; i < n; i++) events.publish(log.append(callFlowEvent(callEntity(call), { name: "Say", success: true, reason: "played", path: `Say[${i}]` }, new Date())));
+  };
+  return { events, publish };
+}
+
+describe("forwarding to the hub", () => {
+  it("sends a burst of events in one forward, which the request that logged them does not wait for", async ({ expect }) => {
+    const hub = new HubDouble();
+    const stub = env.CALL.getByName(newCall());
+    const during = await runInDurableObject(stub, (_i, state) => {
+      withEvents(state, hub).publish(5);
+      return hub.calls;
+    });
+    // The request's own work never called (let alone awaited) the hub.
+    expect(during).toBe(0);
+    await until(() => hub.forwards.length >= 1, "the forward");
+    expect(hub.forwards).toEqual([[1, 2, 3, 4, 5]]);
+  });
+
+  it("keeps one forward in flight; what is logged meanwhile goes in the next, in order, each event once", async ({ expect }) => {
+    const hub = new HubDouble();
+    hub.hold = true;
+    const stub = env.CALL.getByName(newCall());
+    // One CallEvents for the whole test, as a CallSession keeps one; each publish is its own request.
+    const { publish } = await runInDurableObject(stub, (_i, state) => {
+      const w = withEvents(state, hub);
+      w.publish(1);
+      return { publish: w.publish };
+    });
+    await until(() => hub.inFlight === 1, "the first forward to be in flight");
+    for (let i = 0; i < 4; i++) await runInDurableObject(stub, () => publish(1));
+    hub.hold = false;
+    await until(() => hub.forwards.flat().length >= 5, "all five events");
+    expect(hub.forwards).toEqual([[1], [2, 3, 4, 5]]);
+    expect(hub.maxInFlight).toBe(1);
+  });
+
+  it("a forward that fails is retried from the call's alarm, from where the hub left off", async ({ expect }) => {
+    const hub = new HubDouble();
+    hub.fail = true;
+    const asked: number[] = [];
+    const stub = env.CALL.getByName(newCall());
+    const started = Date.now();
+    const { events } = await runInDurableObject(stub, (_i, state) => {
+      const w = withEvents(state, hub, asked);
+      w.publish(2);
+      return { events: w.events };
+    });
+    await until(() => asked.length === 1, "the forwarder to give up and ask for the alarm");
+    expect(asked[0]).toBeGreaterThanOrEqual(started + FORWARD_RETRY_MS);
+    expect(hub.forwards).toEqual([]);
+    const pending = await runInDurableObject(stub, () => ({ behind: events.forwarder.behind(), wake: events.nextWake(Date.now()) }));
+    expect(pending.behind).toBe(true);
+    expect(pending.wake).not.toBeNull();
+    // The hub is back; the call's alarm runs.
+    hub.fail = false;
+    await runInDurableObject(stub, () => events.alarm(Date.now()));
+    await until(() => hub.forwards.length >= 1, "the retried forward");
+    expect(hub.forwards).toEqual([[1, 2]]);
+    await until(() => hub.inFlight === 0, "the forward to finish");
+    expect(await runInDurableObject(stub, () => events.forwarder.behind())).toBe(false);
+  });
+
+  it("starts over with a call's new log after the call deleted its storage", async ({ expect }) => {
+    const call = newCall();
+    const stub = env.CALL.getByName(call);
+    // How far the call has the hub's acknowledgement stored (the forwarder keeps it under this key).
+    const mark = () => runInDurableObject(stub, (_i: CallSession, state) => state.storage.kv.get<number>("events:hub_forwarded_seq") ?? 0);
+    const markReaches = async (n: number) => {
+      const deadline = Date.now() + 4_000;
+      while ((await mark()) !== n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      return mark();
+    };
+    await emit(call, 3);
+    expect(await markReaches(3)).toBe(3);
+    // The cleanup timer comes due: the object deletes everything, its event log included.
+    await runInDurableObject(stub, async (_i: CallSession, state) => {
+      state.storage.sql.exec("INSERT INTO timers (id, kind, due_at) VALUES ('cleanup', 'cleanup', 0)");
+      await state.storage.setAlarm(Date.now() + 60_000);
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await mark()).toBe(0);
+    // The log starts again at seq 1, and the forwarder with it.
+    await emit(call, 2);
+    expect(await markReaches(2)).toBe(2);
   });
 });
