@@ -408,7 +408,13 @@ export class CallSession extends DurableObject<Env> {
     } else {
       this.#rearmDeadline(now);
     }
-    await this.#drain();
+    try {
+      await this.#drain();
+    } catch (err) {
+      // The commands are queued in the outbox either way and the alarm retries them; answer
+      // "accepted, pending" so the Idempotency-Key gets a result instead of staying in flight.
+      console.error(JSON.stringify({ level: "error", msg: "command delivery failed; left for the alarm", call: this.ctx.id.name, error: String(err) }));
+    }
     await this.#timers.arm(this.ctx.storage);
     const deadline = this.#timers.get("park_deadline");
     const pendingSeqs = new Set(this.#sql.exec<{ seq: number }>("SELECT seq FROM outbox").toArray().map((r) => r.seq));
