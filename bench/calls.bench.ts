@@ -21,42 +21,26 @@
  *
  * Port 8840 (override with --port).
  */
-import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { cpus } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
-import { Miniflare } from "miniflare";
 import { placeCall, type CallResult } from "../sim/index.ts";
+import { cli, machine, table } from "./lib/cli.ts";
+import { compatibilityDate, miniflareVersion, startTactflow } from "./lib/miniflare.ts";
+import { median, percentile } from "./lib/stats.ts";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const { values: args } = parseArgs({
-  options: {
-    json: { type: "boolean", default: false },
-    rounds: { type: "string", default: "3" },
-    duration: { type: "string", default: "5" },
-    warmup: { type: "string", default: "1" },
-    connections: { type: "string", default: "32" },
-    calls: { type: "string", default: "1000" },
-    port: { type: "string", default: "8840" },
-  },
+const { args, num, log } = cli("calls", {
+  json: { type: "boolean", default: false },
+  rounds: { type: "string", default: "3" },
+  duration: { type: "string", default: "5" },
+  warmup: { type: "string", default: "1" },
+  connections: { type: "string", default: "32" },
+  calls: { type: "string", default: "1000" },
+  port: { type: "string", default: "8840" },
 });
-const num = (name: keyof typeof args, min: number): number => {
-  const n = Number(args[name]);
-  if (!Number.isInteger(n) || n < min) {
-    process.stderr.write(`bench:calls: --${name} must be a whole number ≥ ${min}\n`);
-    process.exit(2);
-  }
-  return n;
-};
 const rounds = num("rounds", 1);
 const duration = num("duration", 1);
 const warmup = num("warmup", 0);
 const connections = num("connections", 1);
 const callCount = num("calls", 1);
 const port = num("port", 1024);
-const log = (s: string) => process.stderr.write(`bench:calls: ${s}\n`);
 
 const ADMIN = "bench-admin-token";
 const HOOK = "bench-webhook-token";
@@ -108,41 +92,7 @@ const EXPECTED_HEARD = ["Welcome to Acme.", "Press 1 for hours, 2 for your accou
 
 // ---- the production bundle in Miniflare ----
 
-const wranglerToml = readFileSync(join(root, "wrangler.toml"), "utf8");
-const compatibilityDate = /compatibility_date\s*=\s*"([^"]+)"/.exec(wranglerToml)?.[1] ?? "2026-11-01";
-const compatibilityFlags = [...(/compatibility_flags\s*=\s*\[([^\]]*)\]/.exec(wranglerToml)?.[1] ?? "").matchAll(/"([^"]+)"/g)].map((m) => m[1]!);
-
-log("building the production bundle (wrangler deploy --dry-run)…");
-const outdir = join(root, "dist", "calls-bench");
-const build = spawnSync(join(root, "node_modules", ".bin", "wrangler"), ["deploy", "--dry-run", "--outdir", outdir], { cwd: root, encoding: "utf8" });
-if (build.status !== 0) {
-  process.stderr.write(build.stdout + build.stderr);
-  throw new Error("wrangler deploy --dry-run failed");
-}
-
-const mf = new Miniflare({
-  host: "127.0.0.1",
-  port,
-  workers: [
-    {
-      config: {
-        name: "tactflow",
-        compatibilityDate,
-        compatibilityFlags,
-        manifest: { mainModule: "index.js", modules: { "index.js": { type: "esm" as const, contents: readFileSync(join(outdir, "index.js"), "utf8") } } },
-        env: {
-          FLOWS: { type: "kv" as const },
-          CALL: { type: "durable-object" as const, worker: "tactflow", exportName: "CallSession" },
-          EVENT_HUB: { type: "durable-object" as const, worker: "tactflow", exportName: "EventHub" },
-          ADMIN_TOKEN: { type: "text" as const, value: ADMIN },
-          WEBHOOK_TOKEN: { type: "text" as const, value: HOOK },
-          PARK_TIMEOUT_MS: { type: "text" as const, value: "30000" },
-        },
-        exports: { CallSession: { type: "durable-object" as const, storage: "sqlite" as const }, EventHub: { type: "durable-object" as const, storage: "sqlite" as const } },
-      },
-    },
-  ],
-});
+const { mf } = startTactflow("calls", port, { ADMIN_TOKEN: ADMIN, WEBHOOK_TOKEN: HOOK, PARK_TIMEOUT_MS: "30000" }, log);
 
 interface Run {
   rps: number;
@@ -152,12 +102,9 @@ interface Run {
   errors: number;
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (!sorted.length) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
 const round2 = (n: number) => Math.round(n * 100) / 100;
+/** A percentile in ms to two places; 0 when nothing answered. */
+const pct = (sorted: number[], p: number) => round2(percentile(sorted, p, 0));
 
 /**
  * A closed-loop client: `connections` loops, each sending its next request as soon as the last
@@ -185,14 +132,8 @@ async function load(seconds: number, next: (conn: number) => string, check: (res
   );
   const elapsed = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  return { rps: latencies.length / elapsed, p50: round2(percentile(latencies, 50)), p99: round2(percentile(latencies, 99)), requests: latencies.length, errors };
+  return { rps: latencies.length / elapsed, p50: pct(latencies, 50), p99: pct(latencies, 99), requests: latencies.length, errors };
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 
 try {
   const base = (await mf.ready).origin.replace(/\/$/, "");
@@ -307,7 +248,7 @@ try {
       .filter(([, xs]) => xs.length)
       .map(([k, xs]) => {
         const s = [...xs].sort((a, b) => a - b);
-        return [k, { requests: s.length, p50: round2(percentile(s, 50)), p99: round2(percentile(s, 99)) }];
+        return [k, { requests: s.length, p50: pct(s, 50), p99: pct(s, 99) }];
       }),
   );
   const allSorted = Object.values(timings).flat().sort((a, b) => a - b);
@@ -318,17 +259,15 @@ try {
     callsPerSecond: round2(callCount / wallS),
     requests: requestCount,
     rps: Math.round(requestCount / wallS),
-    p50: round2(percentile(allSorted, 50)),
-    p99: round2(percentile(allSorted, 99)),
+    p50: pct(allSorted, 50),
+    p99: pct(allSorted, 99),
     perKind,
   };
 
   const result = {
     benchmark: "calls",
-    node: process.version,
-    cpu: cpus()[0]?.model ?? "unknown",
-    cores: cpus().length,
-    miniflare: (JSON.parse(readFileSync(join(root, "node_modules", "miniflare", "package.json"), "utf8")) as { version: string }).version,
+    ...machine(),
+    miniflare: miniflareVersion(),
     compatibilityDate,
     rounds,
     durationSeconds: duration,
@@ -343,11 +282,6 @@ try {
 
   if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else {
-    const table = (rows: string[][]) => {
-      const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-      const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
-      return [line(rows[0]!), line(widths.map((w) => "-".repeat(w))), ...rows.slice(1).map(line)].join("\n");
-    };
     const fmt = (n: number) => n.toLocaleString("en-US");
     process.stdout.write(
       [

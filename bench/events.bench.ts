@@ -27,107 +27,47 @@
  *
  * Port 8862 (override with --port).
  */
-import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { cpus } from "node:os";
-import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
-import { Miniflare } from "miniflare";
 import WebSocket from "ws";
 import { callFlowEvent } from "../src/events/shapes.ts";
 import type { CallEvent } from "../src/events/shapes.ts";
+import { cli, machine } from "./lib/cli.ts";
+import { miniflareVersion, startTactflow } from "./lib/miniflare.ts";
+import { percentile } from "./lib/stats.ts";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const { values: args } = parseArgs({
-  options: {
-    json: { type: "boolean", default: false },
-    events: { type: "string", default: "60" },
-    warmup: { type: "string", default: "5" },
-    subscribers: { type: "string", default: "10,100,1000" },
-    "hub-events": { type: "string", default: "3000" },
-    "hub-calls": { type: "string", default: "30" },
-    concurrency: { type: "string", default: "16" },
-    batch: { type: "string", default: "10" },
-    port: { type: "string", default: "8862" },
-  },
+const { args, num, fail, log } = cli("events", {
+  json: { type: "boolean", default: false },
+  events: { type: "string", default: "60" },
+  warmup: { type: "string", default: "5" },
+  subscribers: { type: "string", default: "10,100,1000" },
+  "hub-events": { type: "string", default: "3000" },
+  "hub-calls": { type: "string", default: "30" },
+  concurrency: { type: "string", default: "16" },
+  batch: { type: "string", default: "10" },
+  port: { type: "string", default: "8862" },
 });
-const num = (name: keyof typeof args, min: number): number => {
-  const n = Number(args[name]);
-  if (!Number.isInteger(n) || n < min) {
-    process.stderr.write(`bench:events: --${name} must be a whole number ≥ ${min}\n`);
-    process.exit(2);
-  }
-  return n;
-};
 const EVENTS = num("events", 1);
 const WARMUP = num("warmup", 0);
 const HUB_EVENTS = num("hub-events", 1);
 const HUB_CALLS = num("hub-calls", 1);
 const CONCURRENCY = num("concurrency", 1);
 const BATCH = num("batch", 1);
-if (BATCH > 100) {
-  process.stderr.write("bench:events: --batch is at most 100 (the events webhook's limit per request)\n");
-  process.exit(2);
-}
+if (BATCH > 100) fail("--batch is at most 100 (the events webhook's limit per request)");
 const PORT = num("port", 1024);
 const SIZES = String(args.subscribers)
   .split(",")
   .map((s) => Number(s.trim()));
-if (SIZES.some((n) => !Number.isInteger(n) || n < 1 || n > 5000)) {
-  process.stderr.write("bench:events: --subscribers takes a comma-separated list of counts between 1 and 5000\n");
-  process.exit(2);
-}
+if (SIZES.some((n) => !Number.isInteger(n) || n < 1 || n > 5000)) fail("--subscribers takes a comma-separated list of counts between 1 and 5000");
 
 const ADMIN = "bench-admin-token";
 const READER = "bench-events-token";
 const HOOK = "bench-webhook-token";
 const TN = "18005550123";
-const log = (s: string) => process.stderr.write(`bench:events: ${s}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---- build the production bundle and serve it ----
 
-const wranglerToml = readFileSync(join(root, "wrangler.toml"), "utf8");
-const compatibilityDate = /compatibility_date\s*=\s*"([^"]+)"/.exec(wranglerToml)?.[1] ?? "2026-11-01";
-const compatibilityFlags = [...(/compatibility_flags\s*=\s*\[([^\]]*)\]/.exec(wranglerToml)?.[1] ?? "").matchAll(/"([^"]+)"/g)].map((m) => m[1]!);
-
-log("building the production bundle (wrangler deploy --dry-run)…");
-const outdir = join(root, "dist", "events-bench");
-const build = spawnSync(join(root, "node_modules", ".bin", "wrangler"), ["deploy", "--dry-run", "--outdir", outdir], { cwd: root, encoding: "utf8" });
-if (build.status !== 0) {
-  process.stderr.write(build.stdout + build.stderr);
-  throw new Error("wrangler deploy --dry-run failed");
-}
-
-// Miniflare 5 takes each Worker in the shape wrangler's config resolves to: the bundle as its
-// main module, bindings by type, and the Durable Object classes as SQLite-backed exports.
-const text = (value: string) => ({ type: "text" as const, value });
-const mf = new Miniflare({
-  host: "127.0.0.1",
-  port: PORT,
-  workers: [
-    {
-      config: {
-        name: "tactflow",
-        compatibilityDate,
-        compatibilityFlags,
-        manifest: { mainModule: "index.js", modules: { "index.js": { type: "esm" as const, contents: readFileSync(join(outdir, "index.js"), "utf8") } } },
-        env: {
-          FLOWS: { type: "kv" as const },
-          CALL: { type: "durable-object" as const, worker: "tactflow", exportName: "CallSession" },
-          EVENT_HUB: { type: "durable-object" as const, worker: "tactflow", exportName: "EventHub" },
-          ADMIN_TOKEN: text(ADMIN),
-          EVENTS_TOKEN: text(READER),
-          WEBHOOK_TOKEN: text(HOOK),
-          PARK_TIMEOUT_MS: text("30000"),
-        },
-        exports: { CallSession: { type: "durable-object" as const, storage: "sqlite" as const }, EventHub: { type: "durable-object" as const, storage: "sqlite" as const } },
-      },
-    },
-  ],
-});
+const { mf } = startTactflow("events", PORT, { ADMIN_TOKEN: ADMIN, EVENTS_TOKEN: READER, WEBHOOK_TOKEN: HOOK, PARK_TIMEOUT_MS: "30000" }, log);
 
 // ---- helpers ----
 
@@ -162,11 +102,6 @@ function platformEventObject(call: string, marker: string): Record<string, unkno
   };
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
 const stats = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return { p50: percentile(s, 50), p99: percentile(s, 99), max: s.at(-1) ?? Number.NaN };
@@ -396,12 +331,8 @@ try {
   log(`hub: ${HUB_EVENTS} events from ${HUB_CALLS} calls…`);
   const hub = await hubThroughput(base, wsBase);
 
-  const environment = {
-    node: process.version,
-    miniflare: (JSON.parse(readFileSync(join(root, "node_modules", "miniflare", "package.json"), "utf8")) as { version: string }).version,
-    cpu: cpus()[0]?.model ?? "unknown",
-    cores: cpus().length,
-  };
+  const { node, cpu, cores } = machine();
+  const environment = { node, miniflare: miniflareVersion(), cpu, cores };
   if (args.json) {
     process.stdout.write(`${JSON.stringify({ bench: "events", fan_out: fan, hub_direct: direct, hub, environment }, null, 2)}\n`);
   } else {

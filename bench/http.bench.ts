@@ -17,34 +17,21 @@
  *
  * Ports 8811 and 8812 (override with --port, which takes the first of two).
  */
-import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { cpus } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import autocannon from "autocannon";
-import { Miniflare } from "miniflare";
+import type { Miniflare } from "miniflare";
+import { cli, machine, table } from "./lib/cli.ts";
+import { fixture, RENDER_VARIABLES } from "./lib/fixtures.ts";
+import { compatibilityDate, miniflareVersion, serve, startTactflow, worker } from "./lib/miniflare.ts";
+import { median } from "./lib/stats.ts";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const { values: args } = parseArgs({
-  options: {
-    json: { type: "boolean", default: false },
-    rounds: { type: "string", default: "5" },
-    duration: { type: "string", default: "8" },
-    warmup: { type: "string", default: "2" },
-    connections: { type: "string", default: "32" },
-    port: { type: "string", default: "8811" },
-  },
+const { args, num, log } = cli("http", {
+  json: { type: "boolean", default: false },
+  rounds: { type: "string", default: "5" },
+  duration: { type: "string", default: "8" },
+  warmup: { type: "string", default: "2" },
+  connections: { type: "string", default: "32" },
+  port: { type: "string", default: "8811" },
 });
-const num = (name: keyof typeof args, min: number): number => {
-  const n = Number(args[name]);
-  if (!Number.isInteger(n) || n < min) {
-    process.stderr.write(`bench:http: --${name} must be a whole number ≥ ${min}\n`);
-    process.exit(2);
-  }
-  return n;
-};
 const rounds = num("rounds", 1);
 const duration = num("duration", 1);
 const warmup = num("warmup", 0);
@@ -54,79 +41,19 @@ const port = num("port", 1024);
 const ADMIN = "bench-admin-token";
 const HOOK = "bench-webhook-token";
 const TN = "18005550100";
-const VARIABLES: Record<string, string> = {
-  company: "Smith & Sons <Dental>",
-  dept: "billing & claims",
-  lang: "en-US",
-  dept1: "appointments",
-  dept2: "billing & insurance",
-  person: "Dr. Rivera <cardiology>",
-  desk: "frontdesk",
-  domain: "smithsons.sip.opentact.org",
-  backup: "15551230001",
-};
-const log = (s: string) => process.stderr.write(`bench:http: ${s}\n`);
-
-// ---- build the production bundle ----
-
-const wranglerToml = readFileSync(join(root, "wrangler.toml"), "utf8");
-const compatibilityDate = /compatibility_date\s*=\s*"([^"]+)"/.exec(wranglerToml)?.[1] ?? "2026-11-01";
-const compatibilityFlags = [...(/compatibility_flags\s*=\s*\[([^\]]*)\]/.exec(wranglerToml)?.[1] ?? "").matchAll(/"([^"]+)"/g)].map((m) => m[1]!);
-
-log("building the production bundle (wrangler deploy --dry-run)…");
-const outdir = join(root, "dist", "http-bench");
-const build = spawnSync(join(root, "node_modules", ".bin", "wrangler"), ["deploy", "--dry-run", "--outdir", outdir], { cwd: root, encoding: "utf8" });
-if (build.status !== 0) {
-  process.stderr.write(build.stdout + build.stderr);
-  throw new Error("wrangler deploy --dry-run failed");
-}
-const bundleBytes = readFileSync(join(outdir, "index.js")).length;
 
 // ---- the two servers ----
 
-// Miniflare 5 takes each Worker as a config (the shape wrangler's config resolves to).
-type Bindings = Record<string, { type: "kv" } | { type: "text"; value: string } | { type: "durable-object"; worker: string; exportName: string }>;
-function worker(name: string, source: string, env: Bindings, exports?: Record<string, { type: "durable-object"; storage: "sqlite" }>) {
-  return {
-    config: {
-      name,
-      compatibilityDate,
-      compatibilityFlags,
-      manifest: { mainModule: "index.js", modules: { "index.js": { type: "esm" as const, contents: source } } },
-      env,
-      ...(exports ? { exports } : {}),
-    },
-  };
-}
-
-const tactflow = new Miniflare({
-  host: "127.0.0.1",
-  port,
-  workers: [
-    worker(
-      "tactflow",
-      readFileSync(join(outdir, "index.js"), "utf8"),
-      {
-        FLOWS: { type: "kv" },
-        CALL: { type: "durable-object", worker: "tactflow", exportName: "CallSession" },
-        EVENT_HUB: { type: "durable-object", worker: "tactflow", exportName: "EventHub" },
-        ADMIN_TOKEN: { type: "text", value: ADMIN },
-        WEBHOOK_TOKEN: { type: "text", value: HOOK },
-        PARK_TIMEOUT_MS: { type: "text", value: "30000" },
-      },
-      { CallSession: { type: "durable-object", storage: "sqlite" }, EventHub: { type: "durable-object", storage: "sqlite" } },
-    ),
-  ],
-});
+const { mf: tactflow, bundleBytes } = startTactflow("http", port, { ADMIN_TOKEN: ADMIN, WEBHOOK_TOKEN: HOOK, PARK_TIMEOUT_MS: "30000" }, log);
 
 let floor: Miniflare | undefined;
 try {
   const base = (await tactflow.ready).origin;
-  const template = readFileSync(join(root, "bench", "fixtures", "render-medium.xml"), "utf8");
+  const template = fixture("render-medium.xml");
   const put = await fetch(`${base}/v1/flows/${TN}`, {
     method: "PUT",
     headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
-    body: JSON.stringify({ xml: template, variables: VARIABLES, timezone: "America/New_York", description: "bench:http" }),
+    body: JSON.stringify({ xml: template, variables: RENDER_VARIABLES, timezone: "America/New_York", description: "bench:http" }),
   });
   if (put.status !== 201 && put.status !== 200) throw new Error(`publishing the bench flow failed: ${put.status} ${await put.text()}`);
   const webhookUrl = `${base}/v1/callflow?from=%2B12125550123&to=${TN}&call=5f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f&token=${HOOK}`;
@@ -138,7 +65,7 @@ try {
 
   const floorSource = `const BODY = ${JSON.stringify(body)};
 export default { fetch() { return new Response(BODY, { headers: { "content-type": "text/xml; charset=utf-8" } }); } };`;
-  floor = new Miniflare({ host: "127.0.0.1", port: port + 1, workers: [worker("floor", floorSource, {})] });
+  floor = serve(port + 1, [worker("floor", floorSource, {})]);
   const floorUrl = `${(await floor.ready).origin}/v1/callflow?from=%2B12125550123&to=${TN}`;
   const floorBody = await (await fetch(floorUrl)).text();
   // The same document, but for {{now}}: compare with the timestamps masked.
@@ -177,11 +104,6 @@ export default { fetch() { return new Response(BODY, { headers: { "content-type"
   const last = await fetch(webhookUrl);
   if (last.headers.get("x-tactflow-fallback")) throw new Error(`the webhook fell back during the run: ${last.headers.get("x-tactflow-fallback")}`);
 
-  const median = (xs: number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    const mid = s.length >> 1;
-    return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-  };
   const summary = (name: Name) => ({
     rps: median(runs[name].map((r) => r.rps)),
     p50: median(runs[name].map((r) => r.p50)),
@@ -197,10 +119,8 @@ export default { fetch() { return new Response(BODY, { headers: { "content-type"
   const p99DeltaMs = t.p99 - f.p99;
   const result = {
     benchmark: "http",
-    node: process.version,
-    cpu: cpus()[0]?.model ?? "unknown",
-    cores: cpus().length,
-    miniflare: (JSON.parse(readFileSync(join(root, "node_modules", "miniflare", "package.json"), "utf8")) as { version: string }).version,
+    ...machine(),
+    miniflare: miniflareVersion(),
     compatibilityDate,
     bundleBytes,
     responseBytes: Buffer.byteLength(body),
@@ -227,18 +147,12 @@ export default { fetch() { return new Response(BODY, { headers: { "content-type"
       ["tactflow /v1/callflow (warm)", Math.round(t.rps).toLocaleString("en-US"), String(t.p50), String(t.p90), String(t.p99), String(t.errors), String(t.non2xx)],
       ["(tactflow /healthz, reference)", Math.round(h.rps).toLocaleString("en-US"), String(h.p50), String(h.p90), String(h.p99), String(h.errors), String(h.non2xx)],
     ];
-    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-    const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
     process.stdout.write(
       [
         `webhook over HTTP — Node ${result.node}, ${result.cpu} (${result.cores} cores), Miniflare ${result.miniflare}; ${rounds} rounds × ${duration} s, ${connections} connections; medians`,
         `bundle ${bundleBytes.toLocaleString("en-US")} bytes; response ${result.responseBytes} bytes (bench/fixtures/render-medium.xml, 22 placeholders)`,
         "",
-        line(rows[0]!),
-        line(widths.map((w) => "-".repeat(w))),
-        line(rows[1]!),
-        line(rows[2]!),
-        line(rows[3]!),
+        table(rows),
         "",
         `throughput: ${(throughputRatio * 100).toFixed(1)} % of the floor (target ≥ 85 %) ${mark(result.targetsMet.throughput)}`,
         `p99: ${p99DeltaMs >= 0 ? "+" : ""}${p99DeltaMs} ms vs the floor (target ≤ 1 ms) ${mark(result.targetsMet.p99)}`,

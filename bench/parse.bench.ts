@@ -12,26 +12,15 @@
  * of the per-round averages. Before any timing each variant's output is checked, so a fast
  * wrong answer cannot win.
  */
-import { readFileSync } from "node:fs";
-import { cpus } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { do_not_optimize, measure } from "mitata";
 import { checkFlow, elementChildren, type ElementNode } from "../src/xml/index.ts";
+import { cli, machine, table } from "./lib/cli.ts";
+import { fixture } from "./lib/fixtures.ts";
+import { median } from "./lib/stats.ts";
 
-const { values: args } = parseArgs({
-  options: {
-    json: { type: "boolean", default: false },
-    rounds: { type: "string", default: "5" },
-  },
-});
-const rounds = Number(args.rounds);
-if (!Number.isInteger(rounds) || rounds < 1) {
-  process.stderr.write(`bench:parse: --rounds must be a whole number ≥ 1, not ${args.rounds}\n`);
-  process.exit(2);
-}
+const { args, num, log } = cli("parse", { json: { type: "boolean", default: false }, rounds: { type: "string", default: "5" } }, { echo: true });
+const rounds = num("rounds", 1);
 
 interface Doc {
   name: "small" | "medium" | "large";
@@ -45,7 +34,7 @@ function countElements(el: ElementNode): number {
 }
 
 function loadDoc(name: Doc["name"]): Doc {
-  const xml = readFileSync(join(dirname(fileURLToPath(import.meta.url)), "fixtures", `${name}.xml`), "utf8");
+  const xml = fixture(`${name}.xml`);
   const result = checkFlow(xml);
   if (!result.document || result.diagnostics.length) {
     throw new Error(`bench/fixtures/${name}.xml must be a clean flow; checkFlow found ${JSON.stringify(result.diagnostics)}`);
@@ -95,12 +84,6 @@ const variants: Variant[] = [
   },
 ];
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
 const docs = (["small", "medium", "large"] as const).map(loadDoc);
 for (const doc of docs) for (const v of variants) v.check(doc.xml);
 
@@ -114,7 +97,7 @@ for (let round = 0; round < rounds; round++) {
       avgNs.get(doc.name)!.get(v.key)!.push(stats.avg);
     }
   }
-  process.stderr.write(`bench:parse: round ${round + 1}/${rounds} done\n`);
+  log(`round ${round + 1}/${rounds} done`);
 }
 
 const rows = docs.map((doc) => {
@@ -131,7 +114,7 @@ const rows = docs.map((doc) => {
   };
 });
 
-const environment = { node: process.version, cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, rounds, statistic: "median of per-round mitata averages" };
+const environment = { ...machine(), rounds, statistic: "median of per-round mitata averages" };
 
 if (args.json) {
   process.stdout.write(`${JSON.stringify({ benchmark: "parse", ...environment, results: rows }, null, 2)}\n`);
@@ -146,14 +129,10 @@ if (args.json) {
     r.ratio.checkFlowToFxpBare.toFixed(2),
     r.ratio.checkFlowToFxpFull.toFixed(2),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
   const out = [
     `parse-and-validate throughput — Node ${environment.node}, ${environment.cpu} (${environment.cores} cores), ${rounds} rounds, median`,
     "",
-    line(header),
-    line(widths.map((w) => "-".repeat(w))),
-    ...body.map(line),
+    table([header, ...body]),
     "",
     "checkFlow  tactflow's parse and validate: positions, both dialects, typed props, every check",
     "fxp full   fast-xml-parser XMLValidator.validate + XMLParser (attributes, preserveOrder)",

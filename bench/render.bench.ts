@@ -23,23 +23,17 @@
  *   npm run bench:render -- --json       figures
  *   npm run bench:render -- --rounds 9   more rounds (default 5)
  */
-import { readFileSync } from "node:fs";
-import { cpus } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { createRequire } from "node:module";
 import { XMLBuilder, XMLParser } from "fast-xml-parser";
 import { do_not_optimize, measure } from "mitata";
 import { compileTemplate, splitPlaceholders, type RenderContext } from "../src/template/index.ts";
 import { checkFlow, elementChildren, escapeAttr, escapeText, parseXml, type ElementNode } from "../src/xml/index.ts";
+import { cli, machine, table } from "./lib/cli.ts";
+import { fixture, RENDER_VARIABLES } from "./lib/fixtures.ts";
+import { median } from "./lib/stats.ts";
 
-const { values: args } = parseArgs({ options: { json: { type: "boolean", default: false }, rounds: { type: "string", default: "5" } } });
-const rounds = Number(args.rounds);
-if (!Number.isInteger(rounds) || rounds < 1) {
-  process.stderr.write(`bench:render: --rounds must be a whole number ≥ 1, not ${args.rounds}\n`);
-  process.exit(2);
-}
+const { args, num, log } = cli("render", { json: { type: "boolean", default: false }, rounds: { type: "string", default: "5" } }, { echo: true });
+const rounds = num("rounds", 1);
 
 // twilio is CommonJS; deep-import the TwiML builder only (platform-notes §5.4 B0.4).
 const require = createRequire(import.meta.url);
@@ -50,18 +44,6 @@ type TwimlNode = {
 } & Partial<Record<"say" | "play" | "pause" | "hangup" | "gather" | "dial" | "record", (attrs: Record<string, string>, text?: string) => TwimlNode>>;
 const VoiceResponse = require("twilio/lib/twiml/VoiceResponse") as new () => TwimlNode;
 
-const VARIABLES: Record<string, string> = {
-  company: "Smith & Sons <Dental>",
-  dept: "billing & claims",
-  lang: "en-US",
-  dept1: "appointments",
-  dept2: "billing & insurance",
-  person: "Dr. Rivera <cardiology>",
-  desk: "frontdesk",
-  domain: "smithsons.sip.opentact.org",
-  backup: "15551230001",
-};
-
 const CTX: RenderContext = {
   from: "+12125550123",
   to: "18005550100",
@@ -69,7 +51,7 @@ const CTX: RenderContext = {
   call: "5f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f",
   sca: "9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d",
   now: new Date("2026-03-09T14:00:00Z"),
-  vars: VARIABLES,
+  vars: RENDER_VARIABLES,
   timezone: "America/New_York",
 };
 
@@ -229,11 +211,11 @@ function countElements(el: ElementNode): number {
 }
 
 function load(name: Fixture["name"]): Fixture {
-  const template = readFileSync(join(dirname(fileURLToPath(import.meta.url)), "fixtures", `render-${name}.xml`), "utf8");
+  const template = fixture(`render-${name}.xml`);
   const checked = checkFlow(template);
   if (!checked.document || !checked.ok) throw new Error(`render-${name}.xml must be a valid flow: ${JSON.stringify(checked.diagnostics)}`);
   const root = checked.document.root;
-  const options = { indent: "", conditions: "platform" as const, variables: VARIABLES };
+  const options = { indent: "", conditions: "platform" as const, variables: RENDER_VARIABLES };
   const compiled = compileTemplate(root, options);
   if (!compiled.ok) throw new Error(`render-${name}.xml does not compile: ${JSON.stringify(compiled.diagnostics)}`);
   const plans = elementChildren(root).map(twilioPlan);
@@ -273,12 +255,6 @@ for (const f of fixtures) {
   }
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
 const avgNs = new Map<string, Map<VariantKey, number[]>>(fixtures.map((f) => [f.name, new Map(KEYS.map((k) => [k, [] as number[]]))]));
 for (let round = 0; round < rounds; round++) {
   const order = round % 2 ? [...KEYS].reverse() : KEYS;
@@ -289,7 +265,7 @@ for (let round = 0; round < rounds; round++) {
       avgNs.get(f.name)!.get(k)!.push(stats.avg);
     }
   }
-  process.stderr.write(`bench:render: round ${round + 1}/${rounds} done\n`);
+  log(`round ${round + 1}/${rounds} done`);
 }
 
 const TARGETS = { parseBuild: 10, twilio: 3, literalWithin: 2 };
@@ -319,7 +295,7 @@ const results = fixtures.map((f) => {
   };
 });
 
-const environment = { node: process.version, cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, rounds, statistic: "median of per-round mitata averages" };
+const environment = { ...machine(), rounds, statistic: "median of per-round mitata averages" };
 
 if (args.json) {
   process.stdout.write(`${JSON.stringify({ benchmark: "render", ...environment, targets: TARGETS, results }, null, 2)}\n`);
@@ -337,15 +313,11 @@ if (args.json) {
     `${r.speedup.vsTwilio.toFixed(1)} ${mark(r.targetsMet.vsTwilio)}`,
     `${r.speedup.literalRatio.toFixed(2)} ${mark(r.targetsMet.literal)}`,
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
   process.stdout.write(
     [
       `render one call — Node ${environment.node}, ${environment.cpu} (${environment.cores} cores), ${rounds} rounds, median time per render`,
       "",
-      line(header),
-      line(widths.map((w) => "-".repeat(w))),
-      ...body.map(line),
+      table([header, ...body]),
       "",
       `targets: compiled ≥ ${TARGETS.parseBuild}× faster than parse+build, ≥ ${TARGETS.twilio}× faster than twilio, within ${TARGETS.literalWithin}× of the template literal (÷ literal ≤ ${TARGETS.literalWithin}).`,
       "All variants produce byte-identical documents (checked before timing). cold = a cache miss, for reference.",

@@ -1,0 +1,71 @@
+/**
+ * The production bundle in Miniflare (platform-notes §5.3): `wrangler deploy --dry-run` builds
+ * exactly what `wrangler deploy` would upload, and Miniflare serves it on 127.0.0.1 — never
+ * `wrangler dev`, whose proxy Durable Object serialises every request.
+ */
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Miniflare } from "miniflare";
+import type { WorkerOptions } from "miniflare";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+const wranglerToml = readFileSync(join(root, "wrangler.toml"), "utf8");
+export const compatibilityDate = /compatibility_date\s*=\s*"([^"]+)"/.exec(wranglerToml)?.[1] ?? "2026-11-01";
+const compatibilityFlags = [...(/compatibility_flags\s*=\s*\[([^\]]*)\]/.exec(wranglerToml)?.[1] ?? "").matchAll(/"([^"]+)"/g)].map((m) => m[1]!);
+
+/** The installed Miniflare's version. */
+export function miniflareVersion(): string {
+  return (JSON.parse(readFileSync(join(root, "node_modules", "miniflare", "package.json"), "utf8")) as { version: string }).version;
+}
+
+type Binding = { type: "kv" } | { type: "text"; value: string } | { type: "durable-object"; worker: string; exportName: string };
+
+/**
+ * One Worker for Miniflare 5, in the shape wrangler's config resolves to: `source` as its main
+ * module, bindings by type, Durable Object classes as SQLite-backed exports; the compatibility
+ * date and flags from wrangler.toml.
+ */
+export function worker(name: string, source: string, env: Record<string, Binding>, exports?: Record<string, { type: "durable-object"; storage: "sqlite" }>): WorkerOptions {
+  return {
+    config: {
+      name,
+      compatibilityDate,
+      compatibilityFlags,
+      manifest: { mainModule: "index.js", modules: { "index.js": { type: "esm", contents: source } } },
+      env,
+      ...(exports ? { exports } : {}),
+    },
+  };
+}
+
+/** Miniflare serving `workers` on 127.0.0.1:`port` (await `.ready` for the origin; `.dispose()` when done). */
+export function serve(port: number, workers: WorkerOptions[]): Miniflare {
+  return new Miniflare({ host: "127.0.0.1", port, workers });
+}
+
+/**
+ * Build the production bundle into `dist/<bench>-bench` and serve it as `tactflow`: KV `FLOWS`,
+ * `CALL` (CallSession) and `EVENT_HUB` (EventHub) on SQLite, and `vars` as text bindings.
+ * Throws, after printing wrangler's output, when the build fails.
+ */
+export function startTactflow(bench: string, port: number, vars: Record<string, string>, log: (message: string) => void): { mf: Miniflare; bundleBytes: number } {
+  log("building the production bundle (wrangler deploy --dry-run)…");
+  const outdir = join(root, "dist", `${bench}-bench`);
+  const build = spawnSync(join(root, "node_modules", ".bin", "wrangler"), ["deploy", "--dry-run", "--outdir", outdir], { cwd: root, encoding: "utf8" });
+  if (build.status !== 0) {
+    process.stderr.write(build.stdout + build.stderr);
+    throw new Error("wrangler deploy --dry-run failed");
+  }
+  const bundle = readFileSync(join(outdir, "index.js"));
+  const env: Record<string, Binding> = {
+    FLOWS: { type: "kv" },
+    CALL: { type: "durable-object", worker: "tactflow", exportName: "CallSession" },
+    EVENT_HUB: { type: "durable-object", worker: "tactflow", exportName: "EventHub" },
+  };
+  for (const [name, value] of Object.entries(vars)) env[name] = { type: "text", value };
+  const mf = serve(port, [worker("tactflow", bundle.toString("utf8"), env, { CallSession: { type: "durable-object", storage: "sqlite" }, EventHub: { type: "durable-object", storage: "sqlite" } })]);
+  return { mf, bundleBytes: bundle.length };
+}
