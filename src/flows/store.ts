@@ -192,11 +192,6 @@ async function readPointers(env: Env, keys: string[]): Promise<Map<string, FlowP
   return out;
 }
 
-/** For tests and benchmarks: forget every compiled version in this isolate. */
-export function clearVersionCache(): void {
-  versionCache.clear();
-}
-
 /** Parse and compile a stored version. Throws if it no longer compiles (e.g. after a code change). */
 export function loadStoredVersion(hash: string, stored: StoredVersion): LoadedVersion {
   const { document } = parseXml(stored.xml);

@@ -21,7 +21,7 @@ import {
   type TagKind,
   type XmlAttribute,
 } from "../xml/index.ts";
-import { diag, sortDiagnostics } from "../xml/diagnostics.ts";
+import { diag, hasErrors, sortDiagnostics } from "../xml/diagnostics.ts";
 import { attrSpecFor } from "../xml/tags.ts";
 import { parseCallValue, parseDays, parseStates, parseTimeWindow, readProps, type CallValue } from "../xml/props.ts";
 import { callMatches, callerState, geoMatches, localTime, scheduleMatches, type LocalTime } from "./conditions.ts";
@@ -105,7 +105,7 @@ export function compileTemplate(root: ElementNode, options: CompileOptions = {})
   if (c.indent) items.push("\n");
   const body = seq(items);
   const diagnostics = sortDiagnostics(c.diagnostics);
-  const ok = !diagnostics.some((d) => d.severity === "error");
+  const ok = !hasErrors(diagnostics);
   const max = options.maxOutputChars ?? DEFAULT_MAX_OUTPUT;
   let render: (ctx: RenderContext) => string;
   if (!ok) {

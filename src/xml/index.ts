@@ -3,7 +3,7 @@
  * so the CLI, the simulator and the Worker share it.
  */
 import type { FlowDocument } from "./ast.ts";
-import { sortDiagnostics, type Diagnostic } from "./diagnostics.ts";
+import { hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.ts";
 import { parseXml } from "./parse.ts";
 import { validateDocument } from "./validate.ts";
 
@@ -28,5 +28,5 @@ export function checkFlow(xml: string): CheckResult {
   const { document, diagnostics } = parseXml(xml);
   if (document) diagnostics.push(...validateDocument(document));
   sortDiagnostics(diagnostics);
-  return { document, diagnostics, ok: !diagnostics.some((d) => d.severity === "error") };
+  return { document, diagnostics, ok: !hasErrors(diagnostics) };
 }
