@@ -30,7 +30,14 @@ export default defineConfig({
                 PLATFORM_API_TOKEN: "test-platform-token",
               },
               outboundService: "platform-mock",
-              workers: [{ name: "platform-mock", modules: true, scriptPath: "./test/worker/fixtures/platform-mock.mjs", compatibilityDate: "2026-11-01" }],
+              workers: [
+                {
+                  name: "platform-mock",
+                  modules: true,
+                  scriptPath: "./test/worker/fixtures/platform-mock.mjs",
+                  compatibilityDate: "2026-11-01",
+                },
+              ],
             },
           }),
         ],

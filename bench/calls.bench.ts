@@ -88,7 +88,16 @@ const PIN_XML = `<?xml version="1.0" encoding="UTF-8"?>
   <Say>Goodbye.</Say>
   <Hangup tag="done"/>
 </Response>`;
-const EXPECTED_HEARD = ["Welcome to Acme.", "Press 1 for hours, 2 for your account.", "Account services.", "Enter your PIN.", "Enter your PIN.", "PIN accepted.", "Menu 2, PIN 4321.", "Goodbye."];
+const EXPECTED_HEARD = [
+  "Welcome to Acme.",
+  "Press 1 for hours, 2 for your account.",
+  "Account services.",
+  "Enter your PIN.",
+  "Enter your PIN.",
+  "PIN accepted.",
+  "Menu 2, PIN 4321.",
+  "Goodbye.",
+];
 
 // ---- the production bundle in Miniflare ----
 
@@ -154,7 +163,8 @@ try {
   const webhookUrl = `${base}/v1/callflow?from=%2B12125550123&to=${PLAIN_TN}&token=${HOOK}`;
   const plain = await fetch(webhookUrl);
   const plainBody = await plain.text();
-  if (plain.headers.get("x-tactflow-fallback") || !plainBody.includes('url="https://example.com/menu"')) throw new Error(`the plain webhook did not render: ${plainBody.slice(0, 200)}`);
+  if (plain.headers.get("x-tactflow-fallback") || !plainBody.includes('url="https://example.com/menu"'))
+    throw new Error(`the plain webhook did not render: ${plainBody.slice(0, 200)}`);
 
   // One call per connection for the fresh-decision target; attempts continue across rounds.
   const callIds = Array.from({ length: connections }, (_, i) => `bench-rt-${i}-${crypto.randomUUID()}`);
@@ -162,7 +172,8 @@ try {
   for (const id of callIds) {
     const res = await fetch(`${base}/v1/callflow?from=%2B12125550123&to=${MENU_TN}&call=${id}&token=${HOOK}`);
     const body = await res.text();
-    if (!body.includes(`/v1/calls/${id}/gather?node=g1&amp;attempt=1`)) throw new Error(`the stateful webhook did not rewrite the Gather: ${body.slice(0, 300)}`);
+    if (!body.includes(`/v1/calls/${id}/gather?node=g1&amp;attempt=1`))
+      throw new Error(`the stateful webhook did not rewrite the Gather: ${body.slice(0, 300)}`);
   }
   const gatherUrl = (id: string, a: number) => `${base}/v1/calls/${id}/gather?node=g1&attempt=${a}&dtmf=9&token=${HOOK}`;
   // A decided attempt for the repeat target.
@@ -170,9 +181,14 @@ try {
   attempt[0] = 1;
   const firstRepeat = await (await fetch(repeatUrl)).text();
 
-  const isRetry = (res: Response, body: string) => res.status === 200 && !res.headers.get("x-tactflow-fallback") && body.includes("<Gather");
+  const isRetry = (res: Response, body: string) =>
+    res.status === 200 && !res.headers.get("x-tactflow-fallback") && body.includes("<Gather");
   const targets = {
-    webhook: { next: () => webhookUrl, check: (res: Response, body: string) => res.status === 200 && !res.headers.get("x-tactflow-fallback") && body.length === plainBody.length },
+    webhook: {
+      next: () => webhookUrl,
+      check: (res: Response, body: string) =>
+        res.status === 200 && !res.headers.get("x-tactflow-fallback") && body.length === plainBody.length,
+    },
     gather: {
       next: (conn: number) => gatherUrl(callIds[conn]!, ++attempt[conn]!),
       check: (res: Response, body: string) => isRetry(res, body) && !(res.headers.get("x-tactflow-gather") ?? "").includes("duplicate"),
@@ -190,7 +206,9 @@ try {
       if (warmup) await load(warmup, t.next, t.check);
       const run = await load(duration, t.next, t.check);
       runs[name].push(run);
-      log(`round ${r + 1}/${rounds} ${name}: ${Math.round(run.rps)} req/s, p50 ${run.p50} ms, p99 ${run.p99} ms${run.errors ? `, ${run.errors} errors` : ""}`);
+      log(
+        `round ${r + 1}/${rounds} ${name}: ${Math.round(run.rps)} req/s, p50 ${run.p50} ms, p99 ${run.p99} ms${run.errors ? `, ${run.errors} errors` : ""}`,
+      );
     }
   }
   const summary = (name: Name) => ({
@@ -209,7 +227,13 @@ try {
     const t0 = performance.now();
     const res = await fetch(input, init);
     const body = await res.arrayBuffer();
-    const kind = input.includes("/v1/callflow") ? "callflow" : input.includes("/gather") ? "gather" : input.includes("/v1/webhooks/events") ? "events" : "other";
+    const kind = input.includes("/v1/callflow")
+      ? "callflow"
+      : input.includes("/gather")
+        ? "gather"
+        : input.includes("/v1/webhooks/events")
+          ? "events"
+          : "other";
     timings[kind]!.push(performance.now() - t0);
     return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
   };
@@ -251,7 +275,9 @@ try {
         return [k, { requests: s.length, p50: pct(s, 50), p99: pct(s, 99) }];
       }),
   );
-  const allSorted = Object.values(timings).flat().sort((a, b) => a - b);
+  const allSorted = Object.values(timings)
+    .flat()
+    .sort((a, b) => a - b);
   const concurrent = {
     calls: callCount,
     ok: callCount - new Set(failures.map((f) => f.split(":")[0])).size,
@@ -274,7 +300,10 @@ try {
     connections,
     statistic: "round trips: median over rounds of req/s, p50 and p99 (ms) from one closed-loop fetch client; concurrent calls: one run",
     roundTrips,
-    gatherVsWebhook: { throughputRatio: round2(roundTrips.gather.rps / roundTrips.webhook.rps), p50DeltaMs: round2(roundTrips.gather.p50 - roundTrips.webhook.p50) },
+    gatherVsWebhook: {
+      throughputRatio: round2(roundTrips.gather.rps / roundTrips.webhook.rps),
+      p50DeltaMs: round2(roundTrips.gather.p50 - roundTrips.webhook.p50),
+    },
     concurrent,
     failures: failures.slice(0, 20),
     perRound: runs,
@@ -292,7 +321,12 @@ try {
           ["target", "req/s", "p50 ms", "p99 ms", "errors"],
           ...names.map((n) => {
             const s = roundTrips[n];
-            const label = n === "webhook" ? "webhook alone (GET /v1/callflow, no object)" : n === "gather" ? "gather through the object (a new decision each)" : "gather repeat (same node+attempt: cached)";
+            const label =
+              n === "webhook"
+                ? "webhook alone (GET /v1/callflow, no object)"
+                : n === "gather"
+                  ? "gather through the object (a new decision each)"
+                  : "gather repeat (same node+attempt: cached)";
             return [label, fmt(s.rps), String(s.p50), String(s.p99), String(s.errors)];
           }),
         ]),

@@ -57,7 +57,8 @@ const PORT = num("port", 1024);
 const SIZES = String(args.subscribers)
   .split(",")
   .map((s) => Number(s.trim()));
-if (SIZES.some((n) => !Number.isInteger(n) || n < 1 || n > 5000)) fail("--subscribers takes a comma-separated list of counts between 1 and 5000");
+if (SIZES.some((n) => !Number.isInteger(n) || n < 1 || n > 5000))
+  fail("--subscribers takes a comma-separated list of counts between 1 and 5000");
 
 const ADMIN = "bench-admin-token";
 const READER = "bench-events-token";
@@ -67,7 +68,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---- build the production bundle and serve it ----
 
-const { mf } = startTactflow("events", PORT, { ADMIN_TOKEN: ADMIN, EVENTS_TOKEN: READER, WEBHOOK_TOKEN: HOOK, PARK_TIMEOUT_MS: "30000" }, log);
+const { mf } = startTactflow(
+  "events",
+  PORT,
+  { ADMIN_TOKEN: ADMIN, EVENTS_TOKEN: READER, WEBHOOK_TOKEN: HOOK, PARK_TIMEOUT_MS: "30000" },
+  log,
+);
 
 // ---- helpers ----
 
@@ -149,7 +155,11 @@ class Subscriber {
 
 async function post(base: string, body: string): Promise<number> {
   const t0 = performance.now();
-  const res = await fetch(`${base}/v1/webhooks/events?token=${HOOK}`, { method: "POST", headers: { "content-type": "application/json" }, body });
+  const res = await fetch(`${base}/v1/webhooks/events?token=${HOOK}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body,
+  });
   const text = await res.text();
   if (res.status !== 200 && res.status !== 202) throw new Error(`the events webhook answered ${res.status}: ${text.slice(0, 300)}`);
   return performance.now() - t0;
@@ -181,7 +191,10 @@ async function fanOut(base: string, wsBase: string, n: number): Promise<FanOut> 
   const call = `bench-fanout-${n}-${crypto.randomUUID()}`;
   const subs: Subscriber[] = [];
   for (let i = 0; i < n; i += 100) {
-    const batch = Array.from({ length: Math.min(100, n - i) }, () => new Subscriber(`${wsBase}/v1/calls/${call}/events?token=${READER}`, "seq"));
+    const batch = Array.from(
+      { length: Math.min(100, n - i) },
+      () => new Subscriber(`${wsBase}/v1/calls/${call}/events?token=${READER}`, "seq"),
+    );
     subs.push(...batch);
     await Promise.all(batch.map((s) => s.opened));
   }
@@ -273,7 +286,8 @@ async function hubThroughput(base: string, wsBase: string): Promise<Hub> {
   postedAt = performance.now();
   await waitFor(() => received >= posted || sub.closed !== null, `${posted} events through the hub`, 60_000);
   sub.close();
-  if (received < posted) throw new Error(`the hub subscriber was closed (${JSON.stringify(sub.closed)}) after ${received}/${posted} events`);
+  if (received < posted)
+    throw new Error(`the hub subscriber was closed (${JSON.stringify(sub.closed)}) after ${received}/${posted} events`);
   const seconds = (lastAt - t0) / 1000;
   const l = stats(latencies);
   return {
@@ -299,7 +313,14 @@ async function hubDirect(wsBase: string): Promise<HubDirect> {
   const hub = ns.get(ns.idFromName("account")) as unknown as { ingest(events: CallEvent[]): Promise<{ accepted: number }> };
   const call = `bench-direct-${crypto.randomUUID()}`;
   const entity = { uuid: call, direction: "in" as const, from: "+15550100000", to: TN, state: "live", duration: 1, type: "CallSCA" };
-  const events: CallEvent[] = Array.from({ length: HUB_EVENTS }, (_, i) => ({ ...callFlowEvent(entity, { name: "Say", success: true, reason: `direct-${i}`, path: "Say[0]" }, new Date()), seq: i + 1 }) as CallEvent);
+  const events: CallEvent[] = Array.from(
+    { length: HUB_EVENTS },
+    (_, i) =>
+      ({
+        ...callFlowEvent(entity, { name: "Say", success: true, reason: `direct-${i}`, path: "Say[0]" }, new Date()),
+        seq: i + 1,
+      }) as CallEvent,
+  );
   let received = 0;
   let lastAt = 0;
   const sub = new Subscriber(`${wsBase}/v1/events?token=${READER}`, "hub_seq", (f, at) => {
@@ -312,7 +333,8 @@ async function hubDirect(wsBase: string): Promise<HubDirect> {
   for (let i = 0; i < events.length; i += 100) await hub.ingest(events.slice(i, i + 100));
   await waitFor(() => received >= events.length || sub.closed !== null, `${events.length} events through the hub`, 60_000);
   sub.close();
-  if (received < events.length) throw new Error(`the hub subscriber was closed (${JSON.stringify(sub.closed)}) after ${received}/${events.length} events`);
+  if (received < events.length)
+    throw new Error(`the hub subscriber was closed (${JSON.stringify(sub.closed)}) after ${received}/${events.length} events`);
   const seconds = (lastAt - t0) / 1000;
   return { events: events.length, seconds, events_per_s: events.length / seconds };
 }
@@ -341,7 +363,10 @@ try {
       `Fan-out: one event to N subscribers of one call (${EVENTS} events after ${WARMUP} warm-up; ms)`,
       "",
       "subscribers   publish→last p50   p99   publish→first p50   p99   webhook p50   p99   dropped",
-      ...fan.map((r) => `${String(r.subscribers).padStart(11)}   ${f(r.last_p50_ms)} ${f(r.last_p99_ms)}   ${f(r.first_p50_ms)} ${f(r.first_p99_ms)}   ${f(r.webhook_p50_ms)} ${f(r.webhook_p99_ms)}   ${String(r.dropped).padStart(7)}`),
+      ...fan.map(
+        (r) =>
+          `${String(r.subscribers).padStart(11)}   ${f(r.last_p50_ms)} ${f(r.last_p99_ms)}   ${f(r.first_p50_ms)} ${f(r.first_p99_ms)}   ${f(r.webhook_p50_ms)} ${f(r.webhook_p99_ms)}   ${String(r.dropped).padStart(7)}`,
+      ),
       "",
       `Hub, direct: ${direct.events} events into EventHub.ingest (batches of 100) to one /v1/events subscriber`,
       `  ${direct.events_per_s.toFixed(0)} events/s`,

@@ -44,7 +44,12 @@ const TN = "18005550100";
 
 // ---- the two servers ----
 
-const { mf: tactflow, bundleBytes } = startTactflow("http", port, { ADMIN_TOKEN: ADMIN, WEBHOOK_TOKEN: HOOK, PARK_TIMEOUT_MS: "30000" }, log);
+const { mf: tactflow, bundleBytes } = startTactflow(
+  "http",
+  port,
+  { ADMIN_TOKEN: ADMIN, WEBHOOK_TOKEN: HOOK, PARK_TIMEOUT_MS: "30000" },
+  log,
+);
 
 let floor: Miniflare | undefined;
 try {
@@ -60,7 +65,9 @@ try {
   const first = await fetch(webhookUrl);
   const body = await first.text();
   if (first.status !== 200 || first.headers.get("x-tactflow-fallback") || !first.headers.get("x-tactflow-version")) {
-    throw new Error(`the webhook did not render the flow: ${first.status} ${first.headers.get("x-tactflow-fallback")} ${body.slice(0, 200)}`);
+    throw new Error(
+      `the webhook did not render the flow: ${first.status} ${first.headers.get("x-tactflow-fallback")} ${body.slice(0, 200)}`,
+    );
   }
 
   const floorSource = `const BODY = ${JSON.stringify(body)};
@@ -82,7 +89,14 @@ export default { fetch() { return new Response(BODY, { headers: { "content-type"
   }
   const load = async (url: string, seconds: number): Promise<Run> => {
     const r = await autocannon({ url, connections, duration: seconds, pipelining: 1 });
-    return { rps: r.requests.average, p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+    return {
+      rps: r.requests.average,
+      p50: r.latency.p50,
+      p90: r.latency.p90,
+      p99: r.latency.p99,
+      errors: r.errors + r.timeouts,
+      non2xx: r.non2xx,
+    };
   };
 
   // For diagnosis, not a target: the same bundle's `/healthz` (Hono routing and a JSON constant,
@@ -97,12 +111,15 @@ export default { fetch() { return new Response(BODY, { headers: { "content-type"
       if (warmup) await load(targets[name], warmup);
       const run = await load(targets[name], duration);
       runs[name].push(run);
-      log(`round ${round + 1}/${rounds} ${name}: ${Math.round(run.rps)} req/s, p50 ${run.p50} ms, p99 ${run.p99} ms${run.errors || run.non2xx ? `, ${run.errors} errors, ${run.non2xx} non-2xx` : ""}`);
+      log(
+        `round ${round + 1}/${rounds} ${name}: ${Math.round(run.rps)} req/s, p50 ${run.p50} ms, p99 ${run.p99} ms${run.errors || run.non2xx ? `, ${run.errors} errors, ${run.non2xx} non-2xx` : ""}`,
+      );
     }
   }
   // The isolate cache must still have been warm at the end: no fallback, same version.
   const last = await fetch(webhookUrl);
-  if (last.headers.get("x-tactflow-fallback")) throw new Error(`the webhook fell back during the run: ${last.headers.get("x-tactflow-fallback")}`);
+  if (last.headers.get("x-tactflow-fallback"))
+    throw new Error(`the webhook fell back during the run: ${last.headers.get("x-tactflow-fallback")}`);
 
   const summary = (name: Name) => ({
     rps: median(runs[name].map((r) => r.rps)),
@@ -143,9 +160,33 @@ export default { fetch() { return new Response(BODY, { headers: { "content-type"
     const mark = (ok: boolean) => (ok ? "✓" : "✗");
     const rows = [
       ["server", "req/s", "p50 ms", "p90 ms", "p99 ms", "errors", "non-2xx"],
-      ["floor (constant Worker)", Math.round(f.rps).toLocaleString("en-US"), String(f.p50), String(f.p90), String(f.p99), String(f.errors), String(f.non2xx)],
-      ["tactflow /v1/callflow (warm)", Math.round(t.rps).toLocaleString("en-US"), String(t.p50), String(t.p90), String(t.p99), String(t.errors), String(t.non2xx)],
-      ["(tactflow /healthz, reference)", Math.round(h.rps).toLocaleString("en-US"), String(h.p50), String(h.p90), String(h.p99), String(h.errors), String(h.non2xx)],
+      [
+        "floor (constant Worker)",
+        Math.round(f.rps).toLocaleString("en-US"),
+        String(f.p50),
+        String(f.p90),
+        String(f.p99),
+        String(f.errors),
+        String(f.non2xx),
+      ],
+      [
+        "tactflow /v1/callflow (warm)",
+        Math.round(t.rps).toLocaleString("en-US"),
+        String(t.p50),
+        String(t.p90),
+        String(t.p99),
+        String(t.errors),
+        String(t.non2xx),
+      ],
+      [
+        "(tactflow /healthz, reference)",
+        Math.round(h.rps).toLocaleString("en-US"),
+        String(h.p50),
+        String(h.p90),
+        String(h.p99),
+        String(h.errors),
+        String(h.non2xx),
+      ],
     ];
     process.stdout.write(
       [

@@ -19,7 +19,11 @@ import { cli, machine, table } from "./lib/cli.ts";
 import { fixture } from "./lib/fixtures.ts";
 import { median } from "./lib/stats.ts";
 
-const { args, num, log } = cli("parse", { json: { type: "boolean", default: false }, rounds: { type: "string", default: "5" } }, { echo: true });
+const { args, num, log } = cli(
+  "parse",
+  { json: { type: "boolean", default: false }, rounds: { type: "string", default: "5" } },
+  { echo: true },
+);
 const rounds = num("rounds", 1);
 
 interface Doc {
@@ -88,7 +92,9 @@ const docs = (["small", "medium", "large"] as const).map(loadDoc);
 for (const doc of docs) for (const v of variants) v.check(doc.xml);
 
 // avgNs[doc][variant] = per-round averages in nanoseconds.
-const avgNs = new Map<string, Map<Variant["key"], number[]>>(docs.map((d) => [d.name, new Map(variants.map((v) => [v.key, [] as number[]]))]));
+const avgNs = new Map<string, Map<Variant["key"], number[]>>(
+  docs.map((d) => [d.name, new Map(variants.map((v) => [v.key, [] as number[]]))]),
+);
 for (let round = 0; round < rounds; round++) {
   const order = round % 2 ? [...variants].reverse() : variants;
   for (const doc of docs) {
@@ -101,7 +107,10 @@ for (let round = 0; round < rounds; round++) {
 }
 
 const rows = docs.map((doc) => {
-  const opsPerSec = Object.fromEntries(variants.map((v) => [v.key, 1e9 / median(avgNs.get(doc.name)!.get(v.key)!)])) as Record<Variant["key"], number>;
+  const opsPerSec = Object.fromEntries(variants.map((v) => [v.key, 1e9 / median(avgNs.get(doc.name)!.get(v.key)!)])) as Record<
+    Variant["key"],
+    number
+  >;
   return {
     document: doc.name,
     bytes: Buffer.byteLength(doc.xml),

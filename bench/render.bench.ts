@@ -32,7 +32,11 @@ import { cli, machine, table } from "./lib/cli.ts";
 import { fixture, RENDER_VARIABLES } from "./lib/fixtures.ts";
 import { median } from "./lib/stats.ts";
 
-const { args, num, log } = cli("render", { json: { type: "boolean", default: false }, rounds: { type: "string", default: "5" } }, { echo: true });
+const { args, num, log } = cli(
+  "render",
+  { json: { type: "boolean", default: false }, rounds: { type: "string", default: "5" } },
+  { echo: true },
+);
 const rounds = num("rounds", 1);
 
 // twilio is CommonJS; deep-import the TwiML builder only (platform-notes §5.4 B0.4).
@@ -41,7 +45,9 @@ type TwimlNode = {
   addChild(name: string, attrs?: Record<string, string>): TwimlNode;
   addText(text: string): void;
   toString(): string;
-} & Partial<Record<"say" | "play" | "pause" | "hangup" | "gather" | "dial" | "record", (attrs: Record<string, string>, text?: string) => TwimlNode>>;
+} & Partial<
+  Record<"say" | "play" | "pause" | "hangup" | "gather" | "dial" | "record", (attrs: Record<string, string>, text?: string) => TwimlNode>
+>;
 const VoiceResponse = require("twilio/lib/twiml/VoiceResponse") as new () => TwimlNode;
 
 const CTX: RenderContext = {
@@ -61,7 +67,7 @@ const URL_ATTRS = new Set(["url", "callback", "action"]);
 const URL_TEXT = new Set(["Play", "Callback"]);
 
 /** The raw value of one placeholder name for the call. */
-function valueOf(name: string, ctx: RenderContext): string {
+function placeholderValue(name: string, ctx: RenderContext): string {
   if (name.startsWith("vars.")) return ctx.vars[name.slice(5)] ?? "";
   switch (name) {
     case "from":
@@ -85,7 +91,7 @@ function valueOf(name: string, ctx: RenderContext): string {
 function fill(template: string, ctx: RenderContext, url: boolean): string {
   if (!template.includes("{{")) return template;
   return template.replace(/\{\{\s*([^{}]+?)\s*\}\}/g, (_, name: string) => {
-    const v = valueOf(name, ctx);
+    const v = placeholderValue(name, ctx);
     return url && !name.startsWith("vars.") ? encodeURIComponent(v) : v;
   });
 }
@@ -93,8 +99,21 @@ function fill(template: string, ctx: RenderContext, url: boolean): string {
 // ---- 2. parse + build per request (fast-xml-parser both ways) ----
 
 type FxpNode = Record<string, unknown> & { ":@"?: Record<string, string> };
-const fxpParser = new XMLParser({ preserveOrder: true, ignoreAttributes: false, attributeNamePrefix: "", trimValues: true, parseTagValue: false, parseAttributeValue: false });
-const fxpBuilder = new XMLBuilder({ preserveOrder: true, ignoreAttributes: false, attributeNamePrefix: "", suppressEmptyNode: true, format: false });
+const fxpParser = new XMLParser({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: "",
+  trimValues: true,
+  parseTagValue: false,
+  parseAttributeValue: false,
+});
+const fxpBuilder = new XMLBuilder({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: "",
+  suppressEmptyNode: true,
+  format: false,
+});
 
 function fxpFill(nodes: FxpNode[], parent: string, ctx: RenderContext): void {
   for (const node of nodes) {
@@ -131,7 +150,10 @@ const TYPED = new Map<string, "say" | "play" | "pause" | "hangup" | "gather" | "
 /** Precompute, per element, the builder calls a hand-written handler would make. */
 function twilioPlan(el: ElementNode): Plan {
   const attrs = el.attrs.map((a) => [a.name, a.value, URL_ATTRS.has(a.name.toLowerCase())] as const);
-  const text = el.children.filter((c) => c.type === "text").map((c) => c.value).join("");
+  const text = el.children
+    .filter((c) => c.type === "text")
+    .map((c) => c.value)
+    .join("");
   const kids = elementChildren(el).map(twilioPlan);
   const method = TYPED.get(el.name);
   const urlText = URL_TEXT.has(el.name);
@@ -171,19 +193,24 @@ const escapeXml = (s: string) => s.replace(/[&<>"]/g, (c) => ESC[c]!);
 function literalSource(el: ElementNode): string {
   const js = (s: string) => s.replace(/\\/g, "\\\\").replace(/`/g, "\\`").replace(/\$\{/g, "\\${");
   const hole = (name: string, url: boolean) => {
-    const get = name.startsWith("vars.") ? `ctx.vars[${JSON.stringify(name.slice(5))}]` : name === "now" ? "ctx.now.toISOString()" : `ctx.${name}`;
+    const get = name.startsWith("vars.")
+      ? `ctx.vars[${JSON.stringify(name.slice(5))}]`
+      : name === "now"
+        ? "ctx.now.toISOString()"
+        : `ctx.${name}`;
     return url && !name.startsWith("vars.") ? `\${encodeURIComponent(${get})}` : `\${esc(${get})}`;
   };
-  const part = (value: string, escape: (s: string) => string, url: boolean) =>
+  const part = (value: string, escapeText: (s: string) => string, url: boolean) =>
     splitPlaceholders(value, { pos: { line: 0, col: 0 } })
-      .parts.map((p) => (typeof p === "string" ? js(escape(p)) : hole(p.scope === "call" ? p.name : `${p.scope}.${p.name}`, url)))
+      .parts.map((p) => (typeof p === "string" ? js(escapeText(p)) : hole(p.scope === "call" ? p.name : `${p.scope}.${p.name}`, url)))
       .join("");
   let out = `<${el.name}`;
   for (const a of el.attrs) out += ` ${a.name}="${part(a.value, escapeAttr, URL_ATTRS.has(a.name.toLowerCase()))}"`;
   const kids = el.children.filter((c) => c.type !== "comment");
   if (!kids.length) return `${out}/>`;
   out += ">";
-  for (const c of kids) out += c.type === "text" ? part(c.value, escapeText, URL_TEXT.has(el.name)) : c.type === "element" ? literalSource(c) : "";
+  for (const c of kids)
+    out += c.type === "text" ? part(c.value, escapeText, URL_TEXT.has(el.name)) : c.type === "element" ? literalSource(c) : "";
   return `${out}</${el.name}>`;
 }
 
@@ -220,7 +247,10 @@ function load(name: Fixture["name"]): Fixture {
   if (!compiled.ok) throw new Error(`render-${name}.xml does not compile: ${JSON.stringify(compiled.diagnostics)}`);
   const plans = elementChildren(root).map(twilioPlan);
   // eslint-disable-next-line no-new-func -- Node-only benchmark: builds the literal once.
-  const literal = new Function("ctx", "esc", `return \`<?xml version="1.0" encoding="UTF-8"?>${literalSource(root)}\`;`) as (ctx: RenderContext, esc: (s: string) => string) => string;
+  const literal = new Function("ctx", "esc", `return \`<?xml version="1.0" encoding="UTF-8"?>${literalSource(root)}\`;`) as (
+    ctx: RenderContext,
+    esc: (s: string) => string,
+  ) => string;
   return {
     name,
     template,
@@ -250,7 +280,9 @@ for (const f of fixtures) {
     if (got !== expected) {
       let i = 0;
       while (i < got.length && got[i] === expected[i]) i++;
-      throw new Error(`${f.name}: ${LABELS[k]} differs from the compiled render at byte ${i}:\n  compiled: …${expected.slice(Math.max(0, i - 40), i + 60)}\n  ${k}: …${got.slice(Math.max(0, i - 40), i + 60)}`);
+      throw new Error(
+        `${f.name}: ${LABELS[k]} differs from the compiled render at byte ${i}:\n  compiled: …${expected.slice(Math.max(0, i - 40), i + 60)}\n  ${k}: …${got.slice(Math.max(0, i - 40), i + 60)}`,
+      );
     }
   }
 }

@@ -61,7 +61,10 @@ export interface CallDeps {
 class UsageError extends Error {}
 
 /** `--webhook-token`, else `TACTFLOW_WEBHOOK_TOKEN`, else `WEBHOOK_TOKEN` in `.dev.vars` (cli/config.ts). */
-export function webhookToken(opts: Pick<CallOptions, "webhookToken">, deps: Pick<CallDeps, "env" | "cwd" | "readFile">): string | undefined {
+export function webhookToken(
+  opts: Pick<CallOptions, "webhookToken">,
+  deps: Pick<CallDeps, "env" | "cwd" | "readFile">,
+): string | undefined {
   return resolveToken("WEBHOOK_TOKEN", opts.webhookToken, deps);
 }
 
@@ -102,7 +105,8 @@ export function buildScenario(opts: CallOptions, script: ScriptFile): Scenario &
     throw new UsageError(`--digits: ${(err as Error).message}`);
   }
   if (opts.silence) inputs = [];
-  if (opts.at !== undefined && !Number.isFinite(Date.parse(opts.at))) throw new UsageError(`--at "${opts.at}" is not a date; use ISO 8601, e.g. 2026-11-23T22:30:00Z`);
+  if (opts.at !== undefined && !Number.isFinite(Date.parse(opts.at)))
+    throw new UsageError(`--at "${opts.at}" is not a date; use ISO 8601, e.g. 2026-11-23T22:30:00Z`);
   const dial = { ...script.dial, ...dialOutcomes(opts.dialOutcome ?? []) };
   const scenario: Scenario & { timezone?: string } = { ...script, to, from };
   if (inputs) scenario.inputs = inputs;
@@ -119,7 +123,8 @@ export function buildScenario(opts: CallOptions, script: ScriptFile): Scenario &
 function hintFor(result: CallResult, url: string): string {
   const request = result.trace.find((e) => e.kind === "REQUEST");
   const status = request?.kind === "REQUEST" ? request.detail.status : undefined;
-  if (status === 401) return " The webhook token was refused: pass --webhook-token, set TACTFLOW_WEBHOOK_TOKEN, or run from the project folder so .dev.vars is read.";
+  if (status === 401)
+    return " The webhook token was refused: pass --webhook-token, set TACTFLOW_WEBHOOK_TOKEN, or run from the project folder so .dev.vars is read.";
   if (/cannot reach/.test(result.end.reason)) return ` Is tactflow running at ${url}? Start it with \`npm start\`, or point --url at it.`;
   return "";
 }
@@ -182,7 +187,9 @@ export async function runCall(opts: CallOptions, deps: CallDeps): Promise<number
     try {
       result = control
         ? await placeParkedCall(callScenario, simOptions, control.platform, parkWaitMs, (uuid) =>
-            deps.err(`parked: call ${uuid} is on hold for ${parkWaitMs / 1000} s at most; drive it with\n  curl -X POST '${url}/v1/calls/${uuid}/commands' -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/xml' --data '<Say>Hello</Say><Hangup/>'`),
+            deps.err(
+              `parked: call ${uuid} is on hold for ${parkWaitMs / 1000} s at most; drive it with\n  curl -X POST '${url}/v1/calls/${uuid}/commands' -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/xml' --data '<Say>Hello</Say><Hangup/>'`,
+            ),
           )
         : await placeCall(callScenario, simOptions);
     } finally {
@@ -206,11 +213,15 @@ export async function runCall(opts: CallOptions, deps: CallDeps): Promise<number
  * else `TACTFLOW_PLATFORM_API_URL`, else `.dev.vars`), when it is on this machine, so a parked
  * call can be driven by commands or time out. Null when there is none or its port is taken.
  */
-async function startCallControl(opts: CallOptions, deps: CallDeps): Promise<{ platform: CallControlPlatform; server: ControlServer } | null> {
+async function startCallControl(
+  opts: CallOptions,
+  deps: CallDeps,
+): Promise<{ platform: CallControlPlatform; server: ControlServer } | null> {
   const devVars = readDevVars(deps);
   // Last, what `npm start` gives wrangler dev when .dev.vars says nothing (scripts/dev.ts).
   const local = /^https?:\/\/(127\.0\.0\.1|localhost)(:|\/|$)/.test(resolveUrl(opts.url, deps));
-  const raw = opts.platformUrl || deps.env.TACTFLOW_PLATFORM_API_URL || devVars.PLATFORM_API_URL || (local ? DEV_PLATFORM_API_URL : undefined);
+  const raw =
+    opts.platformUrl || deps.env.TACTFLOW_PLATFORM_API_URL || devVars.PLATFORM_API_URL || (local ? DEV_PLATFORM_API_URL : undefined);
   if (!raw) return null;
   let where: URL;
   try {
@@ -225,7 +236,9 @@ async function startCallControl(opts: CallOptions, deps: CallDeps): Promise<{ pl
     const server = await serveCallControl(platform, Number(where.port || 80));
     return { platform, server };
   } catch (err) {
-    deps.err(`tactflow call: can't serve the Call Control API at ${where.origin} (${(err as Error).message}); a parked call will only time out`);
+    deps.err(
+      `tactflow call: can't serve the Call Control API at ${where.origin} (${(err as Error).message}); a parked call will only time out`,
+    );
     return null;
   }
 }
@@ -243,11 +256,21 @@ export function registerCall(program: Command): void {
     .description("place a simulated call against a running tactflow and print the transcript")
     .option("--to <tn>", "the number called (a TN with a flow)")
     .option("--from <number>", "the caller id, sent exactly as given")
-    .option("--digits <list>", 'keys per input point (each Gather attempt, each Pause with dtmf_stop): "1,1234#"; empty entry = silence; "9@2.5s" presses 2.5 s in')
+    .option(
+      "--digits <list>",
+      'keys per input point (each Gather attempt, each Pause with dtmf_stop): "1,1234#"; empty entry = silence; "9@2.5s" presses 2.5 s in',
+    )
     .option("--silence", "the caller never presses a key")
-    .option("--at <iso>", "when the call happens on the simulator's clock (decides <Schedule> blocks left to the platform), e.g. 2026-11-23T22:30:00Z; default now")
+    .option(
+      "--at <iso>",
+      "when the call happens on the simulator's clock (decides <Schedule> blocks left to the platform), e.g. 2026-11-23T22:30:00Z; default now",
+    )
     .option("--tz <zone>", "zone for <Schedule> blocks without tz (default UTC)")
-    .option("--dial-outcome <outcome>", `what Dial destinations do: ${DIAL_OUTCOMES.join("|")}, or TARGET=OUTCOME for one; repeatable`, collect)
+    .option(
+      "--dial-outcome <outcome>",
+      `what Dial destinations do: ${DIAL_OUTCOMES.join("|")}, or TARGET=OUTCOME for one; repeatable`,
+      collect,
+    )
     .option("--talk <duration>", "how long an answered Dial stays bridged, e.g. 45s")
     .option("--hangup-after <duration>", "the caller hangs up after this long, e.g. 90s")
     .option("--call-id <id>", "the call uuid (default a fresh one)")
@@ -258,7 +281,10 @@ export function registerCall(program: Command): void {
     .option("--verbose", "also show every state change and event post")
     .option("--no-events", "do not post call events to /v1/webhooks/events")
     .option("--webhook-token <token>", "webhook token (default $TACTFLOW_WEBHOOK_TOKEN, else WEBHOOK_TOKEN in .dev.vars)")
-    .option("--platform-url <url>", "serve the Call Control API for parked calls here (default $TACTFLOW_PLATFORM_API_URL, else PLATFORM_API_URL in .dev.vars)")
+    .option(
+      "--platform-url <url>",
+      "serve the Call Control API for parked calls here (default $TACTFLOW_PLATFORM_API_URL, else PLATFORM_API_URL in .dev.vars)",
+    )
     .option("--park-wait <duration>", "how long a parked call waits for commands before the simulator gives up, e.g. 2m", "2m")
     .action(async (opts: CallOptions) => {
       process.exitCode = await runCall(opts, {

@@ -55,10 +55,19 @@ function tnPath(tn: string): string {
   return encodeURIComponent(tn.trim());
 }
 
-async function call(conn: Conn, method: string, path: string, init: { body?: string; contentType?: string; accept?: string } = {}): Promise<Response> {
+async function call(
+  conn: Conn,
+  method: string,
+  path: string,
+  init: { body?: string; contentType?: string; accept?: string } = {},
+): Promise<Response> {
   const base = resolveUrl(conn.url);
   const token = resolveToken("ADMIN_TOKEN", conn.token);
-  if (!token) throw new CliError("no admin token: pass --token, set TACTFLOW_ADMIN_TOKEN, or run from a folder whose .dev.vars has ADMIN_TOKEN (npm start writes one)", 2);
+  if (!token)
+    throw new CliError(
+      "no admin token: pass --token, set TACTFLOW_ADMIN_TOKEN, or run from a folder whose .dev.vars has ADMIN_TOKEN (npm start writes one)",
+      2,
+    );
   const headers: Record<string, string> = { authorization: `Bearer ${token}` };
   if (init.contentType) headers["content-type"] = init.contentType;
   if (init.accept) headers["accept"] = init.accept;
@@ -129,33 +138,39 @@ export function registerFlows(program: Command): void {
     .option("--var <name=value>", "a {{vars.NAME}} value (repeatable)", collect, [])
     .option("--json", "print the server's JSON answer")
     .action(
-      run(async (tn: string, file: string, opts: Conn & { mode: string; tz?: string; description?: string; conditions: string; parkTimeout?: string; var: string[] }) => {
-        let xml: string;
-        try {
-          xml = readFileSync(file === "-" ? 0 : file, "utf8");
-        } catch (err) {
-          throw new CliError(`cannot read ${file}: ${(err as Error).message}`, 2);
-        }
-        const variables: Record<string, string> = {};
-        for (const v of opts.var) {
-          const eq = v.indexOf("=");
-          if (eq <= 0) throw new CliError(`--var "${v}": write NAME=VALUE`, 2);
-          variables[v.slice(0, eq)] = v.slice(eq + 1);
-        }
-        const body: Record<string, unknown> = { xml, mode: opts.mode, conditions: opts.conditions, variables };
-        if (opts.tz) body.timezone = opts.tz;
-        if (opts.description !== undefined) body.description = opts.description;
-        if (opts.parkTimeout !== undefined) body.parkTimeoutMs = Number(opts.parkTimeout);
-        const res = await call(opts, "PUT", `/v1/flows/${tnPath(tn)}`, { body: JSON.stringify(body), contentType: "application/json" });
-        const out = await json<{ tn: string; version: string; size: number; mode: string; warnings: Diagnostic[] }>(res, file);
-        if (opts.json) {
-          process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-          return;
-        }
-        for (const w of out.warnings) process.stderr.write(`${file}:${w.line}:${w.col}: ${w.severity}: ${w.message}\n`);
-        const what = res.status === 201 ? "published" : "unchanged (already current)";
-        process.stdout.write(`${out.tn}: ${what} version ${out.version.slice(0, 12)} (${out.size} bytes, ${out.mode})\n`);
-      }),
+      run(
+        async (
+          tn: string,
+          file: string,
+          opts: Conn & { mode: string; tz?: string; description?: string; conditions: string; parkTimeout?: string; var: string[] },
+        ) => {
+          let xml: string;
+          try {
+            xml = readFileSync(file === "-" ? 0 : file, "utf8");
+          } catch (err) {
+            throw new CliError(`cannot read ${file}: ${(err as Error).message}`, 2);
+          }
+          const variables: Record<string, string> = {};
+          for (const v of opts.var) {
+            const eq = v.indexOf("=");
+            if (eq <= 0) throw new CliError(`--var "${v}": write NAME=VALUE`, 2);
+            variables[v.slice(0, eq)] = v.slice(eq + 1);
+          }
+          const body: Record<string, unknown> = { xml, mode: opts.mode, conditions: opts.conditions, variables };
+          if (opts.tz) body.timezone = opts.tz;
+          if (opts.description !== undefined) body.description = opts.description;
+          if (opts.parkTimeout !== undefined) body.parkTimeoutMs = Number(opts.parkTimeout);
+          const res = await call(opts, "PUT", `/v1/flows/${tnPath(tn)}`, { body: JSON.stringify(body), contentType: "application/json" });
+          const out = await json<{ tn: string; version: string; size: number; mode: string; warnings: Diagnostic[] }>(res, file);
+          if (opts.json) {
+            process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+            return;
+          }
+          for (const w of out.warnings) process.stderr.write(`${file}:${w.line}:${w.col}: ${w.severity}: ${w.message}\n`);
+          const what = res.status === 201 ? "published" : "unchanged (already current)";
+          process.stdout.write(`${out.tn}: ${what} version ${out.version.slice(0, 12)} (${out.size} bytes, ${out.mode})\n`);
+        },
+      ),
     );
 
   withConn(flows.command("get"))
@@ -181,7 +196,9 @@ export function registerFlows(program: Command): void {
         const all: Array<{ tn: string; version: string; mode: string; updatedAt: string; size: number; description: string }> = [];
         let cursor: string | undefined;
         do {
-          const out = await json<{ flows: typeof all; cursor?: string }>(await call(opts, "GET", `/v1/flows${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ""}`));
+          const out = await json<{ flows: typeof all; cursor?: string }>(
+            await call(opts, "GET", `/v1/flows${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ""}`),
+          );
           all.push(...out.flows);
           cursor = out.cursor;
         } while (cursor);
@@ -205,9 +222,10 @@ export function registerFlows(program: Command): void {
     .option("--json", "print JSON")
     .action(
       run(async (tn: string, opts: Conn) => {
-        const out = await json<{ tn: string; versions: Array<{ version: string; at: string; size: number; action: string; current: boolean }> }>(
-          await call(opts, "GET", `/v1/flows/${tnPath(tn)}/versions`),
-        );
+        const out = await json<{
+          tn: string;
+          versions: Array<{ version: string; at: string; size: number; action: string; current: boolean }>;
+        }>(await call(opts, "GET", `/v1/flows/${tnPath(tn)}/versions`));
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
           return;
@@ -226,7 +244,10 @@ export function registerFlows(program: Command): void {
     .action(
       run(async (tn: string, version: string | undefined, opts: Conn) => {
         const out = await json<{ tn: string; version: string; previous: string }>(
-          await call(opts, "POST", `/v1/flows/${tnPath(tn)}/rollback`, { body: JSON.stringify(version ? { version } : {}), contentType: "application/json" }),
+          await call(opts, "POST", `/v1/flows/${tnPath(tn)}/rollback`, {
+            body: JSON.stringify(version ? { version } : {}),
+            contentType: "application/json",
+          }),
         );
         if (opts.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
         else process.stdout.write(`${out.tn}: now ${out.version.slice(0, 12)} (was ${out.previous.slice(0, 12)})\n`);
@@ -244,7 +265,8 @@ export function registerFlows(program: Command): void {
     .option("--var <name=value>", "override a {{vars.NAME}} value (repeatable)", collect, [])
     .action(
       run(async (tn: string, opts: Conn & { from: string; at?: string; to?: string; digits?: string; version?: string; var: string[] }) => {
-        if (opts.at !== undefined && !Number.isFinite(Date.parse(opts.at))) throw new CliError(`--at "${opts.at}" is not a time; use ISO 8601, e.g. 2026-11-23T22:30:00Z`, 2);
+        if (opts.at !== undefined && !Number.isFinite(Date.parse(opts.at)))
+          throw new CliError(`--at "${opts.at}" is not a time; use ISO 8601, e.g. 2026-11-23T22:30:00Z`, 2);
         const vars: Record<string, string> = {};
         for (const v of opts.var) {
           const eq = v.indexOf("=");
@@ -257,7 +279,10 @@ export function registerFlows(program: Command): void {
         if (opts.digits !== undefined) body.digits = opts.digits;
         if (opts.version) body.version = opts.version;
         if (Object.keys(vars).length) body.vars = vars;
-        const res = await call(opts, "POST", `/v1/flows/${tnPath(tn)}/preview`, { body: JSON.stringify(body), contentType: "application/json" });
+        const res = await call(opts, "POST", `/v1/flows/${tnPath(tn)}/preview`, {
+          body: JSON.stringify(body),
+          contentType: "application/json",
+        });
         if (!res.ok) throw await refused(res);
         process.stdout.write(await res.text());
       }),

@@ -77,11 +77,22 @@ export function planTail(opts: TailOptions, deps: Pick<TailDeps, "env" | "cwd" |
   }
   base.protocol = base.protocol === "https:" || base.protocol === "wss:" ? "wss:" : "ws:";
   const stream = opts.call ? "call" : "hub";
-  const url = new URL(stream === "call" ? `${base.pathname.replace(/\/$/, "")}/v1/calls/${encodeURIComponent(opts.call ?? "")}/events` : `${base.pathname.replace(/\/$/, "")}/v1/events`, base);
+  const url = new URL(
+    stream === "call"
+      ? `${base.pathname.replace(/\/$/, "")}/v1/calls/${encodeURIComponent(opts.call ?? "")}/events`
+      : `${base.pathname.replace(/\/$/, "")}/v1/events`,
+    base,
+  );
   if (opts.types !== undefined) {
-    const types = opts.types.split(",").map((t) => t.trim()).filter(Boolean);
+    const types = opts.types
+      .split(",")
+      .map((t) => t.trim())
+      .filter(Boolean);
     const bad = types.filter((t) => !(EVENT_TYPES as readonly string[]).includes(t));
-    if (types.length === 0 || bad.length) throw new UsageError(`--types takes a comma-separated list of ${EVENT_TYPES.join(", ")}${bad.length ? ` (not ${bad.join(", ")})` : ""}`);
+    if (types.length === 0 || bad.length)
+      throw new UsageError(
+        `--types takes a comma-separated list of ${EVENT_TYPES.join(", ")}${bad.length ? ` (not ${bad.join(", ")})` : ""}`,
+      );
     url.searchParams.set("types", types.join(","));
   }
   if (opts.tn !== undefined) {
@@ -95,7 +106,8 @@ export function planTail(opts: TailOptions, deps: Pick<TailDeps, "env" | "cwd" |
   }
   if (opts.untilEnd && stream !== "call") throw new UsageError("--until-end needs --call: only a call ends");
   const token = resolveToken("EVENTS_TOKEN", opts.token, deps) ?? resolveToken("ADMIN_TOKEN", undefined, deps);
-  if (!token) throw new UsageError("no token: pass --token, set TACTFLOW_EVENTS_TOKEN, or run where .dev.vars has EVENTS_TOKEN or ADMIN_TOKEN");
+  if (!token)
+    throw new UsageError("no token: pass --token, set TACTFLOW_EVENTS_TOKEN, or run where .dev.vars has EVENTS_TOKEN or ADMIN_TOKEN");
   return { url, stream, seqField: stream === "call" ? "seq" : "hub_seq", since, token };
 }
 
@@ -108,7 +120,10 @@ function callOf(frame: ServerFrame): { direction?: string; from?: string; to?: s
 /** One readable line per event: time, sequence, type, what happened. */
 export function formatEvent(frame: ServerFrame, stream: "call" | "hub"): string {
   const when = (frame.created_on ?? frame.timestamp ?? "").replace(/^\d{4}-\d{2}-\d{2}T/, "").replace(/Z$/, "");
-  const where = stream === "hub" ? `${String(frame.hub_seq ?? "?").padStart(5)} ${(frame.call_uuid ?? "?").slice(0, 12).padEnd(12)} #${frame.seq ?? "?"}` : `#${String(frame.seq ?? "?").padEnd(4)}`;
+  const where =
+    stream === "hub"
+      ? `${String(frame.hub_seq ?? "?").padStart(5)} ${(frame.call_uuid ?? "?").slice(0, 12).padEnd(12)} #${frame.seq ?? "?"}`
+      : `#${String(frame.seq ?? "?").padEnd(4)}`;
   let what: string;
   if (frame.type === "call_state") {
     const p = (frame.payload ?? {}) as { state?: string; reason?: string; q850_cause_string?: string | null };
@@ -151,7 +166,9 @@ export async function runTail(opts: TailOptions, deps: TailDeps): Promise<number
     if (outcome.authenticated) failures = 0;
     failures += 1;
     const delay = Math.min(backoffMax, backoffBase * 2 ** Math.min(failures - 1, 16)) * (0.75 + Math.random() * 0.5);
-    deps.err(`tactflow tail: ${label}: ${outcome.why}; reconnecting in ${(delay / 1000).toFixed(1)} s${last !== null ? ` from ${plan.seqField} ${last}` : ""}`);
+    deps.err(
+      `tactflow tail: ${label}: ${outcome.why}; reconnecting in ${(delay / 1000).toFixed(1)} s${last !== null ? ` from ${plan.seqField} ${last}` : ""}`,
+    );
     const aborted = await sleep(delay, deps.signal);
     if (aborted) return 0;
   }
@@ -175,7 +192,13 @@ function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
 }
 
 /** One connection: authenticate, print, acknowledge, until it closes. */
-function connectOnce(plan: TailPlan, since: number | null, opts: TailOptions, deps: TailDeps, onSeq: (seq: number) => void): Promise<Outcome> {
+function connectOnce(
+  plan: TailPlan,
+  since: number | null,
+  opts: TailOptions,
+  deps: TailDeps,
+  onSeq: (seq: number) => void,
+): Promise<Outcome> {
   return new Promise((resolve) => {
     const url = new URL(plan.url);
     if (since !== null) url.searchParams.set("since", String(since));
@@ -262,7 +285,9 @@ function connectOnce(plan: TailPlan, since: number | null, opts: TailOptions, de
             last = stream.last_seq;
             onSeq(last);
           }
-          deps.err(`tactflow tail: connected to ${plan.stream === "call" ? `call ${opts.call}` : "all calls"} (${plan.seqField} ${stream?.last_seq ?? "?"}${since !== null ? `, replaying after ${since}` : ""})`);
+          deps.err(
+            `tactflow tail: connected to ${plan.stream === "call" ? `call ${opts.call}` : "all calls"} (${plan.seqField} ${stream?.last_seq ?? "?"}${since !== null ? `, replaying after ${since}` : ""})`,
+          );
           return;
         }
         case "gap":

@@ -124,7 +124,8 @@ export function formatText(report: ValidateReport, opts: ValidateOptions = {}): 
   const lines: string[] = [];
   for (const f of report.files) {
     if ("readError" in f) continue;
-    for (const d of shownDiagnostics(f.diagnostics, opts)) lines.push(opts.color === false ? formatDiagnostic(f.file, d) : coloured(f.file, d));
+    for (const d of shownDiagnostics(f.diagnostics, opts))
+      lines.push(opts.color === false ? formatDiagnostic(f.file, d) : coloured(f.file, d));
   }
   const { files, errors, warnings, unreadable } = report.summary;
   const counts = [plural(errors, "error")];
@@ -148,5 +149,8 @@ function coloured(file: string, d: Diagnostic): string {
 /** The machine report: the same facts, per file (`--quiet` leaves warnings out of the lists). */
 export function toJson(report: ValidateReport, opts: ValidateOptions = {}): ValidateReport {
   if (!opts.quiet) return report;
-  return { ...report, files: report.files.map((f) => ("readError" in f ? f : { ...f, diagnostics: shownDiagnostics(f.diagnostics, opts) })) };
+  return {
+    ...report,
+    files: report.files.map((f) => ("readError" in f ? f : { ...f, diagnostics: shownDiagnostics(f.diagnostics, opts) })),
+  };
 }

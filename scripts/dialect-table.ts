@@ -94,7 +94,7 @@ export function tagTable(): string {
   const rows = ["| tag | where | attribute (accepted spellings) | value | default | meaning |", "|---|---|---|---|---|---|"];
   for (const spec of TAG_SPECS) {
     if (!spec.attrs.length) rows.push(attrRow(spec, undefined, true));
-    spec.attrs.forEach((a, i) => rows.push(attrRow(spec, a, i === 0)));
+    for (const [i, a] of spec.attrs.entries()) rows.push(attrRow(spec, a, i === 0));
   }
   return rows.join("\n");
 }
@@ -119,16 +119,38 @@ export function dialectTable(): string {
     ["`<Gather>` remote step", spellingsOf("Gather", "url"), "`remoteUrl`; `method` GET unless POST (any case)"],
     [
       "`<Gather>` dialect",
-      (["A", "B"] as const).map((d) => `${d}: ${GATHER_DIALECT_MARKERS[d].attrs.map(code).join(", ")} or a ${tagCode(GATHER_DIALECT_MARKERS[d].child)} child`).join("; "),
+      (["A", "B"] as const)
+        .map((d) => `${d}: ${GATHER_DIALECT_MARKERS[d].attrs.map(code).join(", ")} or a ${tagCode(GATHER_DIALECT_MARKERS[d].child)} child`)
+        .join("; "),
       "`dialect`: B when a B marker is present, else A when an A marker is, else B; canonical output writes each Gather in its own dialect's spelling",
     ],
-    ["branches", `${tagCode("DTMF")} ${spellingsOf("DTMF", "value")}; ${tagCode("Case")} ${spellingsOf("Case", "dtmf")} inside ${tagCode("Switch")}`, "the same branch: `value` = the digits; `<Switch>` is a transparent wrapper"],
-    ["`<Say>` text", "`text` attribute, or element text", "`text`: the attribute when present and not blank, else the trimmed element text; both and different → warning"],
-    ["`<Play>` audio", "`url` attribute, or element text; `record`", "`url`: the attribute, else the trimmed text; `record` plays a `<Record tag>` recording"],
-    ["`<Callback>` URL", "`url` attribute, or element text (`<callback>https://…</callback>`)", "`url`: the attribute, else the trimmed text; `method` GET by default, any case"],
+    [
+      "branches",
+      `${tagCode("DTMF")} ${spellingsOf("DTMF", "value")}; ${tagCode("Case")} ${spellingsOf("Case", "dtmf")} inside ${tagCode("Switch")}`,
+      "the same branch: `value` = the digits; `<Switch>` is a transparent wrapper",
+    ],
+    [
+      "`<Say>` text",
+      "`text` attribute, or element text",
+      "`text`: the attribute when present and not blank, else the trimmed element text; both and different → warning",
+    ],
+    [
+      "`<Play>` audio",
+      "`url` attribute, or element text; `record`",
+      "`url`: the attribute, else the trimmed text; `record` plays a `<Record tag>` recording",
+    ],
+    [
+      "`<Callback>` URL",
+      "`url` attribute, or element text (`<callback>https://…</callback>`)",
+      "`url`: the attribute, else the trimmed text; `method` GET by default, any case",
+    ],
     ["`<Error>` speak the reason", spellingsOf("Error", "say"), "`speak`: one boolean, default false"],
     ["`<Schedule>`", spec("Schedule").names.map(tagCode).join(", "), "the same tag; optional `tz`"],
-    ["tag and attribute names", "any letter case: `<callback>`, `<SAY>`, `NumDigits`", "matched case-insensitively; the author's spelling is kept when serialising unless canonical"],
+    [
+      "tag and attribute names",
+      "any letter case: `<callback>`, `<SAY>`, `NumDigits`",
+      "matched case-insensitively; the author's spelling is kept when serialising unless canonical",
+    ],
   ];
   return ["| what | accepted spellings | read as |", "|---|---|---|", ...rows.map((r) => `| ${r.map(cell).join(" | ")} |`)].join("\n");
 }
@@ -154,7 +176,8 @@ export function generatedSection(): string {
 export function updateReadme(readme: string): string {
   const start = readme.indexOf(BEGIN);
   const end = readme.indexOf(END);
-  if (start < 0 || end < start) throw new Error(`README.md has no generated tag section: add the lines\n${BEGIN}\n${END}\nwhere the tables belong`);
+  if (start < 0 || end < start)
+    throw new Error(`README.md has no generated tag section: add the lines\n${BEGIN}\n${END}\nwhere the tables belong`);
   return readme.slice(0, start) + generatedSection() + readme.slice(end + END.length);
 }
 

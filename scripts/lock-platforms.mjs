@@ -9,7 +9,13 @@ import { readFileSync, writeFileSync } from "node:fs";
 const path = new URL("../package-lock.json", import.meta.url);
 const lock = JSON.parse(readFileSync(path, "utf8"));
 const packages = lock.packages ?? {};
-const PLATFORMS = { "darwin-64": ["darwin", "x64"], "darwin-arm64": ["darwin", "arm64"], "windows-64": ["win32", "x64"], "linux-64": ["linux", "x64"], "linux-arm64": ["linux", "arm64"] };
+const PLATFORMS = {
+  "darwin-64": ["darwin", "x64"],
+  "darwin-arm64": ["darwin", "arm64"],
+  "windows-64": ["win32", "x64"],
+  "linux-64": ["linux", "x64"],
+  "linux-arm64": ["linux", "arm64"],
+};
 
 /** Where npm would look for `dep` required from the package at `from`: nearest node_modules first. */
 function lookupPaths(from, dep) {

@@ -14,7 +14,18 @@ import { CallInterrupted, VirtualClock } from "./clock.ts";
 import { EventPoster, type FlowCommandResult, type StateDetail } from "./events.ts";
 import { Executor, type Recording, type Runtime } from "./executor.ts";
 import { appendQuery, fetchFlow, realWait, type FetchLike, type WaitLike } from "./http.ts";
-import { DEFAULT_TIMING, type CallEnd, type CallerLocation, type CallResult, type EndCause, type Scenario, type Timing, type TraceDetails, type TraceEntry, type TraceKind } from "./types.ts";
+import {
+  DEFAULT_TIMING,
+  type CallEnd,
+  type CallerLocation,
+  type CallResult,
+  type EndCause,
+  type Scenario,
+  type Timing,
+  type TraceDetails,
+  type TraceEntry,
+  type TraceKind,
+} from "./types.ts";
 
 export interface SimOptions {
   /** Where tactflow runs, e.g. `http://127.0.0.1:8787`. */
@@ -144,7 +155,10 @@ export class SimulatedCall {
       sip_control_app: { uuid: scenario.scaId ?? SIM_SCA_UUID, name: "tactflow simulator" },
     };
     const base = options.baseUrl.replace(/\/+$/, "");
-    const eventsUrl = options.events === false ? null : appendQuery(`${base}/v1/webhooks/events`, options.webhookToken ? { token: options.webhookToken } : {});
+    const eventsUrl =
+      options.events === false
+        ? null
+        : appendQuery(`${base}/v1/webhooks/events`, options.webhookToken ? { token: options.webhookToken } : {});
     this.events = new EventPoster(
       eventsUrl,
       this.fetchImpl,
@@ -195,7 +209,11 @@ export class SimulatedCall {
       step: () => {
         this.steps += 1;
         if (this.steps > maxSteps) {
-          throw new CallInterrupted({ at: this.clock.now, cause: "step-limit", reason: `the flow ran ${maxSteps} commands without ending; it probably loops` });
+          throw new CallInterrupted({
+            at: this.clock.now,
+            cause: "step-limit",
+            reason: `the flow ran ${maxSteps} commands without ending; it probably loops`,
+          });
         }
       },
       goLive: () => this.goLive(),
@@ -206,7 +224,12 @@ export class SimulatedCall {
       history: () =>
         this.results.map((r) => ({
           success: r.success,
-          payload: { success: r.success, command: { command: r.name }, error: { error: r.success ? null : r.reason }, message: { message: r.reason } },
+          payload: {
+            success: r.success,
+            command: { command: r.name },
+            error: { error: r.success ? null : r.reason },
+            message: { message: r.reason },
+          },
         })),
     };
   }
@@ -313,15 +336,31 @@ export class SimulatedCall {
    * End the call from outside the flow (a parked call's deadline, an operator). `q850` is the
    * cause the hang-up request named, e.g. 102 RECOVERY_ON_TIMER_EXPIRE for a park timeout.
    */
-  async hangup(reason: string, cause: EndCause = "platform-hangup", q850?: { q850_cause: number; q850_cause_string: string }): Promise<void> {
+  async hangup(
+    reason: string,
+    cause: EndCause = "platform-hangup",
+    q850?: { q850_cause: number; q850_cause_string: string },
+  ): Promise<void> {
     await this.queue;
     await this.finish(cause, reason, undefined, q850);
   }
 
-  private async finish(cause: EndCause, reason: string, tag?: string, given?: { q850_cause: number; q850_cause_string: string }): Promise<void> {
+  private async finish(
+    cause: EndCause,
+    reason: string,
+    tag?: string,
+    given?: { q850_cause: number; q850_cause_string: string },
+  ): Promise<void> {
     if (this.ending) return;
     const [q850, q850String] = given ? [given.q850_cause, given.q850_cause_string] : Q850[cause];
-    this.ending = { t: this.clock.now, cause, reason, ...(tag !== undefined ? { tag } : {}), q850_cause: q850, q850_cause_string: q850String };
+    this.ending = {
+      t: this.clock.now,
+      cause,
+      reason,
+      ...(tag !== undefined ? { tag } : {}),
+      q850_cause: q850,
+      q850_cause_string: q850String,
+    };
     this.executor.stopRecordings();
     const by = cause === "flow-hangup" ? "flow" : cause === "caller-hangup" ? "caller" : "platform";
     this.record("HANGUP", { by, reason, ...(tag !== undefined ? { tag } : {}) });
@@ -331,7 +370,8 @@ export class SimulatedCall {
     await this.setState("hangup", "hangup_on", detail);
     await this.setState("destroyed", "destroy_on", detail);
     const unused = this.caller.unused;
-    if (unused > 0 && cause !== "webhook-failed") this.record("NOTE", { message: `${unused} scripted input${unused === 1 ? " was" : "s were"} never asked for` });
+    if (unused > 0 && cause !== "webhook-failed")
+      this.record("NOTE", { message: `${unused} scripted input${unused === 1 ? " was" : "s were"} never asked for` });
     this.endedSignal.resolve();
   }
 

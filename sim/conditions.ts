@@ -69,7 +69,8 @@ export function evaluateGeo(props: GeoProps, location: CallerLocation | undefine
   if (!location?.state) return { matched: false, why: `caller location unknown, wanted ${wanted}` };
   const where = `${location.state}${location.county ? ` / ${location.county}` : ""}`;
   const stateOk = !props.states.length || props.states.includes(location.state.toUpperCase());
-  const countyOk = !props.county || (location.county !== undefined && location.county.trim().toUpperCase() === props.county.trim().toUpperCase());
+  const countyOk =
+    !props.county || (location.county !== undefined && location.county.trim().toUpperCase() === props.county.trim().toUpperCase());
   const matched = stateOk && countyOk;
   return { matched, why: `caller in ${where}, wanted ${wanted}` };
 }

@@ -74,7 +74,8 @@ export class CallControlPlatform {
   async handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const m = /\/calls\/([^/]+)\/(commands|hangup)$/.exec(url.pathname);
-    if (!m || request.method !== "POST") return reply(404, { success: false, message: "not found: POST /calls/{uuid}/commands or /calls/{uuid}/hangup" });
+    if (!m || request.method !== "POST")
+      return reply(404, { success: false, message: "not found: POST /calls/{uuid}/commands or /calls/{uuid}/hangup" });
     const uuid = decodeURIComponent(m[1]!);
     const action = m[2]!;
     const body = await request.text();
@@ -84,7 +85,8 @@ export class CallControlPlatform {
   }
 
   private async dispatch(uuid: string, action: string, body: string, headers: Headers): Promise<Response> {
-    if (this.token !== undefined && headers.get("x-auth-token") !== this.token) return reply(401, { success: false, message: "bad X-Auth-Token" });
+    if (this.token !== undefined && headers.get("x-auth-token") !== this.token)
+      return reply(401, { success: false, message: "bad X-Auth-Token" });
     const parked = this.calls.get(uuid);
     if (!parked || parked.call.end) return reply(404, { success: false, message: `no live call ${uuid}` });
     const key = headers.get("idempotency-key");
@@ -99,7 +101,8 @@ export class CallControlPlatform {
       let reason = "tactflow hung up the call";
       try {
         const parsed = JSON.parse(body) as { q850_cause?: unknown; q850_cause_string?: unknown; reason?: unknown };
-        if (typeof parsed.q850_cause === "number" && typeof parsed.q850_cause_string === "string") cause = { q850_cause: parsed.q850_cause, q850_cause_string: parsed.q850_cause_string };
+        if (typeof parsed.q850_cause === "number" && typeof parsed.q850_cause_string === "string")
+          cause = { q850_cause: parsed.q850_cause, q850_cause_string: parsed.q850_cause_string };
         if (typeof parsed.reason === "string" && parsed.reason) reason = parsed.reason;
       } catch {
         return reply(400, { success: false, message: "the hang-up body is not JSON" });
@@ -111,7 +114,7 @@ export class CallControlPlatform {
       });
       return reply(200, { success: true, payload: { call: uuid, action } });
     }
-    let commands;
+    let commands: ReturnType<typeof parseCommands>;
     try {
       commands = parseCommands(body);
     } catch (err) {

@@ -19,12 +19,16 @@ async function toRequest(req: IncomingMessage, base: string): Promise<Request> {
     else if (Array.isArray(v)) for (const one of v) headers.append(k, one);
   }
   const method = req.method ?? "GET";
-  return new Request(new URL(req.url ?? "/", base), { method, headers, ...(method === "GET" || method === "HEAD" ? {} : { body: Buffer.concat(chunks) }) });
+  return new Request(new URL(req.url ?? "/", base), {
+    method,
+    headers,
+    ...(method === "GET" || method === "HEAD" ? {} : { body: Buffer.concat(chunks) }),
+  });
 }
 
 async function send(res: ServerResponse, answer: Response): Promise<void> {
   res.statusCode = answer.status;
-  answer.headers.forEach((v, k) => res.setHeader(k, v));
+  for (const [k, v] of answer.headers) res.setHeader(k, v);
   res.end(Buffer.from(await answer.arrayBuffer()));
 }
 

@@ -62,7 +62,7 @@ export interface Runtime {
 
 const PROMPT_KINDS: ReadonlySet<TagKind> = new Set(["Say", "Play", "Pause"]);
 /** Tags that only mean something inside a particular parent. */
-const PLACED_KINDS: ReadonlySet<TagKind> = new Set(["To", "Sip", "Number", "DTMF", "Case", "Switch", "Default", "Response"]);
+const _PLACED_KINDS: ReadonlySet<TagKind> = new Set(["To", "Sip", "Number", "DTMF", "Case", "Switch", "Default", "Response"]);
 
 type Indexed<T extends ElementNode = ElementNode> = { el: T; path: string };
 
@@ -259,7 +259,17 @@ export class Executor {
         const p = el.props;
         rt.trace(
           "SAY",
-          { text: p.text, lang: p.lang, voiceType: p.voiceType, gender: p.gender, ...(p.code !== undefined ? { code: p.code } : {}), loop: p.loop, durationMs: ms, ...(interrupted ? { interrupted } : {}), ...tagOf(p) },
+          {
+            text: p.text,
+            lang: p.lang,
+            voiceType: p.voiceType,
+            gender: p.gender,
+            ...(p.code !== undefined ? { code: p.code } : {}),
+            loop: p.loop,
+            durationMs: ms,
+            ...(interrupted ? { interrupted } : {}),
+            ...tagOf(p),
+          },
           path,
         );
         break;
@@ -268,13 +278,24 @@ export class Executor {
         const p = el.props;
         rt.trace(
           "PLAY",
-          { ...(p.url !== undefined && p.record === undefined ? { url: p.url } : {}), ...(p.record !== undefined ? { record: p.record } : {}), loop: p.loop, durationMs: ms, ...(interrupted ? { interrupted } : {}), ...tagOf(p) },
+          {
+            ...(p.url !== undefined && p.record === undefined ? { url: p.url } : {}),
+            ...(p.record !== undefined ? { record: p.record } : {}),
+            loop: p.loop,
+            durationMs: ms,
+            ...(interrupted ? { interrupted } : {}),
+            ...tagOf(p),
+          },
           path,
         );
         break;
       }
       case "Pause":
-        rt.trace("PAUSE", { lengthMs: ms, stopKeys: el.props.stopKeys, ...(interrupted ? { stoppedAfterMs: playedMs } : {}), ...tagOf(el.props) }, path);
+        rt.trace(
+          "PAUSE",
+          { lengthMs: ms, stopKeys: el.props.stopKeys, ...(interrupted ? { stoppedAfterMs: playedMs } : {}), ...tagOf(el.props) },
+          path,
+        );
         break;
       default: {
         const never: never = el;
@@ -323,9 +344,16 @@ export class Executor {
   // ---- Error blocks --------------------------------------------------------------------
 
   /** Run a failed command's `<Error>` child (SPEC b.9); without one, carry on. */
-  private async runError(parent: ElementNode, parentPath: string, base: string, reason: string, handler?: Indexed, announced = false): Promise<Flow> {
+  private async runError(
+    parent: ElementNode,
+    parentPath: string,
+    base: string,
+    reason: string,
+    handler?: Indexed,
+    announced = false,
+  ): Promise<Flow> {
     const found = handler ?? indexed(parent, parentPath).find((c) => c.el.kind === "Error");
-    if (!found || found.el.kind !== "Error") return NEXT;
+    if (found?.el.kind !== "Error") return NEXT;
     const speak = found.el.props.speak;
     if (!announced) this.rt.trace("ERROR", { parent: parent.name, reason, speak }, found.path);
     if (speak) {
@@ -341,7 +369,11 @@ export class Executor {
 
   private startRecording(tag: string, timeoutMs: number | undefined, path: string, asr?: boolean): void {
     this.rt.recordings.set(tag, { tag, startedAt: this.rt.clock.now, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
-    this.rt.trace("RECORD", { action: "start", ...(tag ? { tag } : {}), ...(asr ? { asr } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) }, path);
+    this.rt.trace(
+      "RECORD",
+      { action: "start", ...(tag ? { tag } : {}), ...(asr ? { asr } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) },
+      path,
+    );
   }
 
   /** Stop every recording still running; returns how many there were. */
@@ -402,7 +434,10 @@ export class Executor {
     const reason = plan.length
       ? `no destination accepted the call (${[count("busy") ? `busy ${count("busy")}/${plan.length}` : "", count("no-answer") ? `no answer ${count("no-answer")}/${plan.length}` : ""].filter(Boolean).join(", ")})`
       : "no destinations to dial";
-    const waited = Math.max(0, ...plan.map((p) => (p.outcome === "busy" ? rt.timing.dialBusyMs : (el.props.timeoutMs ?? rt.timing.dialNoAnswerMs))));
+    const waited = Math.max(
+      0,
+      ...plan.map((p) => (p.outcome === "busy" ? rt.timing.dialBusyMs : (el.props.timeoutMs ?? rt.timing.dialNoAnswerMs))),
+    );
     rt.trace("DIAL", { targets: plan, result: "failed", reason, ...tagOf(el.props) }, path);
     rt.clock.advance(waited);
     await this.done(el, path, false, reason);
@@ -433,7 +468,16 @@ export class Executor {
       if (attempt > 1) rt.step();
       rt.trace(
         "GATHER",
-        { attempt, attempts: p.attempts, maxDigits: p.maxDigits, finishKey: p.finishKey, timeoutMs: p.timeoutMs, dialect: p.dialect, ...(p.remoteUrl ? { remoteUrl: redactUrl(resolveUrl(p.remoteUrl, base)) } : {}), ...tagOf(p) },
+        {
+          attempt,
+          attempts: p.attempts,
+          maxDigits: p.maxDigits,
+          finishKey: p.finishKey,
+          timeoutMs: p.timeoutMs,
+          dialect: p.dialect,
+          ...(p.remoteUrl ? { remoteUrl: redactUrl(resolveUrl(p.remoteUrl, base)) } : {}),
+          ...tagOf(p),
+        },
         path,
       );
       const start = rt.clock.now;
@@ -507,7 +551,14 @@ export class Executor {
    * A url Gather sends what was entered after each attempt, with both parameter families
    * (SPEC f.4), and the reply replaces the rest of the document; a failed request runs `<Error>`.
    */
-  private async remoteGather(el: ElementOf<"Gather">, path: string, base: string, digits: string, attempt: number, error: Indexed | undefined): Promise<Flow> {
+  private async remoteGather(
+    el: ElementOf<"Gather">,
+    path: string,
+    base: string,
+    digits: string,
+    attempt: number,
+    error: Indexed | undefined,
+  ): Promise<Flow> {
     const rt = this.rt;
     const p = el.props;
     const url = appendQuery(resolveUrl(p.remoteUrl!, base), {
@@ -530,13 +581,21 @@ export class Executor {
     const p = el.props;
     const params = { ...this.callParams(), to: rt.call.to, ...(p.tag !== undefined ? { tag: p.tag } : {}) };
     const url = appendQuery(resolveUrl(p.url, base), params);
-    if (p.body && p.method === "GET") rt.note(`<${el.name} body="true" method="GET">: a GET carries no body; the call data goes in the query only`, path);
+    if (p.body && p.method === "GET")
+      rt.note(`<${el.name} body="true" method="GET">: a GET carries no body; the call data goes in the query only`, path);
     const body = p.body ? { call: rt.call } : undefined;
     const got = await fetchFlow(rt.fetch, rt.wait, { purpose: "callback", method: p.method, url, body, timeoutMs: p.timeoutMs });
     return this.afterFetch(got, el, path, base, p.timeoutMs, undefined);
   }
 
-  private async afterFetch(got: FlowFetch, el: ElementNode, path: string, base: string, timeoutMs: number, handler: Indexed | undefined): Promise<Flow> {
+  private async afterFetch(
+    got: FlowFetch,
+    el: ElementNode,
+    path: string,
+    base: string,
+    timeoutMs: number,
+    handler: Indexed | undefined,
+  ): Promise<Flow> {
     const rt = this.rt;
     rt.trace("REQUEST", got.detail, path);
     if (got.ok) {
@@ -554,7 +613,13 @@ export class Executor {
 
   // ---- conditions ----------------------------------------------------------------------
 
-  private async condition(el: ElementOf<"Call" | "Geo" | "Schedule">, path: string, base: string, tag: "Call" | "Geo" | "Schedule", result: ConditionResult): Promise<Flow> {
+  private async condition(
+    el: ElementOf<"Call" | "Geo" | "Schedule">,
+    path: string,
+    base: string,
+    tag: "Call" | "Geo" | "Schedule",
+    result: ConditionResult,
+  ): Promise<Flow> {
     this.rt.trace("CONDITION", { tag, matched: result.matched, why: result.why }, path);
     await this.done(el, path, true, result.matched ? `Condition met: ${result.why}` : `Condition not met: ${result.why}`);
     if (!result.matched) return NEXT;

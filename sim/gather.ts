@@ -31,7 +31,12 @@ export interface Collected {
  * the caller barges in); `timeoutMs` is the wait for the first key and again after each key, so
  * a partial entry ends with what was typed rather than hanging (peers-and-user-pain §3b 4).
  */
-export function collectDigits(spec: CollectSpec, input: CallerInput, promptsMs: number, timing: Pick<Timing, "reactionMs" | "interDigitMs">): Collected {
+export function collectDigits(
+  spec: CollectSpec,
+  input: CallerInput,
+  promptsMs: number,
+  timing: Pick<Timing, "reactionMs" | "interDigitMs">,
+): Collected {
   const keys = input.digits;
   const listenUntil = promptsMs + spec.timeoutMs;
   if (!keys) return { digits: "", pressed: "", ignored: "", endAt: listenUntil, endedBy: "timeout" };

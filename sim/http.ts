@@ -88,7 +88,10 @@ export async function fetchFlow(fetchImpl: FetchLike, wait: WaitLike, req: FlowR
   let outcome: Awaited<typeof exchange> | typeof TIMED_OUT;
   try {
     // A timeout of 0 disables it, as the platform's request timeouts do (SPEC a.2).
-    const deadline = req.timeoutMs > 0 ? wait(req.timeoutMs, timerStop.signal).then((): typeof TIMED_OUT => TIMED_OUT) : new Promise<never>(() => undefined);
+    const deadline =
+      req.timeoutMs > 0
+        ? wait(req.timeoutMs, timerStop.signal).then((): typeof TIMED_OUT => TIMED_OUT)
+        : new Promise<never>(() => undefined);
     outcome = await Promise.race([exchange, deadline]);
   } catch (err) {
     timerStop.abort();
@@ -104,7 +107,12 @@ export async function fetchFlow(fetchImpl: FetchLike, wait: WaitLike, req: FlowR
   }
   const { res, text } = outcome;
   const contentType = res.headers.get("content-type") ?? "";
-  const got: RequestDetail = { ...detail, status: res.status, ...(contentType ? { contentType } : {}), bytes: new TextEncoder().encode(text).length };
+  const got: RequestDetail = {
+    ...detail,
+    status: res.status,
+    ...(contentType ? { contentType } : {}),
+    bytes: new TextEncoder().encode(text).length,
+  };
   if (res.status < 200 || res.status > 299) {
     const message = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""}: ${excerpt(text)}`;
     return { ok: false, failure: "status", message, detail: { ...got, error: message } };

@@ -27,7 +27,10 @@ import { DIAL_OUTCOMES, type CallerInput, type DialOutcome, type Scenario } from
 
 export type ScriptFile = Partial<Scenario> & { timezone?: string };
 
-const keys = z.string().transform((s) => s.trim().toUpperCase()).refine((s) => KEY_PATTERN.test(s), "keys must be 0-9, *, #, + or A-D");
+const keys = z
+  .string()
+  .transform((s) => s.trim().toUpperCase())
+  .refine((s) => KEY_PATTERN.test(s), "keys must be 0-9, *, #, + or A-D");
 const outcome = z.enum(DIAL_OUTCOMES as [DialOutcome, ...DialOutcome[]]);
 
 const JsonScript = z
@@ -68,8 +71,16 @@ function parseJsonScript(text: string): ScriptFile {
   const { inputs, location, ...rest } = parsed.data;
   const out: ScriptFile = {};
   for (const [k, v] of Object.entries(rest)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  if (inputs) out.inputs = inputs.map((i): CallerInput => (typeof i === "string" ? { digits: i } : { digits: i.digits, ...(i.afterMs !== undefined ? { afterMs: i.afterMs } : {}) }));
-  if (location) out.location = { ...(location.state ? { state: location.state.toUpperCase() } : {}), ...(location.county ? { county: location.county } : {}) };
+  if (inputs)
+    out.inputs = inputs.map(
+      (i): CallerInput =>
+        typeof i === "string" ? { digits: i } : { digits: i.digits, ...(i.afterMs !== undefined ? { afterMs: i.afterMs } : {}) },
+    );
+  if (location)
+    out.location = {
+      ...(location.state ? { state: location.state.toUpperCase() } : {}),
+      ...(location.county ? { county: location.county } : {}),
+    };
   return out;
 }
 
@@ -78,10 +89,10 @@ function parseLineScript(text: string): ScriptFile {
   const inputs: CallerInput[] = [];
   const dial: Record<string, DialOutcome> = {};
   const lines = text.split(/\r?\n/);
-  lines.forEach((line, i) => {
+  for (const [i, line] of lines.entries()) {
     const n = i + 1;
     const trimmed = line.trim();
-    if (!trimmed || trimmed.startsWith("#")) return;
+    if (!trimmed || trimmed.startsWith("#")) continue;
     const fail = (why: string): never => {
       throw new ScriptError(`line ${n}: ${why}: ${trimmed}`);
     };
@@ -93,58 +104,58 @@ function parseLineScript(text: string): ScriptFile {
     switch (word) {
       case "to":
         out.to = need("a number");
-        return;
+        continue;
       case "from":
         // Verbatim (after the first space): hostile caller ids are a use case.
         out.from = space < 0 ? fail(`"from" needs a caller id`) : /^\s*\S+\s(.*)$/.exec(line)![1]!;
-        return;
+        continue;
       case "at":
         out.at = need("an ISO 8601 time");
         if (!Number.isFinite(Date.parse(out.at))) fail(`"${out.at}" is not a date; use ISO 8601, e.g. 2026-11-23T22:30:00Z`);
-        return;
+        continue;
       case "call-id":
         out.callId = need("an id");
-        return;
+        continue;
       case "timezone":
         out.timezone = need("an IANA zone, e.g. America/New_York");
-        return;
+        continue;
       case "press": {
         const m = /^(\S+)(?:\s+after\s+(\S+))?$/i.exec(need("keys, e.g. press 1234#"));
         if (!m) return fail(`write "press KEYS" or "press KEYS after 2s"`);
         const digits = m[1]!.toUpperCase();
         if (!KEY_PATTERN.test(digits)) fail(`"${m[1]}" has keys a phone cannot send; use 0-9, *, #, + or A-D`);
         inputs.push({ digits, ...(m[2] !== undefined ? { afterMs: duration(m[2]) } : {}) });
-        return;
+        continue;
       }
       case "silence":
         inputs.push({ digits: "" });
-        return;
+        continue;
       case "dial": {
         const m = /^(\S+)\s+(\S+)$/.exec(need("a destination and an outcome"));
         if (!m) return fail(`write "dial DESTINATION ${DIAL_OUTCOMES.join("|")}"`);
         const o = m[2]!.toLowerCase();
         if (!(DIAL_OUTCOMES as readonly string[]).includes(o)) fail(`"${m[2]}" is not an outcome; use ${DIAL_OUTCOMES.join(", ")}`);
         dial[m[1]!] = o as DialOutcome;
-        return;
+        continue;
       }
       case "talk":
         out.talkMs = duration(need("a duration"));
-        return;
+        continue;
       case "hangup": {
         const m = /^after\s+(\S+)$/i.exec(rest);
         if (!m) return fail(`write "hangup after 90s"`);
         out.hangupAfterMs = duration(m[1]!);
-        return;
+        continue;
       }
       case "location": {
         const [state, ...county] = need("a state code").split(/\s+/);
         out.location = { state: state!.toUpperCase(), ...(county.length ? { county: county.join(" ") } : {}) };
-        return;
+        continue;
       }
       default:
         fail(`unknown instruction "${word}" (known: to, from, at, call-id, timezone, press, silence, dial, talk, hangup, location)`);
     }
-  });
+  }
   if (inputs.length) out.inputs = inputs;
   if (Object.keys(dial).length) out.dial = dial;
   return out;

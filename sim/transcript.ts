@@ -86,7 +86,9 @@ export function describeEntry(entry: TraceEntry, verbose = false, origin?: strin
     }
     case "SAY": {
       const d = entry.detail;
-      const voice = [d.lang, d.gender, d.voiceType !== "Standard" ? d.voiceType : "", d.code ? `code ${d.code}` : ""].filter(Boolean).join(" ");
+      const voice = [d.lang, d.gender, d.voiceType !== "Standard" ? d.voiceType : "", d.code ? `code ${d.code}` : ""]
+        .filter(Boolean)
+        .join(" ");
       return `SAY ${quote(d.text)} (voice ${voice}${d.loop > 1 ? `, ${d.loop} times` : ""})${d.interrupted ? " — interrupted by a key" : ""}${tagged(d)}`;
     }
     case "PLAY": {
@@ -111,7 +113,9 @@ export function describeEntry(entry: TraceEntry, verbose = false, origin?: strin
       return `DTMF ${entry.detail.keys}${entry.detail.ignored ? ` (then ${entry.detail.ignored}, ignored: input was complete)` : ""}`;
     case "TIMEOUT": {
       const d = entry.detail;
-      return d.digits ? `TIMEOUT after ${durationLabel(d.afterMs)} without a finish key, input "${d.digits}"` : `TIMEOUT no input within ${durationLabel(d.afterMs)}`;
+      return d.digits
+        ? `TIMEOUT after ${durationLabel(d.afterMs)} without a finish key, input "${d.digits}"`
+        : `TIMEOUT no input within ${durationLabel(d.afterMs)}`;
     }
     case "BRANCH": {
       const d = entry.detail;
@@ -128,7 +132,9 @@ export function describeEntry(entry: TraceEntry, verbose = false, origin?: strin
       const d = entry.detail;
       const name = d.tag ? ` ${quote(d.tag)}` : "";
       if (d.action === "start") {
-        const extra = [d.asr ? "with transcript" : "", d.timeoutMs !== undefined ? `at most ${durationLabel(d.timeoutMs)}` : ""].filter(Boolean).join(", ");
+        const extra = [d.asr ? "with transcript" : "", d.timeoutMs !== undefined ? `at most ${durationLabel(d.timeoutMs)}` : ""]
+          .filter(Boolean)
+          .join(", ");
         return `RECORD start${name}${extra ? ` (${extra})` : ""}`;
       }
       if (d.action === "stop") return `RECORD stop${name} after ${durationLabel(d.durationMs ?? 0)}`;
@@ -179,7 +185,9 @@ export function formatTranscript(result: CallResult, options: TranscriptOptions 
   }
   const ev = result.events;
   const events =
-    options.eventsEnabled === false ? "Events were not sent." : `Events: ${ev.posted} posted${ev.failed ? `, ${ev.failed} not delivered` : ""}.`;
+    options.eventsEnabled === false
+      ? "Events were not sent."
+      : `Events: ${ev.posted} posted${ev.failed ? `, ${ev.failed} not delivered` : ""}.`;
   lines.push(`Call ended at ${clockLabel(result.end.t)}: ${result.end.reason}. ${events}`);
   return lines.join("\n");
 }

@@ -142,16 +142,42 @@ export interface TraceDetails {
   STATE: { state: string };
   REQUEST: RequestDetail;
   ANSWER: { delayMs: number; alreadyLive: boolean; tag?: string };
-  SAY: { text: string; lang: string; voiceType: string; gender: string; code?: string; loop: number; durationMs: number; interrupted?: boolean; tag?: string };
+  SAY: {
+    text: string;
+    lang: string;
+    voiceType: string;
+    gender: string;
+    code?: string;
+    loop: number;
+    durationMs: number;
+    interrupted?: boolean;
+    tag?: string;
+  };
   PLAY: { url?: string; record?: string; loop: number; durationMs: number; interrupted?: boolean; tag?: string };
   PAUSE: { lengthMs: number; stopKeys: string; stoppedAfterMs?: number; tag?: string };
-  GATHER: { attempt: number; attempts: number; maxDigits: number; finishKey: string; timeoutMs: number; dialect: "A" | "B"; remoteUrl?: string; tag?: string };
+  GATHER: {
+    attempt: number;
+    attempts: number;
+    maxDigits: number;
+    finishKey: string;
+    timeoutMs: number;
+    dialect: "A" | "B";
+    remoteUrl?: string;
+    tag?: string;
+  };
   /** Keys the caller pressed; `ignored` were pressed after input was complete. */
   DTMF: { keys: string; ignored?: string };
   /** Input ended because nobody pressed anything for `afterMs`. */
   TIMEOUT: { afterMs: number; digits: string };
   BRANCH: { branch: "Case" | "DTMF" | "Default" | "Error" | "none"; digits: string; value?: string; why: string };
-  DIAL: { targets: Array<{ target: string; outcome: DialOutcome }>; result: "answered" | "failed"; answeredBy?: string; talkMs?: number; reason?: string; tag?: string };
+  DIAL: {
+    targets: Array<{ target: string; outcome: DialOutcome }>;
+    result: "answered" | "failed";
+    answeredBy?: string;
+    talkMs?: number;
+    reason?: string;
+    tag?: string;
+  };
   RECORD: { action: "start" | "stop" | "wait"; tag?: string; asr?: boolean; timeoutMs?: number; durationMs?: number };
   HOLD: { timeoutMs: number; tag?: string };
   UNHOLD: { tag?: string };

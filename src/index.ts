@@ -40,7 +40,8 @@ export default {
     if (start >= 0 && url.startsWith(CALLFLOW_PREFIX, start)) {
       const after = url.charCodeAt(start + CALLFLOW_PREFIX.length);
       // NaN: the URL ends there; 63: "?".
-      if ((Number.isNaN(after) || after === 63) && (request.method === "GET" || request.method === "POST")) return handleCallflow(request, env);
+      if ((Number.isNaN(after) || after === 63) && (request.method === "GET" || request.method === "POST"))
+        return handleCallflow(request, env);
     }
     return app.fetch(request, env, ctx);
   },

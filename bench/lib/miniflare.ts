@@ -14,7 +14,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 const wranglerToml = readFileSync(join(root, "wrangler.toml"), "utf8");
 export const compatibilityDate = /compatibility_date\s*=\s*"([^"]+)"/.exec(wranglerToml)?.[1] ?? "2026-11-01";
-const compatibilityFlags = [...(/compatibility_flags\s*=\s*\[([^\]]*)\]/.exec(wranglerToml)?.[1] ?? "").matchAll(/"([^"]+)"/g)].map((m) => m[1]!);
+const compatibilityFlags = [...(/compatibility_flags\s*=\s*\[([^\]]*)\]/.exec(wranglerToml)?.[1] ?? "").matchAll(/"([^"]+)"/g)].map(
+  (m) => m[1]!,
+);
 
 /** The installed Miniflare's version. */
 export function miniflareVersion(): string {
@@ -28,7 +30,12 @@ type Binding = { type: "kv" } | { type: "text"; value: string } | { type: "durab
  * module, bindings by type, Durable Object classes as SQLite-backed exports; the compatibility
  * date and flags from wrangler.toml.
  */
-export function worker(name: string, source: string, env: Record<string, Binding>, exports?: Record<string, { type: "durable-object"; storage: "sqlite" }>): WorkerOptions {
+export function worker(
+  name: string,
+  source: string,
+  env: Record<string, Binding>,
+  exports?: Record<string, { type: "durable-object"; storage: "sqlite" }>,
+): WorkerOptions {
   return {
     config: {
       name,
@@ -51,10 +58,18 @@ export function serve(port: number, workers: WorkerOptions[]): Miniflare {
  * `CALL` (CallSession) and `EVENT_HUB` (EventHub) on SQLite, and `vars` as text bindings.
  * Throws, after printing wrangler's output, when the build fails.
  */
-export function startTactflow(bench: string, port: number, vars: Record<string, string>, log: (message: string) => void): { mf: Miniflare; bundleBytes: number } {
+export function startTactflow(
+  bench: string,
+  port: number,
+  vars: Record<string, string>,
+  log: (message: string) => void,
+): { mf: Miniflare; bundleBytes: number } {
   log("building the production bundle (wrangler deploy --dry-run)…");
   const outdir = join(root, "dist", `${bench}-bench`);
-  const build = spawnSync(join(root, "node_modules", ".bin", "wrangler"), ["deploy", "--dry-run", "--outdir", outdir], { cwd: root, encoding: "utf8" });
+  const build = spawnSync(join(root, "node_modules", ".bin", "wrangler"), ["deploy", "--dry-run", "--outdir", outdir], {
+    cwd: root,
+    encoding: "utf8",
+  });
   if (build.status !== 0) {
     process.stderr.write(build.stdout + build.stderr);
     throw new Error("wrangler deploy --dry-run failed");
@@ -66,6 +81,11 @@ export function startTactflow(bench: string, port: number, vars: Record<string, 
     EVENT_HUB: { type: "durable-object", worker: "tactflow", exportName: "EventHub" },
   };
   for (const [name, value] of Object.entries(vars)) env[name] = { type: "text", value };
-  const mf = serve(port, [worker("tactflow", bundle.toString("utf8"), env, { CallSession: { type: "durable-object", storage: "sqlite" }, EventHub: { type: "durable-object", storage: "sqlite" } })]);
+  const mf = serve(port, [
+    worker("tactflow", bundle.toString("utf8"), env, {
+      CallSession: { type: "durable-object", storage: "sqlite" },
+      EventHub: { type: "durable-object", storage: "sqlite" },
+    }),
+  ]);
   return { mf, bundleBytes: bundle.length };
 }

@@ -178,7 +178,11 @@ export class CallSession extends DurableObject<Env> {
     sql.exec("CREATE TABLE IF NOT EXISTS call_schema (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)");
     const from = sql.exec<{ version: number }>("SELECT version FROM call_schema WHERE id = 1").toArray()[0]?.version ?? 0;
     for (let v = from; v < MIGRATIONS.length; v++) MIGRATIONS[v]!(sql);
-    if (from < MIGRATIONS.length) sql.exec("INSERT INTO call_schema (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version", MIGRATIONS.length);
+    if (from < MIGRATIONS.length)
+      sql.exec(
+        "INSERT INTO call_schema (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+        MIGRATIONS.length,
+      );
   }
 
   // ---- RPC: the call's flow ------------------------------------------------------------------
@@ -217,7 +221,18 @@ export class CallSession extends DurableObject<Env> {
       xml = renderInitial(flow, input.origin, input.token, parkMs, this.#renderContext(input.call, flow, facts, new Date(now)));
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
-      this.#emit(callFlowEvent(entity, { name: "Response", success: false, reason: `flow ${flow.version.slice(0, 12)} could not be rendered: ${error}`, path: "Response" }, new Date(now)));
+      this.#emit(
+        callFlowEvent(
+          entity,
+          {
+            name: "Response",
+            success: false,
+            reason: `flow ${flow.version.slice(0, 12)} could not be rendered: ${error}`,
+            path: "Response",
+          },
+          new Date(now),
+        ),
+      );
       return { ok: false, error, version: flow.version };
     }
     this.#storeResponse(INITIAL.node, INITIAL.attempt, xml, { kind: "initial" });
@@ -230,7 +245,10 @@ export class CallSession extends DurableObject<Env> {
         {
           name: "Response",
           success: true,
-          reason: mode === "async" ? `call parked: flow ${flow.version.slice(0, 12)} served, commands due within ${parkMs} ms` : `flow ${flow.version.slice(0, 12)} served`,
+          reason:
+            mode === "async"
+              ? `call parked: flow ${flow.version.slice(0, 12)} served, commands due within ${parkMs} ms`
+              : `flow ${flow.version.slice(0, 12)} served`,
           path: "Response",
           version: flow.version,
           tn: flow.tn,
@@ -250,7 +268,8 @@ export class CallSession extends DurableObject<Env> {
    */
   async gather(input: GatherInputData): Promise<GatherResult> {
     const session = this.#session();
-    if (!session?.flow_json || !session.facts_json) return { ok: false, reason: "unknown-call", detail: "no flow was started for this call" };
+    if (!session?.flow_json || !session.facts_json)
+      return { ok: false, reason: "unknown-call", detail: "no flow was started for this call" };
     const flow = JSON.parse(session.flow_json) as PinnedFlow;
     const facts = JSON.parse(session.facts_json) as StoredFacts;
     const root = parsedFlow(flow).root;
@@ -270,7 +289,9 @@ export class CallSession extends DurableObject<Env> {
       return {
         ok: false,
         reason: "unexpected-attempt",
-        detail: node.done ? `Gather "${input.node}" was already answered at attempt ${node.used}` : `Gather "${input.node}" is waiting for attempt ${node.used + 1}, not ${attempt}`,
+        detail: node.done
+          ? `Gather "${input.node}" was already answered at attempt ${node.used}`
+          : `Gather "${input.node}" is waiting for attempt ${node.used + 1}, not ${attempt}`,
       };
     }
     const now = new Date();
@@ -281,7 +302,15 @@ export class CallSession extends DurableObject<Env> {
     const final = decision.action !== "retry";
     // Digits become `{{digits}}` and `{{gather.NODE}}` (and `{{gather.TAG}}`) from here on.
     const nextFacts: StoredFacts = final
-      ? { ...facts, digits, gather: { ...facts.gather, [input.node]: digits, ...(g.props.tag && /^[A-Za-z_][A-Za-z0-9_-]*$/.test(g.props.tag) ? { [g.props.tag]: digits } : {}) } }
+      ? {
+          ...facts,
+          digits,
+          gather: {
+            ...facts.gather,
+            [input.node]: digits,
+            ...(g.props.tag && /^[A-Za-z_][A-Za-z0-9_-]*$/.test(g.props.tag) ? { [g.props.tag]: digits } : {}),
+          },
+        }
       : facts;
     const continuation = continuationOf(located.steps);
     let commands: ElementNode[];
@@ -303,7 +332,12 @@ export class CallSession extends DurableObject<Env> {
       }
     }
     // Count the attempt before rendering, so a retried Gather's URL carries the next attempt.
-    this.#sql.exec("INSERT INTO nodes (node, used, done) VALUES (?, ?, ?) ON CONFLICT (node) DO UPDATE SET used = excluded.used, done = excluded.done", input.node, attempt, final ? 1 : 0);
+    this.#sql.exec(
+      "INSERT INTO nodes (node, used, done) VALUES (?, ?, ?) ON CONFLICT (node) DO UPDATE SET used = excluded.used, done = excluded.done",
+      input.node,
+      attempt,
+      final ? 1 : 0,
+    );
     const origin = session.origin ?? "";
     const token = session.token ?? undefined;
     let xml: string;
@@ -318,7 +352,8 @@ export class CallSession extends DurableObject<Env> {
       this.#sql.exec("UPDATE nodes SET used = ?, done = 0 WHERE node = ?", node.used, input.node);
       return { ok: false, reason: "render-error", detail: err instanceof Error ? err.message : String(err) };
     }
-    const branchLabel = decision.action === "branch" ? `${decision.body!.name}=${decision.value}` : decision.body ? decision.body.name : null;
+    const branchLabel =
+      decision.action === "branch" ? `${decision.body!.name}=${decision.value}` : decision.body ? decision.body.name : null;
     this.#sql.exec("UPDATE session SET facts_json = ? WHERE id = 1", JSON.stringify(nextFacts));
     this.#sql.exec(
       "INSERT INTO gather_history (node, attempt, attempts, digits, input, action, branch, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -368,35 +403,67 @@ export class CallSession extends DurableObject<Env> {
       const seen = this.#sql.exec<{ result: string }>("SELECT result FROM command_keys WHERE key = ?", input.idempotencyKey).toArray()[0];
       if (seen) {
         if (seen.result === IN_FLIGHT) {
-          return { ok: false, status: 409, title: "Request in progress", detail: "a request with this Idempotency-Key is still being delivered; retry shortly for its answer" };
+          return {
+            ok: false,
+            status: 409,
+            title: "Request in progress",
+            detail: "a request with this Idempotency-Key is still being delivered; retry shortly for its answer",
+          };
         }
         const prior = JSON.parse(seen.result) as CommandResult;
         return prior.ok ? { ok: true, accepted: { ...prior.accepted, replay: true } } : prior;
       }
     }
     if (session.mode !== "async") {
-      const detail = session.mode === "sync" ? "commands are for calls of an async-mode flow; this call runs a sync flow" : "the call has not reached its flow yet: commands can follow once the webhook has parked it";
+      const detail =
+        session.mode === "sync"
+          ? "commands are for calls of an async-mode flow; this call runs a sync flow"
+          : "the call has not reached its flow yet: commands can follow once the webhook has parked it";
       return { ok: false, status: 409, title: "Call is not parked", detail };
     }
     if (session.ended_at !== null || isTerminal(session.state)) {
-      return { ok: false, status: 409, title: "Call has ended", detail: `the call ended (${session.end_reason ?? session.state}); it takes no more commands` };
+      return {
+        ok: false,
+        status: 409,
+        title: "Call has ended",
+        detail: `the call ended (${session.end_reason ?? session.state}); it takes no more commands`,
+      };
     }
     const plan = planCommands(input.xml);
-    if (!plan.ok) return { ok: false, status: 422, title: "Invalid commands", detail: `${plan.diagnostics.filter((d) => d.severity === "error").length} error(s) in the commands`, diagnostics: plan.diagnostics };
+    if (!plan.ok)
+      return {
+        ok: false,
+        status: 422,
+        title: "Invalid commands",
+        detail: `${plan.diagnostics.filter((d) => d.severity === "error").length} error(s) in the commands`,
+        diagnostics: plan.diagnostics,
+      };
     const control = CallControl.fromEnv(this.env);
     if (!control.configured) {
-      return { ok: false, status: 503, title: "Call control not configured", detail: "set PLATFORM_API_URL (and PLATFORM_API_TOKEN) so commands can reach the platform" };
+      return {
+        ok: false,
+        status: 503,
+        title: "Call control not configured",
+        detail: "set PLATFORM_API_URL (and PLATFORM_API_TOKEN) so commands can reach the platform",
+      };
     }
     const now = Date.now();
     // Claim the key before the first await: a repeat arriving while this one delivers must not
     // deliver again (peers-and-user-pain §3b item 2, check-then-mark races).
-    if (input.idempotencyKey) this.#sql.exec("INSERT OR REPLACE INTO command_keys (key, result) VALUES (?, ?)", input.idempotencyKey, IN_FLIGHT);
+    if (input.idempotencyKey)
+      this.#sql.exec("INSERT OR REPLACE INTO command_keys (key, result) VALUES (?, ?)", input.idempotencyKey, IN_FLIGHT);
     const wasEmpty = this.#outboxCount() === 0;
     const seqs: number[] = [];
     for (const d of plan.deliveries) {
       seqs.push(
-        this.#sql.exec<{ seq: number }>("INSERT INTO outbox (kind, body, gap_ms, names) VALUES ('commands', ?, ?, ?) RETURNING seq", d.xml, d.gapMs, JSON.stringify({ names: d.names, tags: d.tags })).one()
-          .seq,
+        this.#sql
+          .exec<{ seq: number }>(
+            "INSERT INTO outbox (kind, body, gap_ms, names) VALUES ('commands', ?, ?, ?) RETURNING seq",
+            d.xml,
+            d.gapMs,
+            JSON.stringify({ names: d.names, tags: d.tags }),
+          )
+          .one().seq,
       );
     }
     if (wasEmpty) this.#timers.set("outbox", "outbox", now + plan.deliveries[0]!.gapMs);
@@ -413,11 +480,18 @@ export class CallSession extends DurableObject<Env> {
     } catch (err) {
       // The commands are queued in the outbox either way and the alarm retries them; answer
       // "accepted, pending" so the Idempotency-Key gets a result instead of staying in flight.
-      console.error(JSON.stringify({ level: "error", msg: "command delivery failed; left for the alarm", call: this.ctx.id.name, error: String(err) }));
+      console.error(
+        JSON.stringify({ level: "error", msg: "command delivery failed; left for the alarm", call: this.ctx.id.name, error: String(err) }),
+      );
     }
     await this.#timers.arm(this.ctx.storage);
     const deadline = this.#timers.get("park_deadline");
-    const pendingSeqs = new Set(this.#sql.exec<{ seq: number }>("SELECT seq FROM outbox").toArray().map((r) => r.seq));
+    const pendingSeqs = new Set(
+      this.#sql
+        .exec<{ seq: number }>("SELECT seq FROM outbox")
+        .toArray()
+        .map((r) => r.seq),
+    );
     const errors = seqs.flatMap((q) => {
       const e = this.#deliveryErrors.get(q);
       return e ? [e] : [];
@@ -435,7 +509,8 @@ export class CallSession extends DurableObject<Env> {
         replay: false,
       },
     };
-    if (input.idempotencyKey) this.#sql.exec("INSERT OR REPLACE INTO command_keys (key, result) VALUES (?, ?)", input.idempotencyKey, JSON.stringify(result));
+    if (input.idempotencyKey)
+      this.#sql.exec("INSERT OR REPLACE INTO command_keys (key, result) VALUES (?, ?)", input.idempotencyKey, JSON.stringify(result));
     return result;
   }
 
@@ -446,7 +521,7 @@ export class CallSession extends DurableObject<Env> {
   /** The deadline: now + the Pauses still queued + the park timeout. */
   #rearmDeadline(now: number): void {
     const session = this.#session();
-    if (!session || session.mode !== "async" || session.ended_at !== null) return;
+    if (session?.mode !== "async" || session.ended_at !== null) return;
     const gaps = this.#sql.exec<{ g: number | null }>("SELECT SUM(gap_ms) AS g FROM outbox WHERE kind = 'commands'").one().g ?? 0;
     this.#timers.set("park_deadline", "park_deadline", now + gaps + (session.park_timeout_ms ?? this.#parkTimeout(null)));
   }
@@ -475,7 +550,9 @@ export class CallSession extends DurableObject<Env> {
       if (!session) return;
       const key = `${session.call_uuid}:${head.kind}:${head.seq}`;
       const result: DeliveryResult =
-        head.kind === "hangup" ? await control.hangup(session.call_uuid, JSON.parse(head.body) as HangupCause, key) : await control.sendCommands(session.call_uuid, head.body, key);
+        head.kind === "hangup"
+          ? await control.hangup(session.call_uuid, JSON.parse(head.body) as HangupCause, key)
+          : await control.sendCommands(session.call_uuid, head.body, key);
       // Other requests may have run during the fetch: re-read before deciding.
       const still = this.#sql.exec<{ seq: number }>("SELECT seq FROM outbox WHERE seq = ?", head.seq).toArray()[0];
       const now = Date.now();
@@ -586,11 +663,25 @@ export class CallSession extends DurableObject<Env> {
     const attempts: Record<string, number> = {};
     for (const r of this.#sql.exec<{ node: string; used: number }>("SELECT node, used FROM nodes ORDER BY node")) attempts[r.node] = r.used;
     const history = this.#sql
-      .exec<{ node: string; attempt: number; attempts: number; digits: string; input: string; action: string; branch: string | null; at: number }>(
-        "SELECT node, attempt, attempts, digits, input, action, branch, at FROM gather_history ORDER BY seq",
-      )
+      .exec<{
+        node: string;
+        attempt: number;
+        attempts: number;
+        digits: string;
+        input: string;
+        action: string;
+        branch: string | null;
+        at: number;
+      }>("SELECT node, attempt, attempts, digits, input, action, branch, at FROM gather_history ORDER BY seq")
       .toArray()
-      .map((r): GatherHistoryEntry => ({ ...r, input: r.input as GatherInput, action: r.action as GatherAction, at: new Date(r.at).toISOString() }));
+      .map(
+        (r): GatherHistoryEntry => ({
+          ...r,
+          input: r.input as GatherInput,
+          action: r.action as GatherAction,
+          at: new Date(r.at).toISOString(),
+        }),
+      );
     const deadline = this.#timers.get("park_deadline");
     return {
       call: this.#entity(),
@@ -601,7 +692,11 @@ export class CallSession extends DurableObject<Env> {
       ended: s.ended_at !== null ? { at: new Date(s.ended_at).toISOString(), reason: s.end_reason ?? "" } : null,
       parked:
         s.mode === "async"
-          ? { deadlineAt: deadline ? new Date(deadline.due_at).toISOString() : null, pendingDeliveries: this.#outboxCount(), timeoutMs: s.park_timeout_ms ?? this.#parkTimeout(null) }
+          ? {
+              deadlineAt: deadline ? new Date(deadline.due_at).toISOString() : null,
+              pendingDeliveries: this.#outboxCount(),
+              timeoutMs: s.park_timeout_ms ?? this.#parkTimeout(null),
+            }
           : null,
       gather: { attempts, digits: facts?.gather ?? {}, history },
       timers: this.#timers.all().map((t) => ({ kind: t.kind, dueAt: new Date(t.due_at).toISOString() })),
@@ -664,7 +759,18 @@ export class CallSession extends DurableObject<Env> {
         this.#timers.cancel("max_length");
         const s = this.#session();
         if (s && s.ended_at === null) {
-          this.#emit(callFlowEvent(this.#entity(), { name: "Response", success: false, reason: `call reached the maximum length of ${this.#maxCallMs()} ms; its state will be deleted`, path: "Response" }, new Date(now)));
+          this.#emit(
+            callFlowEvent(
+              this.#entity(),
+              {
+                name: "Response",
+                success: false,
+                reason: `call reached the maximum length of ${this.#maxCallMs()} ms; its state will be deleted`,
+                path: "Response",
+              },
+              new Date(now),
+            ),
+          );
           this.#ended(now, "maximum call length");
         }
         return;
@@ -688,14 +794,22 @@ export class CallSession extends DurableObject<Env> {
     const timeoutMs = s.park_timeout_ms ?? this.#parkTimeout(null);
     const reason = `park timeout: no command within ${timeoutMs} ms`;
     const cause: HangupCause = { ...PARK_TIMEOUT_CAUSE, reason };
-    const entity = { ...this.#entity(), state: "hangup", q850_cause: cause.q850_cause, q850_cause_string: cause.q850_cause_string, hangup_on: new Date(now).toISOString() };
+    const entity = {
+      ...this.#entity(),
+      state: "hangup",
+      q850_cause: cause.q850_cause,
+      q850_cause_string: cause.q850_cause_string,
+      hangup_on: new Date(now).toISOString(),
+    };
     this.#sql.exec("UPDATE session SET state = 'hangup', entity_json = ? WHERE id = 1", JSON.stringify(entity));
     this.#ended(now, "park timeout");
     // #ended cleared the outbox; the hang-up is now the only thing to deliver.
     this.#sql.exec("INSERT INTO outbox (kind, body, gap_ms) VALUES ('hangup', ?, 0)", JSON.stringify(cause));
     this.#timers.set("outbox", "outbox", now);
     this.#emit(callFlowEvent(entity, { name: "Deadline", success: false, reason, path: "Park[0]", deadline_ms: timeoutMs }, new Date(now)));
-    this.#emit(callStateEvent(entity, "hangup", new Date(now), { reason, q850_cause: cause.q850_cause, q850_cause_string: cause.q850_cause_string }));
+    this.#emit(
+      callStateEvent(entity, "hangup", new Date(now), { reason, q850_cause: cause.q850_cause, q850_cause_string: cause.q850_cause_string }),
+    );
   }
 
   /** Delete everything this call stored; the object is then as new. */
@@ -754,16 +868,35 @@ export class CallSession extends DurableObject<Env> {
 
   #session(): SessionRow | null {
     return (
-      this.#sql
-        .exec<{ call_uuid: string; created_at: number; state: string; mode: string | null; flow_json: string | null; facts_json: string | null; entity_json: string; origin: string | null; token: string | null; park_timeout_ms: number | null; ended_at: number | null; end_reason: string | null }>(
+      (this.#sql
+        .exec<{
+          call_uuid: string;
+          created_at: number;
+          state: string;
+          mode: string | null;
+          flow_json: string | null;
+          facts_json: string | null;
+          entity_json: string;
+          origin: string | null;
+          token: string | null;
+          park_timeout_ms: number | null;
+          ended_at: number | null;
+          end_reason: string | null;
+        }>(
           "SELECT call_uuid, created_at, state, mode, flow_json, facts_json, entity_json, origin, token, park_timeout_ms, ended_at, end_reason FROM session WHERE id = 1",
         )
-        .toArray()[0] as SessionRow | undefined
-    ) ?? null;
+        .toArray()[0] as SessionRow | undefined) ?? null
+    );
   }
 
   #createSession(call: string, now: number, entity: CallEntity): void {
-    this.#sql.exec("INSERT INTO session (id, call_uuid, created_at, state, entity_json) VALUES (1, ?, ?, ?, ?)", call, now, entity.state || "new", JSON.stringify(entity));
+    this.#sql.exec(
+      "INSERT INTO session (id, call_uuid, created_at, state, entity_json) VALUES (1, ?, ?, ?, ?)",
+      call,
+      now,
+      entity.state || "new",
+      JSON.stringify(entity),
+    );
     // Every session goes away eventually, even if the platform never says the call ended.
     this.#timers.set("max_length", "max_length", now + this.#maxCallMs());
   }
@@ -819,12 +952,20 @@ export class CallSession extends DurableObject<Env> {
   }
 
   #cachedWithMeta(node: string, attempt: number): { xml: string; meta: unknown } | null {
-    const r = this.#sql.exec<{ xml: string; meta: string }>("SELECT xml, meta FROM responses WHERE node = ? AND attempt = ?", node, attempt).toArray()[0];
+    const r = this.#sql
+      .exec<{ xml: string; meta: string }>("SELECT xml, meta FROM responses WHERE node = ? AND attempt = ?", node, attempt)
+      .toArray()[0];
     return r ? { xml: r.xml, meta: JSON.parse(r.meta) as unknown } : null;
   }
 
   #storeResponse(node: string, attempt: number, xml: string, meta: Record<string, unknown>): void {
-    this.#sql.exec("INSERT OR REPLACE INTO responses (node, attempt, xml, meta) VALUES (?, ?, ?, ?)", node, attempt, xml, JSON.stringify(meta));
+    this.#sql.exec(
+      "INSERT OR REPLACE INTO responses (node, attempt, xml, meta) VALUES (?, ?, ?, ?)",
+      node,
+      attempt,
+      xml,
+      JSON.stringify(meta),
+    );
   }
 
   #outboxCount(): number {
@@ -869,8 +1010,22 @@ function pickEntity(raw: Record<string, unknown>): Partial<CallEntity> {
   return out;
 }
 
-function describeDecision(input: GatherInput, action: GatherAction, digits: string, attempt: number, attempts: number, branch: string | null): string {
-  const what = input === "none" ? "no input" : input === "wrong" ? `digits "${digits}" matched no branch` : input === "match" ? `digits "${digits}" matched` : `digits "${digits}" taken`;
+function describeDecision(
+  input: GatherInput,
+  action: GatherAction,
+  digits: string,
+  attempt: number,
+  attempts: number,
+  branch: string | null,
+): string {
+  const what =
+    input === "none"
+      ? "no input"
+      : input === "wrong"
+        ? `digits "${digits}" matched no branch`
+        : input === "match"
+          ? `digits "${digits}" matched`
+          : `digits "${digits}" taken`;
   const of = `attempt ${attempt} of ${attempts}`;
   switch (action) {
     case "branch":

@@ -33,7 +33,15 @@ export async function beginStatefulCall(env: Env, call: WebhookCall, flow: Webho
     // Opentact's top-level webhook may carry no call uuid (SPEC a.2 "silent"); the Gather URLs
     // then name one of ours, and platform events for the call can't be matched to it.
     uuid = crypto.randomUUID();
-    console.warn(JSON.stringify({ level: "warn", msg: "stateful flow without a usable call uuid; using a generated one", given: call.call.slice(0, 40), call: uuid, tn: flow.tn }));
+    console.warn(
+      JSON.stringify({
+        level: "warn",
+        msg: "stateful flow without a usable call uuid; using a generated one",
+        given: call.call.slice(0, 40),
+        call: uuid,
+        tn: flow.tn,
+      }),
+    );
   }
   const origin = (env.PUBLIC_URL?.trim() || call.origin || "").replace(/\/+$/, "");
   if (!origin) throw new RenderError("template-invalid", "no origin for the Gather URLs: set PUBLIC_URL");
@@ -49,9 +57,16 @@ export async function beginStatefulCall(env: Env, call: WebhookCall, flow: Webho
       ...(flow.meta.parkTimeoutMs !== undefined ? { parkTimeoutMs: flow.meta.parkTimeoutMs } : {}),
     },
   };
-  const facts: CallFacts = { from: call.from, to: call.to, sca: call.sca, state: call.state, ...(call.entity ? { entity: call.entity } : {}) };
+  const facts: CallFacts = {
+    from: call.from,
+    to: call.to,
+    sca: call.sca,
+    state: call.state,
+    ...(call.entity ? { entity: call.entity } : {}),
+  };
   const token = env.WEBHOOK_TOKEN || undefined;
   const result = await env.CALL.getByName(uuid).begin({ call: uuid, flow: pinned, facts, origin, ...(token ? { token } : {}) });
-  if (!result.ok) throw new RenderError("template-invalid", `the call object could not render flow ${flow.version.slice(0, 12)}: ${result.error}`);
+  if (!result.ok)
+    throw new RenderError("template-invalid", `the call object could not render flow ${flow.version.slice(0, 12)}: ${result.error}`);
   return result.xml;
 }

@@ -33,7 +33,19 @@ export const MAX_COMMAND_CHARS = 64 * 1024;
  */
 export function planCommands(fragment: string): CommandPlan {
   const text = fragment.replace(/^\uFEFF/, "").trim();
-  if (!text) return { ok: false, diagnostics: [{ severity: "error", code: "missing-requirement", message: "no commands: send an Opentact XML fragment such as <Say>Hello</Say> or a whole <Response>", line: 1, col: 1 }] };
+  if (!text)
+    return {
+      ok: false,
+      diagnostics: [
+        {
+          severity: "error",
+          code: "missing-requirement",
+          message: "no commands: send an Opentact XML fragment such as <Say>Hello</Say> or a whole <Response>",
+          line: 1,
+          col: 1,
+        },
+      ],
+    };
   const bare = !/^(<\?xml[^>]*\?>\s*)?(<!--[\s\S]*?-->\s*)*<Response[\s>/]/i.test(text);
   // Wrapping on lines of their own keeps every column right and shifts lines by exactly one.
   const source = bare ? `<Response>\n${text}\n</Response>` : text;
@@ -41,7 +53,11 @@ export function planCommands(fragment: string): CommandPlan {
   const shift = (d: Diagnostic): Diagnostic => (bare ? { ...d, line: Math.max(1, d.line - 1) } : d);
   if (!checked.ok || !checked.document) return { ok: false, diagnostics: checked.diagnostics.map(shift) };
   const commands = elementChildren(checked.document.root);
-  if (!commands.length) return { ok: false, diagnostics: [{ severity: "error", code: "missing-requirement", message: "<Response> holds no commands", line: 1, col: 1 }] };
+  if (!commands.length)
+    return {
+      ok: false,
+      diagnostics: [{ severity: "error", code: "missing-requirement", message: "<Response> holds no commands", line: 1, col: 1 }],
+    };
   const deliveries: Delivery[] = [];
   const dropped: string[] = [];
   let batch: ElementNode[] = [];
@@ -80,6 +96,12 @@ export function planCommands(fragment: string): CommandPlan {
   }
   flush();
   const warnings = checked.diagnostics.filter((d) => d.severity === "warning").map(shift);
-  if (!deliveries.length) return { ok: false, diagnostics: [{ severity: "error", code: "missing-requirement", message: "only <Pause> commands: nothing to deliver", line: 1, col: 1 }] };
+  if (!deliveries.length)
+    return {
+      ok: false,
+      diagnostics: [
+        { severity: "error", code: "missing-requirement", message: "only <Pause> commands: nothing to deliver", line: 1, col: 1 },
+      ],
+    };
   return { ok: true, deliveries, hangup, dropped, warnings, totalGapMs };
 }

@@ -58,9 +58,9 @@ export function locate(root: ElementNode, path: readonly number[]): Located | nu
 /** The Gather a node id names in a flow, or null when there is none there. */
 export function locateGather(root: ElementNode, nodeId: string): (Located & { el: GatherNode }) | null {
   const path = parseNodeId(nodeId);
-  if (!path || !path.length) return null;
+  if (!path?.length) return null;
   const hit = locate(root, path);
-  if (!hit || hit.el.kind !== "Gather") return null;
+  if (hit?.el.kind !== "Gather") return null;
   return hit as Located & { el: GatherNode };
 }
 

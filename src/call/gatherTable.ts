@@ -49,7 +49,7 @@ export interface GatherDecision {
 }
 
 /**
- * Decide one attempt. `valueOf` turns a branch's (possibly templated) value into the digits it
+ * Decide one attempt. `branchValueOf` turns a branch's (possibly templated) value into the digits it
  * selects; the first branch whose value equals `digits` exactly wins.
  *
  * | input  | attempts left | answer                                              |
@@ -61,15 +61,23 @@ export interface GatherDecision {
  * | wrong  | no            | `<Default>`, else `<Error>`, else the continuation   |
  * | none   | no            | `<Error>`, else `<Default>`, else the continuation   |
  */
-export function decideGather(parts: GatherParts, digits: string, attempt: number, attempts: number, valueOf: (branch: BranchNode) => string): GatherDecision {
+export function decideGather(
+  parts: GatherParts,
+  digits: string,
+  attempt: number,
+  attempts: number,
+  branchValueOf: (branch: BranchNode) => string,
+): GatherDecision {
   const base = { attempt, attempts };
   if (digits) {
     for (const branch of parts.branches) {
-      const value = valueOf(branch);
+      const value = branchValueOf(branch);
       if (value && value === digits) return { ...base, input: "match", action: "branch", body: branch, value };
     }
     if (!parts.branches.length) {
-      return parts.default ? { ...base, input: "taken", action: "default", body: parts.default } : { ...base, input: "taken", action: "continue" };
+      return parts.default
+        ? { ...base, input: "taken", action: "default", body: parts.default }
+        : { ...base, input: "taken", action: "continue" };
     }
   }
   const input: GatherInput = digits ? "wrong" : "none";

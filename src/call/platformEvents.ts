@@ -131,7 +131,10 @@ function readFlat(o: Obj): ReadResult {
   const callUuid = call.uuid!;
   const at = isoOf(o.modified_on) ?? isoOf(o.created_on) ?? new Date().toISOString();
   const state = call.state;
-  return { ok: true, event: { key: `call_state|${state ?? ""}|${at}`, type: "call_state", callUuid, at, call, ...(state ? { state } : {}) } };
+  return {
+    ok: true,
+    event: { key: `call_state|${state ?? ""}|${at}`, type: "call_state", callUuid, at, call, ...(state ? { state } : {}) },
+  };
 }
 
 /** The GET form of the SCA event webhook: `?state=&from=&to=` and a call id (SPEC e). */

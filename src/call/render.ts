@@ -87,14 +87,23 @@ function compile(root: ElementNode, meta: PinnedFlowMeta): CompiledTemplate {
  * timeout hang-up (with its cause), not by the hold running out at the same moment.
  */
 export function parkHold(parkTimeoutMs: number): ElementNode {
-  return createElement("Hold", [["timeout", String(parkTimeoutMs + 10_000)], ["tag", "tactflow-park"]]);
+  return createElement("Hold", [
+    ["timeout", String(parkTimeoutMs + 10_000)],
+    ["tag", "tactflow-park"],
+  ]);
 }
 
 /**
  * The first document of a call: the whole flow with every branching Gather rewritten (attempt
  * 1), and for an async flow the holding `<Hold>`. Rendered with `ctx.call` in the Gather URLs.
  */
-export function renderInitial(flow: PinnedFlow, origin: string, token: string | undefined, parkTimeoutMs: number | null, ctx: RenderContext): string {
+export function renderInitial(
+  flow: PinnedFlow,
+  origin: string,
+  token: string | undefined,
+  parkTimeoutMs: number | null,
+  ctx: RenderContext,
+): string {
   const key = `${flow.version}|${origin}|${token ?? ""}|${parkTimeoutMs ?? ""}`;
   let compiled = initial.get(key);
   if (!compiled) {

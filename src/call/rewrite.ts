@@ -55,5 +55,9 @@ export function rewriteElement(el: ElementNode, opts: RewriteOptions): ElementNo
 
 /** A `<Response>` holding these commands, rewritten. */
 export function responseOf(commands: readonly ElementNode[], opts: RewriteOptions): ElementNode {
-  return createElement("Response", [], commands.map((c) => rewriteElement(c, opts)));
+  return createElement(
+    "Response",
+    [],
+    commands.map((c) => rewriteElement(c, opts)),
+  );
 }

@@ -43,7 +43,12 @@ export class Timers {
 
   /** Set (or move) a timer. The id is the timer's identity: one row per id. */
   set(id: string, kind: TimerKind, dueAt: number): void {
-    this.#sql.exec("INSERT INTO timers (id, kind, due_at) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, due_at = excluded.due_at", id, kind, Math.round(dueAt));
+    this.#sql.exec(
+      "INSERT INTO timers (id, kind, due_at) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, due_at = excluded.due_at",
+      id,
+      kind,
+      Math.round(dueAt),
+    );
   }
 
   /** Set a timer unless it is already due sooner. */
@@ -53,7 +58,11 @@ export class Timers {
   }
 
   get(id: string): TimerRow | null {
-    return this.#sql.exec<{ id: string; kind: TimerKind; due_at: number }>("SELECT id, kind, due_at FROM timers WHERE id = ?", id).toArray()[0] ?? null;
+    return (
+      this.#sql
+        .exec<{ id: string; kind: TimerKind; due_at: number }>("SELECT id, kind, due_at FROM timers WHERE id = ?", id)
+        .toArray()[0] ?? null
+    );
   }
 
   cancel(id: string): void {
@@ -62,11 +71,18 @@ export class Timers {
 
   /** Timers due at `now`, earliest first. */
   due(now: number): TimerRow[] {
-    return this.#sql.exec<{ id: string; kind: TimerKind; due_at: number }>("SELECT id, kind, due_at FROM timers WHERE due_at <= ? ORDER BY due_at, id", now).toArray();
+    return this.#sql
+      .exec<{ id: string; kind: TimerKind; due_at: number }>(
+        "SELECT id, kind, due_at FROM timers WHERE due_at <= ? ORDER BY due_at, id",
+        now,
+      )
+      .toArray();
   }
 
   all(): TimerRow[] {
-    return this.#sql.exec<{ id: string; kind: TimerKind; due_at: number }>("SELECT id, kind, due_at FROM timers ORDER BY due_at, id").toArray();
+    return this.#sql
+      .exec<{ id: string; kind: TimerKind; due_at: number }>("SELECT id, kind, due_at FROM timers ORDER BY due_at, id")
+      .toArray();
   }
 
   /** When the earliest timer is due, or null when none is set. */

@@ -57,7 +57,15 @@ export class HubLog implements StreamSource {
     const tn = tnOf(event);
     const json = JSON.stringify({ ...event, hub_seq: hubSeq });
     const inserted = this.#sql
-      .exec("INSERT OR IGNORE INTO hub_events (hub_seq, call_uuid, seq, type, tn, body) VALUES (?, ?, ?, ?, ?, ?) RETURNING hub_seq", hubSeq, event.call_uuid, event.seq, event.type, tn, json)
+      .exec(
+        "INSERT OR IGNORE INTO hub_events (hub_seq, call_uuid, seq, type, tn, body) VALUES (?, ?, ?, ?, ?, ?) RETURNING hub_seq",
+        hubSeq,
+        event.call_uuid,
+        event.seq,
+        event.type,
+        tn,
+        json,
+      )
       .toArray();
     if (inserted.length === 0) return null;
     this.#last = hubSeq;

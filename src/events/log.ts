@@ -45,7 +45,11 @@ export class EventLog {
   /** Stored rows after `since`, oldest first, without parsing them: what a replay sends as is. */
   rawSince(since: number, limit: number): { seq: number; type: CallEventType; body: string }[] {
     return this.#sql
-      .exec<{ seq: number; type: CallEventType; body: string }>("SELECT seq, type, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", since, limit)
+      .exec<{ seq: number; type: CallEventType; body: string }>(
+        "SELECT seq, type, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+        since,
+        limit,
+      )
       .toArray();
   }
 

@@ -38,17 +38,25 @@ export const MAX_CLIENT_FRAME = 4_096;
 /** Sockets one object accepts (the runtime's ceiling is 32,768 hibernatable sockets). */
 export const MAX_SUBSCRIBERS = 10_000;
 
-const typesParam = z
-  .string()
-  .transform((s, ctx) => {
-    const parts = [...new Set(s.split(",").map((p) => p.trim()).filter((p) => p.length > 0))];
-    const bad = parts.filter((p) => !(CALL_EVENT_TYPES as readonly string[]).includes(p));
-    if (bad.length > 0 || parts.length === 0) {
-      ctx.addIssue({ code: "custom", message: `types must be a comma-separated list of ${CALL_EVENT_TYPES.join(", ")}${bad.length ? `; unknown: ${bad.join(", ")}` : ""}` });
-      return z.NEVER;
-    }
-    return parts as CallEventType[];
-  });
+const typesParam = z.string().transform((s, ctx) => {
+  const parts = [
+    ...new Set(
+      s
+        .split(",")
+        .map((p) => p.trim())
+        .filter((p) => p.length > 0),
+    ),
+  ];
+  const bad = parts.filter((p) => !(CALL_EVENT_TYPES as readonly string[]).includes(p));
+  if (bad.length > 0 || parts.length === 0) {
+    ctx.addIssue({
+      code: "custom",
+      message: `types must be a comma-separated list of ${CALL_EVENT_TYPES.join(", ")}${bad.length ? `; unknown: ${bad.join(", ")}` : ""}`,
+    });
+    return z.NEVER;
+  }
+  return parts as CallEventType[];
+});
 
 const seqParam = z
   .string()
@@ -107,7 +115,10 @@ export function parseSubscribeRequest(request: Request, stream: "call" | "hub"):
   }
   const q = parsed.data;
   if (stream === "call" && q.tn !== undefined) {
-    return { ok: false, errors: [{ param: "tn", message: "the tn filter applies to the account-wide stream /v1/events; a call stream is one call already" }] };
+    return {
+      ok: false,
+      errors: [{ param: "tn", message: "the tn filter applies to the account-wide stream /v1/events; a call stream is one call already" }],
+    };
   }
   const token = q.token ?? q.jwt ?? request.headers.get("x-auth-token") ?? bearerToken(request.headers.get("authorization")) ?? null;
   return {
@@ -126,7 +137,10 @@ export const ClientFrame = z.discriminatedUnion("type", [
       "X-Auth-Token": z.string().max(4096).optional(),
       "x-auth-token": z.string().max(4096).optional(),
     })
-    .refine((f) => (f.token ?? f.jwt ?? f["X-Auth-Token"] ?? f["x-auth-token"]) !== undefined, "the auth frame needs a token (token, jwt or X-Auth-Token)"),
+    .refine(
+      (f) => (f.token ?? f.jwt ?? f["X-Auth-Token"] ?? f["x-auth-token"]) !== undefined,
+      "the auth frame needs a token (token, jwt or X-Auth-Token)",
+    ),
   z.object({ type: z.literal("ack"), seq: z.number().int().nonnegative() }),
   z.object({ type: z.literal("ping") }),
 ]);
@@ -193,7 +207,18 @@ export interface StreamInfo {
 
 /** SPEC d.2 success answer, plus a `stream` object describing what the socket will receive. */
 export function authSuccessFrame(conn: string, ip: string, role: Role, stream: StreamInfo, now: Date): string {
-  const user = { ...USERS[role], phone_number: null, last_name: null, wss_online: true, avatar: null, dob: null, gender: null, created_on: null, modified_on: null, deleted_on: null };
+  const user = {
+    ...USERS[role],
+    phone_number: null,
+    last_name: null,
+    wss_online: true,
+    avatar: null,
+    dob: null,
+    gender: null,
+    created_on: null,
+    modified_on: null,
+    deleted_on: null,
+  };
   return JSON.stringify({
     uuid: crypto.randomUUID(),
     created_on: now.toISOString(),

@@ -81,7 +81,12 @@ export function callStateMessage(call: CallEntity, state: string): string {
   return `${call.type || "CallSCA"} ${call.direction} ${call.from} > ${call.to} - ${state}`;
 }
 
-export function callStateEvent(call: CallEntity, state: string, now: Date, extra: { reason?: string; q850_cause?: number | null; q850_cause_string?: string | null } = {}): UnsequencedEvent {
+export function callStateEvent(
+  call: CallEntity,
+  state: string,
+  now: Date,
+  extra: { reason?: string; q850_cause?: number | null; q850_cause_string?: string | null } = {},
+): UnsequencedEvent {
   const iso = now.toISOString();
   return {
     uuid: crypto.randomUUID(),
@@ -114,7 +119,16 @@ export function callFlowEvent(
     command: name,
     ...(tag !== undefined ? { tag } : {}),
     payload: {
-      command: { name, success, reason, path, children: [], error: success ? [] : [reason], ...(tag !== undefined ? { tag } : {}), ...detail },
+      command: {
+        name,
+        success,
+        reason,
+        path,
+        children: [],
+        error: success ? [] : [reason],
+        ...(tag !== undefined ? { tag } : {}),
+        ...detail,
+      },
       call,
     },
   };

@@ -163,7 +163,10 @@ export class Subscribers {
       return problem(426, "Upgrade required", "This is a WebSocket endpoint: connect with Upgrade: websocket.");
     }
     const parsed = parseSubscribeRequest(request, this.#opts.kind);
-    if (!parsed.ok) return problem(400, "Invalid subscription", parsed.errors.map((e) => `${e.param}: ${e.message}`).join("; "), { errors: parsed.errors });
+    if (!parsed.ok)
+      return problem(400, "Invalid subscription", parsed.errors.map((e) => `${e.param}: ${e.message}`).join("; "), {
+        errors: parsed.errors,
+      });
     if (this.count() >= MAX_SUBSCRIBERS) {
       return problem(503, "Too many subscribers", `This stream already has ${MAX_SUBSCRIBERS} subscribers.`);
     }
@@ -280,7 +283,12 @@ export class Subscribers {
     }
     if (st.a.role === null) {
       if (frame?.type === "auth") this.#authenticate(ws, tokenOf(frame));
-      else this.#rejectAuth(ws, st, frame ? `expected an auth frame first, got ${frame.type}` : `expected an auth frame first (${problemText})`);
+      else
+        this.#rejectAuth(
+          ws,
+          st,
+          frame ? `expected an auth frame first, got ${frame.type}` : `expected an auth frame first (${problemText})`,
+        );
       return;
     }
     if (!frame) {
@@ -363,7 +371,16 @@ export class Subscribers {
     const out = [];
     for (const ws of this.sockets()) {
       const st = this.#state(ws, this.#opts.source.lastSeq());
-      if (st) out.push({ conn: st.a.conn, role: st.a.role, cursor: st.cursor, acked: st.a.acked, inflight: st.inflight.length, owed: st.owed, live: st.a.live });
+      if (st)
+        out.push({
+          conn: st.a.conn,
+          role: st.a.role,
+          cursor: st.cursor,
+          acked: st.a.acked,
+          inflight: st.inflight.length,
+          owed: st.owed,
+          live: st.a.live,
+        });
     }
     return out;
   }

@@ -12,11 +12,7 @@ export const CONDITION_MODES = ["evaluate", "platform"] as const;
 /** Largest accepted publish body (the XML, or the JSON carrying it). */
 export const MAX_FLOW_BYTES = 256 * 1024;
 
-const timezone = z
-  .string()
-  .trim()
-  .min(1)
-  .refine(isTimeZone, { message: "expected an IANA time zone, e.g. America/New_York" });
+const timezone = z.string().trim().min(1).refine(isTimeZone, { message: "expected an IANA time zone, e.g. America/New_York" });
 
 const variables = z
   .record(
@@ -62,7 +58,12 @@ export type PublishBody = z.output<typeof PublishBodySchema>;
 
 /** The body of `POST /v1/flows/{tn}/rollback`; no version → the one before the current. */
 export const RollbackBodySchema = z
-  .object({ version: z.string().regex(/^[0-9a-f]{4,64}$/, { message: "a version hash (or a unique prefix of at least 4 hex digits)" }).optional() })
+  .object({
+    version: z
+      .string()
+      .regex(/^[0-9a-f]{4,64}$/, { message: "a version hash (or a unique prefix of at least 4 hex digits)" })
+      .optional(),
+  })
   .strict();
 
 /** The body of `POST /v1/flows/{tn}/preview`: a call as the webhook would see it, at a chosen time. */
@@ -74,7 +75,10 @@ export const PreviewBodySchema = z
     call: z.string().max(128).optional(),
     sca: z.string().max(128).optional(),
     state: z.string().max(64).optional(),
-    version: z.string().regex(/^[0-9a-f]{4,64}$/).optional(),
+    version: z
+      .string()
+      .regex(/^[0-9a-f]{4,64}$/)
+      .optional(),
     vars: z.record(z.string(), z.string()).optional(),
     digits: z.string().max(64).optional(),
   })

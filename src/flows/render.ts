@@ -55,11 +55,14 @@ export function fallbackXml(env: Pick<Env, "FALLBACK_XML">): string {
   const source = env.FALLBACK_XML;
   if (fallbackMemo && fallbackMemo.source === source) return fallbackMemo.xml;
   let xml = BUILTIN_FALLBACK_XML;
-  if (source && source.trim()) {
+  if (source?.trim()) {
     const checked = checkFlow(source);
     // Placeholders would need a render, which is exactly what may have just failed.
     if (checked.ok && !source.includes("{{")) xml = source;
-    else log("error", "FALLBACK_XML is not a valid flow without placeholders; serving the built-in fallback", { diagnostics: checked.diagnostics.slice(0, 5) });
+    else
+      log("error", "FALLBACK_XML is not a valid flow without placeholders; serving the built-in fallback", {
+        diagnostics: checked.diagnostics.slice(0, 5),
+      });
   }
   fallbackMemo = { source, xml };
   return xml;

@@ -220,7 +220,9 @@ async function kv<T>(what: string, op: () => Promise<T>): Promise<T> {
 export async function loadVersion(env: Env, hash: string, opts: { cacheTtl?: number } = {}): Promise<LoadedVersion | null> {
   const hit = cacheGet(hash);
   if (hit) return hit;
-  const stored = await kv("read", () => env.FLOWS.get<StoredVersion>(verKey(hash), { type: "json", cacheTtl: opts.cacheTtl ?? VERSION_CACHE_TTL }));
+  const stored = await kv("read", () =>
+    env.FLOWS.get<StoredVersion>(verKey(hash), { type: "json", cacheTtl: opts.cacheTtl ?? VERSION_CACHE_TTL }),
+  );
   if (!stored) return null;
   const loaded = loadStoredVersion(hash, stored);
   cachePut(loaded);
@@ -339,7 +341,14 @@ export async function publishFlow(env: Env, key: string, xml: string, meta: Flow
   return { status: "created", tn: key, version, stored, warnings };
 }
 
-async function movePointer(env: Env, key: string, version: string, stored: StoredVersion, action: HistoryEntry["action"], at: string): Promise<void> {
+async function movePointer(
+  env: Env,
+  key: string,
+  version: string,
+  stored: StoredVersion,
+  action: HistoryEntry["action"],
+  at: string,
+): Promise<void> {
   const history = await getHistory(env, key);
   history.unshift({ version, at, size: stored.size, action });
   if (history.length > HISTORY_LIMIT) history.length = HISTORY_LIMIT;
@@ -372,7 +381,8 @@ export async function rollbackFlow(env: Env, key: string, version?: string): Pro
   let target: string | undefined;
   if (version) {
     const matches = [...new Set(history.map((h) => h.version).filter((v) => v.startsWith(version)))];
-    if (matches.length > 1) return { status: "ambiguous-version", detail: `${version} matches ${matches.length} versions of ${key}; give more digits` };
+    if (matches.length > 1)
+      return { status: "ambiguous-version", detail: `${version} matches ${matches.length} versions of ${key}; give more digits` };
     target = matches[0];
     if (!target) return { status: "unknown-version", detail: `${version} is not in the history of ${key}` };
   } else {
@@ -405,9 +415,16 @@ export interface FlowSummary {
 }
 
 /** Every TN with a flow, from the pointers' KV metadata (no value reads). */
-export async function listFlows(env: Env, opts: { cursor?: string; limit?: number } = {}): Promise<{ flows: FlowSummary[]; cursor?: string }> {
+export async function listFlows(
+  env: Env,
+  opts: { cursor?: string; limit?: number } = {},
+): Promise<{ flows: FlowSummary[]; cursor?: string }> {
   const res = await kv("list", () =>
-    env.FLOWS.list<PointerMetadata>({ prefix: "tn:", limit: Math.min(opts.limit ?? 1000, 1000), ...(opts.cursor ? { cursor: opts.cursor } : {}) }),
+    env.FLOWS.list<PointerMetadata>({
+      prefix: "tn:",
+      limit: Math.min(opts.limit ?? 1000, 1000),
+      ...(opts.cursor ? { cursor: opts.cursor } : {}),
+    }),
   );
   const flows = res.keys.map((k) => {
     const m = k.metadata;

@@ -28,11 +28,21 @@ export function requireAdmin(): MiddlewareHandler<{ Bindings: Env }> {
   return async (c, next) => {
     const expected = c.env.ADMIN_TOKEN;
     if (!expected) {
-      throw new ProblemError(401, "Admin API disabled", "Set the ADMIN_TOKEN secret (npm start writes one to .dev.vars) to use the admin API.");
+      throw new ProblemError(
+        401,
+        "Admin API disabled",
+        "Set the ADMIN_TOKEN secret (npm start writes one to .dev.vars) to use the admin API.",
+      );
     }
     const got = bearerToken(c.req.header("authorization"));
     if (!got || !safeEqual(got, expected)) {
-      throw new ProblemError(401, "Unauthorized", got ? "The bearer token is not valid." : "Send Authorization: Bearer <ADMIN_TOKEN>.", {}, { "www-authenticate": 'Bearer realm="tactflow"' });
+      throw new ProblemError(
+        401,
+        "Unauthorized",
+        got ? "The bearer token is not valid." : "Send Authorization: Bearer <ADMIN_TOKEN>.",
+        {},
+        { "www-authenticate": 'Bearer realm="tactflow"' },
+      );
     }
     await next();
   };

@@ -28,7 +28,10 @@ export class ProblemError extends HTTPException {
   ) {
     super(status, { message: detail ?? title });
     this.headers = headers;
-    const slug = title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+    const slug = title
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-|-$/g, "");
     this.problem = { type: `https://tactflow.dev/problems/${slug}`, title, status, ...(detail ? { detail } : {}), ...extensions };
   }
 }
@@ -44,12 +47,29 @@ export function problemResponse(problem: Problem, headers: Record<string, string
 export function onError(err: Error, c: Context): Response {
   if (err instanceof ProblemError) return problemResponse({ ...err.problem, instance: new URL(c.req.url).pathname }, err.headers);
   if (err instanceof HTTPException) {
-    return problemResponse({ type: "about:blank", title: err.message || "Request failed", status: err.status, instance: new URL(c.req.url).pathname });
+    return problemResponse({
+      type: "about:blank",
+      title: err.message || "Request failed",
+      status: err.status,
+      instance: new URL(c.req.url).pathname,
+    });
   }
-  console.error(JSON.stringify({ level: "error", msg: "unhandled error", path: new URL(c.req.url).pathname, error: String(err?.stack ?? err) }));
-  return problemResponse({ type: "about:blank", title: "Internal error", status: 500, detail: "The server hit an unexpected error; it has been logged." });
+  console.error(
+    JSON.stringify({ level: "error", msg: "unhandled error", path: new URL(c.req.url).pathname, error: String(err?.stack ?? err) }),
+  );
+  return problemResponse({
+    type: "about:blank",
+    title: "Internal error",
+    status: 500,
+    detail: "The server hit an unexpected error; it has been logged.",
+  });
 }
 
 export function notFound(c: Context): Response {
-  return problemResponse({ type: "about:blank", title: "Not found", status: 404, detail: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` });
+  return problemResponse({
+    type: "about:blank",
+    title: "Not found",
+    status: 404,
+    detail: `No route for ${c.req.method} ${new URL(c.req.url).pathname}`,
+  });
 }

@@ -94,7 +94,12 @@ export class CallControl {
       try {
         const parsed = JSON.parse(text) as { success?: unknown; message?: unknown };
         if (parsed.success === false) {
-          return { ok: false, status: res.status, error: `platform refused: ${typeof parsed.message === "string" ? parsed.message : text.slice(0, 200)}`, retryable: false };
+          return {
+            ok: false,
+            status: res.status,
+            error: `platform refused: ${typeof parsed.message === "string" ? parsed.message : text.slice(0, 200)}`,
+            retryable: false,
+          };
         }
       } catch {
         // Not JSON after all: a 2xx is enough.

@@ -30,9 +30,18 @@ export async function handleCallflow(request: Request, env: Env): Promise<Respon
   const query = getQueryParam(request.url) as Record<string, string>;
   const expected = env.WEBHOOK_TOKEN;
   if (expected && !safeEqual(query["token"] ?? "", expected)) {
-    log("warn", "callflow rejected: wrong or missing token", { ip: request.headers.get("cf-connecting-ip") ?? undefined, hasToken: "token" in query });
+    log("warn", "callflow rejected: wrong or missing token", {
+      ip: request.headers.get("cf-connecting-ip") ?? undefined,
+      hasToken: "token" in query,
+    });
     return problemResponse(
-      { type: "https://tactflow.dev/problems/unauthorized", title: "Unauthorized", status: 401, detail: "The webhook URL's ?token= does not match WEBHOOK_TOKEN.", instance: "/v1/callflow" },
+      {
+        type: "https://tactflow.dev/problems/unauthorized",
+        title: "Unauthorized",
+        status: 401,
+        detail: "The webhook URL's ?token= does not match WEBHOOK_TOKEN.",
+        instance: "/v1/callflow",
+      },
       {},
     );
   }
@@ -42,7 +51,10 @@ export async function handleCallflow(request: Request, env: Env): Promise<Respon
     answer = await answerCall(env, await readCallRequest(request, query, originOf(request.url)));
   } catch (err) {
     // answerCall doesn't throw; this is the last line of defence against dead air.
-    log("error", "callflow fallback", { cause: "internal-error", error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+    log("error", "callflow fallback", {
+      cause: "internal-error",
+      error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+    });
     answer = { xml: fallbackXml(env), fallback: "render-error" };
   }
   if (answer.version) headers["x-tactflow-version"] = answer.version;
@@ -93,7 +105,8 @@ async function readBody(req: Request): Promise<Fields | null> {
   try {
     const text = await readTextLimited(req, MAX_BODY_BYTES);
     if (text === null || !text.trim()) return null;
-    if (mediaType(req.headers.get("content-type")) === "application/x-www-form-urlencoded") return Object.fromEntries(new URLSearchParams(text));
+    if (mediaType(req.headers.get("content-type")) === "application/x-www-form-urlencoded")
+      return Object.fromEntries(new URLSearchParams(text));
     // Opentact sends JSON (SPEC a.2); accept it whatever the declared type, if it parses.
     const value: unknown = JSON.parse(text);
     return isObject(value) ? value : null;

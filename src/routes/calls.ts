@@ -33,7 +33,13 @@ calls.on(["GET", "POST"], "/v1/calls/:call/gather", async (c) => {
   const call = c.req.param("call");
   if (!webhookTokenOk(c.env, url)) {
     log("warn", "gather rejected: wrong or missing token", { call, hasToken: url.searchParams.has("token") });
-    return problemResponse({ type: "https://tactflow.dev/problems/unauthorized", title: "Unauthorized", status: 401, detail: "The Gather URL's ?token= does not match WEBHOOK_TOKEN.", instance: url.pathname });
+    return problemResponse({
+      type: "https://tactflow.dev/problems/unauthorized",
+      title: "Unauthorized",
+      status: 401,
+      detail: "The Gather URL's ?token= does not match WEBHOOK_TOKEN.",
+      instance: url.pathname,
+    });
   }
   const node = url.searchParams.get("node") ?? "";
   const attemptRaw = url.searchParams.get("attempt");
@@ -59,7 +65,10 @@ calls.on(["GET", "POST"], "/v1/calls/:call/gather", async (c) => {
   if (!result.ok) return fallback(result.reason, result.detail);
   return new Response(result.xml, {
     status: 200,
-    headers: { ...XML_HEADERS, "x-tactflow-gather": `${result.node};attempt=${result.attempt};${result.action}${result.duplicate ? ";duplicate" : ""}` },
+    headers: {
+      ...XML_HEADERS,
+      "x-tactflow-gather": `${result.node};attempt=${result.attempt};${result.action}${result.duplicate ? ";duplicate" : ""}`,
+    },
   });
 });
 
@@ -103,8 +112,12 @@ calls.get("/v1/calls/:call", requireAdmin(), async (c) => {
   if (!validCallId(call)) throw new ProblemError(404, "Unknown call", `"${call.slice(0, 40)}" is not a call id`);
   const since = Number(c.req.query("since") ?? "0");
   const limit = Number(c.req.query("limit") ?? "1000");
-  const snap = await c.env.CALL.getByName(call).snapshot({ since: Number.isFinite(since) && since > 0 ? since : 0, limit: Number.isFinite(limit) ? limit : 1000 });
-  if (!snap) throw new ProblemError(404, "Unknown call", `no state is kept for call ${call}: it never needed any, or it ended and was cleaned up`);
+  const snap = await c.env.CALL.getByName(call).snapshot({
+    since: Number.isFinite(since) && since > 0 ? since : 0,
+    limit: Number.isFinite(limit) ? limit : 1000,
+  });
+  if (!snap)
+    throw new ProblemError(404, "Unknown call", `no state is kept for call ${call}: it never needed any, or it ended and was cleaned up`);
   return c.json(snap);
 });
 
@@ -113,23 +126,29 @@ calls.post("/v1/calls/:call/commands", requireAdmin(), async (c) => {
   if (!validCallId(call)) throw new ProblemError(404, "Unknown call", `"${call.slice(0, 40)}" is not a call id`);
   const type = mediaType(c.req.header("content-type"));
   const text = await readTextLimited(c.req.raw, MAX_COMMAND_CHARS * 4);
-  if (text === null || text.length > MAX_COMMAND_CHARS) throw new ProblemError(413, "Commands too large", `send at most ${MAX_COMMAND_CHARS} characters of XML per request`);
+  if (text === null || text.length > MAX_COMMAND_CHARS)
+    throw new ProblemError(413, "Commands too large", `send at most ${MAX_COMMAND_CHARS} characters of XML per request`);
   let xml = text;
   if (type === "application/json") {
     let body: unknown;
     try {
       body = JSON.parse(text);
     } catch {
-      throw new ProblemError(400, "Invalid JSON", "the body is not JSON; send the commands as application/xml, or JSON {\"xml\": \"<Say>…</Say>\"}");
+      throw new ProblemError(
+        400,
+        "Invalid JSON",
+        'the body is not JSON; send the commands as application/xml, or JSON {"xml": "<Say>…</Say>"}',
+      );
     }
     const v = body && typeof body === "object" ? (body as Record<string, unknown>).xml : undefined;
     if (typeof v !== "string") throw new ProblemError(422, "Invalid commands", 'a JSON body must be {"xml": "<Say>…</Say>"}');
     xml = v;
   } else if (type && !["application/xml", "text/xml", "text/plain"].includes(type)) {
-    throw new ProblemError(415, "Unsupported media type", "send the commands as application/xml (or text/xml), or JSON {\"xml\": \"…\"}");
+    throw new ProblemError(415, "Unsupported media type", 'send the commands as application/xml (or text/xml), or JSON {"xml": "…"}');
   }
   const key = c.req.header("idempotency-key")?.trim();
-  if (key !== undefined && (key.length === 0 || key.length > 200)) throw new ProblemError(400, "Invalid Idempotency-Key", "an Idempotency-Key is 1 to 200 characters");
+  if (key !== undefined && (key.length === 0 || key.length > 200))
+    throw new ProblemError(400, "Invalid Idempotency-Key", "an Idempotency-Key is 1 to 200 characters");
   const result = await c.env.CALL.getByName(call).command({ xml, ...(key ? { idempotencyKey: key } : {}) });
   if (!result.ok) {
     throw new ProblemError(result.status, result.title, result.detail, result.diagnostics ? { diagnostics: result.diagnostics } : {});
@@ -154,7 +173,10 @@ calls.post("/v1/calls/:call/commands", requireAdmin(), async (c) => {
 // ---- OpenAPI (src/routes/openapi.ts collects one entry per path) --------------------------------
 
 const callParam = { name: "call", in: "path", required: true, description: "The platform's call uuid.", schema: { type: "string" } };
-const problemRef = { description: "Problem document (RFC 9457)", content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } };
+const problemRef = {
+  description: "Problem document (RFC 9457)",
+  content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
+};
 const xmlAnswer = { description: "Opentact Call Flow XML", content: { "text/xml": { schema: { type: "string" } } } };
 
 openapiPaths["/v1/calls/{call}/gather"] = {
@@ -163,12 +185,20 @@ openapiPaths["/v1/calls/{call}/gather"] = {
     summary: "A stateful Gather's digits (platform-facing): the branch and the continuation, per the Gather state table",
     description:
       "Always 200 text/xml; an unknown call, node or attempt gets the fallback document (x-tactflow-fallback). The same node+attempt twice gets the same document. 401 when WEBHOOK_TOKEN is set and ?token= does not match.",
-    parameters: ["node", "attempt", "dtmf", "code", "token"].map((name) => ({ name, in: "query", required: name === "node", schema: { type: "string" } })),
+    parameters: ["node", "attempt", "dtmf", "code", "token"].map((name) => ({
+      name,
+      in: "query",
+      required: name === "node",
+      schema: { type: "string" },
+    })),
     responses: { "200": xmlAnswer, "401": problemRef },
   },
   post: {
     summary: "The same, with dtmf or code in a form or JSON body",
-    requestBody: { required: false, content: { "application/x-www-form-urlencoded": { schema: { type: "object" } }, "application/json": { schema: { type: "object" } } } },
+    requestBody: {
+      required: false,
+      content: { "application/x-www-form-urlencoded": { schema: { type: "object" } }, "application/json": { schema: { type: "object" } } },
+    },
     responses: { "200": xmlAnswer, "401": problemRef },
   },
 };
@@ -187,7 +217,8 @@ openapiPaths["/v1/calls/{call}"] = {
 openapiPaths["/v1/calls/{call}/commands"] = {
   parameters: [callParam],
   post: {
-    summary: "Commands for a parked call (async mode): delivered through the Call Control API, spaced by <Pause>, each re-arming the deadline",
+    summary:
+      "Commands for a parked call (async mode): delivered through the Call Control API, spaced by <Pause>, each re-arming the deadline",
     security: [{ bearer: [] }],
     parameters: [{ name: "Idempotency-Key", in: "header", required: false, schema: { type: "string", maxLength: 200 } }],
     requestBody: {
@@ -213,8 +244,16 @@ openapiPaths["/v1/webhooks/events"] = {
   post: {
     summary: "Platform call events (SPEC d.4, e): one event or an array, either generation, routed to each call's object",
     parameters: [{ name: "token", in: "query", schema: { type: "string" } }],
-    requestBody: { required: true, content: { "application/json": { schema: { oneOf: [{ type: "object" }, { type: "array", items: { type: "object" } }] } } } },
-    responses: { "202": { description: "{ accepted, results: [{call, type, state?, applied, duplicate, seq}], ignored: [reason] }" }, "400": problemRef, "401": problemRef, "413": problemRef },
+    requestBody: {
+      required: true,
+      content: { "application/json": { schema: { oneOf: [{ type: "object" }, { type: "array", items: { type: "object" } }] } } },
+    },
+    responses: {
+      "202": { description: "{ accepted, results: [{call, type, state?, applied, duplicate, seq}], ignored: [reason] }" },
+      "400": problemRef,
+      "401": problemRef,
+      "413": problemRef,
+    },
   },
   get: {
     summary: "The GET form of the SCA event webhook: ?state=&from=&to=&call=",

@@ -17,11 +17,19 @@ export const eventRoutes = new Hono<{ Bindings: Env }>();
 
 function checkUpgrade(c: Context<{ Bindings: Env }>, stream: "call" | "hub"): void {
   if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
-    throw new ProblemError(426, "Upgrade required", "This is a WebSocket endpoint: connect with Upgrade: websocket (e.g. `tactflow tail`).", {}, { upgrade: "websocket" });
+    throw new ProblemError(
+      426,
+      "Upgrade required",
+      "This is a WebSocket endpoint: connect with Upgrade: websocket (e.g. `tactflow tail`).",
+      {},
+      { upgrade: "websocket" },
+    );
   }
   const parsed = parseSubscribeRequest(c.req.raw, stream);
   if (!parsed.ok) {
-    throw new ProblemError(400, "Invalid subscription", parsed.errors.map((e) => `${e.param}: ${e.message}`).join("; "), { errors: parsed.errors });
+    throw new ProblemError(400, "Invalid subscription", parsed.errors.map((e) => `${e.param}: ${e.message}`).join("; "), {
+      errors: parsed.errors,
+    });
   }
 }
 
@@ -41,15 +49,33 @@ eventRoutes.get("/v1/events", (c) => {
 // describes the upgrade and points at the README for the frames.
 const streamParams = [
   { name: "types", in: "query", required: false, description: "Comma-separated: call_state, call_flow.", schema: { type: "string" } },
-  { name: "since", in: "query", required: false, description: "Replay every logged event with a sequence number above this (seq on a call, hub_seq on /v1/events), then go live.", schema: { type: "integer", minimum: 0 } },
-  { name: "window", in: "query", required: false, description: "Acknowledgement window in events.", schema: { type: "integer", minimum: 1, maximum: MAX_WINDOW } },
-  { name: "token", in: "query", required: false, description: "ADMIN_TOKEN or EVENTS_TOKEN; or send a first frame {\"type\":\"auth\",\"token\":…} (also ?jwt=, X-Auth-Token).", schema: { type: "string" } },
+  {
+    name: "since",
+    in: "query",
+    required: false,
+    description: "Replay every logged event with a sequence number above this (seq on a call, hub_seq on /v1/events), then go live.",
+    schema: { type: "integer", minimum: 0 },
+  },
+  {
+    name: "window",
+    in: "query",
+    required: false,
+    description: "Acknowledgement window in events.",
+    schema: { type: "integer", minimum: 1, maximum: MAX_WINDOW },
+  },
+  {
+    name: "token",
+    in: "query",
+    required: false,
+    description: 'ADMIN_TOKEN or EVENTS_TOKEN; or send a first frame {"type":"auth","token":…} (also ?jwt=, X-Auth-Token).',
+    schema: { type: "string" },
+  },
 ];
 const upgrade = (summary: string, extra: unknown[] = []) => ({
   get: {
     summary,
     description:
-      "WebSocket (send Upgrade: websocket). Authenticate within 5 s (auth frame answer per SPEC d.2; failure closes 4001), acknowledge with {\"type\":\"ack\",\"seq\":N}, ping with the text `ping`. See README \"Live call events\".",
+      'WebSocket (send Upgrade: websocket). Authenticate within 5 s (auth frame answer per SPEC d.2; failure closes 4001), acknowledge with {"type":"ack","seq":N}, ping with the text `ping`. See README "Live call events".',
     parameters: [...streamParams, ...extra],
     responses: {
       "101": { description: "Switching protocols: events follow as JSON text frames" },
@@ -63,5 +89,11 @@ openapiPaths["/v1/calls/{call}/events"] = {
   ...upgrade("Live events of one call (served by its CallSession)"),
 };
 openapiPaths["/v1/events"] = upgrade("Live events of every call (served by EventHub); frames carry hub_seq", [
-  { name: "tn", in: "query", required: false, description: "Only calls on this number (the dialled TN of inbound calls, the caller id of outbound ones).", schema: { type: "string" } },
+  {
+    name: "tn",
+    in: "query",
+    required: false,
+    description: "Only calls on this number (the dialled TN of inbound calls, the caller id of outbound ones).",
+    schema: { type: "string" },
+  },
 ]);

@@ -55,14 +55,21 @@ function keyParam(c: Context<Env_>): string {
   const raw = c.req.param("tn") ?? "";
   const key = flowKeyFor(raw);
   if (!key) {
-    throw new ProblemError(400, "Bad TN", `"${raw}" is not a telephone number: use E.164 digits (e.g. 18005550100, +1 800 555 0100) or * for the catch-all.`, { tn: raw });
+    throw new ProblemError(
+      400,
+      "Bad TN",
+      `"${raw}" is not a telephone number: use E.164 digits (e.g. 18005550100, +1 800 555 0100) or * for the catch-all.`,
+      { tn: raw },
+    );
   }
   return key;
 }
 
 function invalidBody(error: z.ZodError, what = "request body"): ProblemError {
   const errors = error.issues.map((i) => ({ path: i.path.map(String).join(".") || "(root)", message: i.message }));
-  return new ProblemError(400, "Invalid request", `The ${what} is not valid: ${errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`, { errors });
+  return new ProblemError(400, "Invalid request", `The ${what} is not valid: ${errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`, {
+    errors,
+  });
 }
 
 async function readJson(c: Context<Env_>, limit: number, required: boolean): Promise<unknown> {
@@ -89,7 +96,6 @@ function invalidFlow(diagnostics: Diagnostic[]): ProblemError {
     { diagnostics },
   );
 }
-
 
 function versionJson(tn: string, version: string, stored: StoredVersion, extra: Record<string, unknown> = {}) {
   return {
@@ -122,7 +128,8 @@ flows.put("/:tn", async (c) => {
     meta = options;
   } else if (XML_TYPES.has(type)) {
     const text = await readTextLimited(c.req.raw, MAX_FLOW_BYTES);
-    if (text === null) throw new ProblemError(413, "Payload too large", `The flow is over ${MAX_FLOW_BYTES} bytes (256 KiB).`, { limit: MAX_FLOW_BYTES });
+    if (text === null)
+      throw new ProblemError(413, "Payload too large", `The flow is over ${MAX_FLOW_BYTES} bytes (256 KiB).`, { limit: MAX_FLOW_BYTES });
     if (!text.trim()) throw new ProblemError(400, "Invalid request", "The body is empty; expected Opentact Call Flow XML.");
     const q = PublishQuerySchema.safeParse(c.req.query());
     if (!q.success) throw invalidBody(q.error, "query string");
@@ -185,12 +192,22 @@ flows.get("/:tn", async (c) => {
     const history = await getHistory(c.env, key);
     const matches = [...new Set(history.map((h) => h.version).filter((v) => v.startsWith(wanted)))];
     if (matches.length !== 1) {
-      throw new ProblemError(404, "Version not found", matches.length ? `${wanted} matches ${matches.length} versions; give more digits.` : `${wanted} is not in the history of ${key}.`);
+      throw new ProblemError(
+        404,
+        "Version not found",
+        matches.length ? `${wanted} matches ${matches.length} versions; give more digits.` : `${wanted} is not in the history of ${key}.`,
+      );
     }
     version = matches[0]!;
     stored = await getVersion(c.env, version);
   } else {
-    if (!current) throw new ProblemError(404, "Flow not found", `${key} has no flow${key === CATCH_ALL ? "" : "; calls to it get the catch-all (*) or the fallback document"}.`, { tn: key });
+    if (!current)
+      throw new ProblemError(
+        404,
+        "Flow not found",
+        `${key} has no flow${key === CATCH_ALL ? "" : "; calls to it get the catch-all (*) or the fallback document"}.`,
+        { tn: key },
+      );
     version = current.pointer.version;
     stored = current.stored;
     updatedAt = current.pointer.updatedAt;
@@ -199,7 +216,13 @@ flows.get("/:tn", async (c) => {
   if (wantsXml(c)) {
     return c.body(stored.xml, 200, { "content-type": "application/xml; charset=utf-8", "x-tactflow-version": version });
   }
-  return c.json(versionJson(key, version, stored, { current: current?.pointer.version === version, ...(updatedAt ? { updatedAt } : {}), xml: stored.xml }));
+  return c.json(
+    versionJson(key, version, stored, {
+      current: current?.pointer.version === version,
+      ...(updatedAt ? { updatedAt } : {}),
+      xml: stored.xml,
+    }),
+  );
 });
 
 flows.delete("/:tn", async (c) => {
@@ -258,12 +281,16 @@ flows.post("/:tn/preview", async (c) => {
   if (body.version) {
     const history = await getHistory(c.env, key);
     const matches = [...new Set(history.map((h) => h.version).filter((v) => v.startsWith(body.version!)))];
-    if (matches.length !== 1) throw new ProblemError(404, "Version not found", `${body.version} is not (uniquely) in the history of ${key}.`);
+    if (matches.length !== 1)
+      throw new ProblemError(404, "Version not found", `${body.version} is not (uniquely) in the history of ${key}.`);
     hash = matches[0]!;
     stored = await getVersion(c.env, hash);
   } else {
     const current = (await getFlow(c.env, key)) ?? (key === CATCH_ALL ? null : await getFlow(c.env, CATCH_ALL));
-    if (!current) throw new ProblemError(404, "Flow not found", `${key} has no flow and there is no catch-all: calls get the fallback document.`, { tn: key });
+    if (!current)
+      throw new ProblemError(404, "Flow not found", `${key} has no flow and there is no catch-all: calls get the fallback document.`, {
+        tn: key,
+      });
     answeredBy = current.tn;
     hash = current.pointer.version;
     stored = current.stored;

@@ -13,7 +13,10 @@ type PathItem = Record<string, Operation | unknown[]>;
 
 const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
 
-const problem = { description: "Problem document (RFC 9457)", content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } };
+const problem = {
+  description: "Problem document (RFC 9457)",
+  content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
+};
 const tnParam = {
   name: "tn",
   in: "path",
@@ -30,17 +33,22 @@ export const openapiPaths: Record<string, PathItem> = {
       summary: "Call-flow webhook (SPEC a.2): the XML document for an inbound call",
       description:
         "Always answers 200 text/xml: the TN's flow, the catch-all, or the fallback document (header x-tactflow-fallback names why). 401 only when WEBHOOK_TOKEN is set and ?token= does not match.",
-      parameters: ["from", "to", "token", "tn", "ani", "dnis", "call", "call_uuid", "uuid", "sca", "sip_control_app", "state"].map((name) => ({
-        name,
-        in: "query",
-        required: false,
-        schema: { type: "string" },
-      })),
+      parameters: ["from", "to", "token", "tn", "ani", "dnis", "call", "call_uuid", "uuid", "sca", "sip_control_app", "state"].map(
+        (name) => ({
+          name,
+          in: "query",
+          required: false,
+          schema: { type: "string" },
+        }),
+      ),
       responses: { "200": xmlOk("Opentact Call Flow XML"), "401": problem },
     },
     post: {
       summary: "Call-flow webhook with the call entity as a JSON (or form) body",
-      requestBody: { required: false, content: { "application/json": { schema: { type: "object", description: "The Opentact call entity, or { call: {…} }" } } } },
+      requestBody: {
+        required: false,
+        content: { "application/json": { schema: { type: "object", description: "The Opentact call entity, or { call: {…} }" } } },
+      },
       responses: { "200": xmlOk("Opentact Call Flow XML"), "401": problem },
     },
   },
@@ -81,20 +89,37 @@ export const openapiPaths: Record<string, PathItem> = {
         "401": problem,
         "413": problem,
         "415": problem,
-        "422": { description: "The flow has errors: problem document with diagnostics [{severity, code, message, line, col, tag?, attribute?}]" },
+        "422": {
+          description: "The flow has errors: problem document with diagnostics [{severity, code, message, line, col, tag?, attribute?}]",
+        },
       },
     },
     get: {
       summary: "The TN's current flow (JSON with the XML; Accept: application/xml or ?format=xml for the XML alone)",
       security: admin,
-      parameters: [{ name: "version", in: "query", description: "a version from the TN's history (hash or unique prefix)", schema: { type: "string" } }],
+      parameters: [
+        {
+          name: "version",
+          in: "query",
+          description: "a version from the TN's history (hash or unique prefix)",
+          schema: { type: "string" },
+        },
+      ],
       responses: { "200": { description: "The flow" }, "401": problem, "404": problem },
     },
-    delete: { summary: "Remove the TN's flow and history", security: admin, responses: { "204": { description: "Deleted" }, "401": problem, "404": problem } },
+    delete: {
+      summary: "Remove the TN's flow and history",
+      security: admin,
+      responses: { "204": { description: "Deleted" }, "401": problem, "404": problem },
+    },
   },
   "/v1/flows/{tn}/versions": {
     parameters: [tnParam],
-    get: { summary: "The TN's history, newest first: [{version, at, size, action, current}]", security: admin, responses: { "200": { description: "History" }, "404": problem } },
+    get: {
+      summary: "The TN's history, newest first: [{version, at, size, action, current}]",
+      security: admin,
+      responses: { "200": { description: "History" }, "404": problem },
+    },
   },
   "/v1/flows/{tn}/rollback": {
     parameters: [tnParam],
@@ -123,7 +148,8 @@ export function openapiDocument(): Record<string, unknown> {
     info: {
       title: "tactflow",
       version: "0.1.0",
-      description: "Edge call-flow server for the Opentact voice platform. Developer-facing routes take Authorization: Bearer $ADMIN_TOKEN; platform-facing routes take ?token=$WEBHOOK_TOKEN.",
+      description:
+        "Edge call-flow server for the Opentact voice platform. Developer-facing routes take Authorization: Bearer $ADMIN_TOKEN; platform-facing routes take ?token=$WEBHOOK_TOKEN.",
     },
     components: {
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
@@ -131,7 +157,13 @@ export function openapiDocument(): Record<string, unknown> {
         Problem: {
           type: "object",
           required: ["type", "title", "status"],
-          properties: { type: { type: "string" }, title: { type: "string" }, status: { type: "integer" }, detail: { type: "string" }, instance: { type: "string" } },
+          properties: {
+            type: { type: "string" },
+            title: { type: "string" },
+            status: { type: "integer" },
+            detail: { type: "string" },
+            instance: { type: "string" },
+          },
           additionalProperties: true,
         },
       },

@@ -25,7 +25,13 @@ webhooks.on(["GET", "POST"], "/v1/webhooks/events", async (c) => {
   const url = new URL(c.req.url);
   if (!webhookTokenOk(c.env, url)) {
     log("warn", "events webhook rejected: wrong or missing token", { hasToken: url.searchParams.has("token") });
-    return problemResponse({ type: "https://tactflow.dev/problems/unauthorized", title: "Unauthorized", status: 401, detail: "The events webhook URL's ?token= does not match WEBHOOK_TOKEN.", instance: url.pathname });
+    return problemResponse({
+      type: "https://tactflow.dev/problems/unauthorized",
+      title: "Unauthorized",
+      status: 401,
+      detail: "The events webhook URL's ?token= does not match WEBHOOK_TOKEN.",
+      instance: url.pathname,
+    });
   }
   let reads: ReadResult[];
   if (c.req.method === "GET") {
@@ -40,7 +46,8 @@ webhooks.on(["GET", "POST"], "/v1/webhooks/events", async (c) => {
       throw new ProblemError(400, "Invalid JSON", "the body must be a JSON event (SPEC d.4) or an array of them");
     }
     const list = Array.isArray(body) ? body : [body];
-    if (list.length > MAX_EVENTS_PER_REQUEST) throw new ProblemError(413, "Too many events", `send at most ${MAX_EVENTS_PER_REQUEST} events per request`);
+    if (list.length > MAX_EVENTS_PER_REQUEST)
+      throw new ProblemError(413, "Too many events", `send at most ${MAX_EVENTS_PER_REQUEST} events per request`);
     reads = list.map(readPlatformEvent);
   }
   const results: Array<{ call: string; type: string; state?: string } & Partial<PlatformEventResult> & { error?: string }> = [];

@@ -110,14 +110,21 @@ export function compileTemplate(root: ElementNode, options: CompileOptions = {})
   let render: (ctx: RenderContext) => string;
   if (!ok) {
     render = () => {
-      throw new RenderError("template-invalid", `template has errors: ${diagnostics.filter((d) => d.severity === "error").map((d) => `${d.line}:${d.col} ${d.message}`).join("; ")}`);
+      throw new RenderError(
+        "template-invalid",
+        `template has errors: ${diagnostics
+          .filter((d) => d.severity === "error")
+          .map((d) => `${d.line}:${d.col} ${d.message}`)
+          .join("; ")}`,
+      );
     };
   } else if (typeof body === "string") {
     render = () => body;
   } else {
     render = (ctx) => {
       const out = body(ctx, { v: [] });
-      if (out.length > max) throw new RenderError("output-too-large", `rendered document is ${out.length} characters, over the ${max} budget`);
+      if (out.length > max)
+        throw new RenderError("output-too-large", `rendered document is ${out.length} characters, over the ${max} budget`);
       return out;
     };
   }
@@ -256,7 +263,9 @@ class Compiler {
     const vars = this.variables;
     const attrs: XmlAttribute[] = el.attrs.map((a) => {
       const parts = typed.get(a.name);
-      return parts ? { ...a, value: rawJoin(parts, (ref) => (ref.scope === "vars" && Object.hasOwn(vars, ref.name) ? (vars[ref.name] ?? "") : "")) } : a;
+      return parts
+        ? { ...a, value: rawJoin(parts, (ref) => (ref.scope === "vars" && Object.hasOwn(vars, ref.name) ? (vars[ref.name] ?? "") : "")) }
+        : a;
     });
     const found: Diagnostic[] = [];
     readProps({ kind: el.kind, name: el.name, attrs, text: "", pos: el.pos, childKinds: [] }, found);
@@ -283,7 +292,7 @@ class Compiler {
   private valueEmit(ref: PlaceholderRef, context: EscapeContext): Emit {
     // The flow's own variables may hold a whole base URL or SIP URI; only caller values are confined.
     const trusted = ref.scope === "vars" && (context === "url-attr" || context === "url-text" || context === "dest-text");
-    const escape: Escaper = trusted ? (context === "url-attr" ? attrEscaper : textEscaper) : escaperFor(context);
+    const escapeValue: Escaper = trusted ? (context === "url-attr" ? attrEscaper : textEscaper) : escaperFor(context);
     const get = getter(ref);
     const key = `${refName(ref)}\u0000${trusted ? `trusted-${context}` : context}`;
     let slot = this.slots.get(key);
@@ -295,7 +304,7 @@ class Compiler {
     return (ctx, st) => {
       let v = st.v[i];
       if (v === undefined) {
-        v = escape(get(ctx));
+        v = escapeValue(get(ctx));
         st.v[i] = v;
       }
       return v;
@@ -339,7 +348,7 @@ class Compiler {
       case "Call": {
         const field = rawAttr("field");
         const valueAttr = el.attrs.find((x) => x.name.toLowerCase() === "value");
-        const dynamicValue = valueAttr && valueAttr.value.includes("{{") ? rawAttr("value") : undefined;
+        const dynamicValue = valueAttr?.value.includes("{{") ? rawAttr("value") : undefined;
         const fixed: CallValue = el.props.value;
         return (ctx) => callMatches(ctx, (field?.(ctx) ?? "").trim(), dynamicValue ? parseCallValue(dynamicValue(ctx)) : fixed);
       }
@@ -355,13 +364,15 @@ class Compiler {
           if (dow && dynamic("dow")) {
             const v = dow(ctx);
             days = parseDays(v);
-            if (!days) throw new RenderError("bad-condition", `<${el.name} dow="${v}"> at ${el.pos.line}:${el.pos.col} is not a list of days`);
+            if (!days)
+              throw new RenderError("bad-condition", `<${el.name} dow="${v}"> at ${el.pos.line}:${el.pos.col} is not a list of days`);
           }
           let window = staticWindow;
           if (time && dynamic("time")) {
             const v = time(ctx);
             window = parseTimeWindow(v);
-            if (!window) throw new RenderError("bad-condition", `<${el.name} time="${v}"> at ${el.pos.line}:${el.pos.col} is not HH:MM:SS-HH:MM:SS`);
+            if (!window)
+              throw new RenderError("bad-condition", `<${el.name} time="${v}"> at ${el.pos.line}:${el.pos.col} is not HH:MM:SS-HH:MM:SS`);
           }
           const tz = tzAttr?.(ctx).trim() || ctx.timezone || "UTC";
           let local = st.local?.get(tz);
@@ -385,7 +396,11 @@ class Compiler {
           if (statesAttr && dynamicStates) {
             const v = statesAttr(ctx);
             const parsed = parseStates(v);
-            if (!parsed) throw new RenderError("bad-condition", `<${el.name} states="${v}"> at ${el.pos.line}:${el.pos.col} is not a list of USPS codes`);
+            if (!parsed)
+              throw new RenderError(
+                "bad-condition",
+                `<${el.name} states="${v}"> at ${el.pos.line}:${el.pos.col} is not a list of USPS codes`,
+              );
             states = parsed;
           }
           if (!states.length) return true;

@@ -44,7 +44,9 @@ const DEST_UNSAFE = /[^A-Za-z0-9+\-._~*#]/gu;
 
 /** A value that may sit inside a dial destination without changing its host, scheme or parameters. */
 export const destTextEscaper: Escaper = (v) =>
-  stripForbidden(v).replace(DEST_UNSAFE, (ch) => encodeURIComponent(ch).replace(/[!'()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`));
+  stripForbidden(v).replace(DEST_UNSAFE, (ch) =>
+    encodeURIComponent(ch).replace(/[!'()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`),
+  );
 
 export function escaperFor(context: EscapeContext): Escaper {
   switch (context) {

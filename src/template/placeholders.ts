@@ -14,10 +14,7 @@ export const CALL_PLACEHOLDERS = ["from", "to", "tn", "call", "sca", "now", "dig
 export type CallPlaceholder = (typeof CALL_PLACEHOLDERS)[number];
 
 /** A parsed placeholder reference. */
-export type PlaceholderRef =
-  | { scope: "call"; name: CallPlaceholder }
-  | { scope: "vars"; name: string }
-  | { scope: "gather"; name: string };
+export type PlaceholderRef = { scope: "call"; name: CallPlaceholder } | { scope: "vars"; name: string } | { scope: "gather"; name: string };
 
 /** A string split into literal runs and placeholder references, in order. */
 export type TemplatePart = string | PlaceholderRef;
@@ -52,7 +49,10 @@ export function splitPlaceholders(value: string, opts: SplitOptions): SplitResul
   const parts: TemplatePart[] = [];
   const diagnostics: Diagnostic[] = [];
   if (!value.includes("{{")) return { parts: value ? [value] : [], diagnostics };
-  const where = { ...(opts.tag !== undefined ? { tag: opts.tag } : {}), ...(opts.attribute !== undefined ? { attribute: opts.attribute } : {}) };
+  const where = {
+    ...(opts.tag !== undefined ? { tag: opts.tag } : {}),
+    ...(opts.attribute !== undefined ? { attribute: opts.attribute } : {}),
+  };
   const place = opts.attribute ? `<${opts.tag} ${opts.attribute}>` : opts.tag ? `<${opts.tag}>` : "text";
   let i = 0;
   let literal = "";
@@ -66,7 +66,15 @@ export function splitPlaceholders(value: string, opts: SplitOptions): SplitResul
     const close = value.indexOf("}}", open + 2);
     const nextOpen = value.indexOf("{{", open + 2);
     if (close < 0 || (nextOpen >= 0 && nextOpen < close)) {
-      diagnostics.push(diag("error", "bad-placeholder", opts.pos, `${place}: "{{" is not closed by "}}" (placeholders look like {{from}} or {{vars.NAME}})`, where));
+      diagnostics.push(
+        diag(
+          "error",
+          "bad-placeholder",
+          opts.pos,
+          `${place}: "{{" is not closed by "}}" (placeholders look like {{from}} or {{vars.NAME}})`,
+          where,
+        ),
+      );
       // Keep going after the stray braces so later placeholders are still checked.
       i = open + 2;
       continue;
@@ -113,7 +121,11 @@ function parseRef(inner: string): ParsedRef {
     const name = inner.slice(dot + 1);
     if (scope === "vars" || scope === "gather") {
       if (!NAME_RE.test(name)) {
-        return { ok: false, code: "bad-placeholder", message: `{{${inner}}}: "${name}" is not a valid name (letters, digits, _ and -, starting with a letter or _)` };
+        return {
+          ok: false,
+          code: "bad-placeholder",
+          message: `{{${inner}}}: "${name}" is not a valid name (letters, digits, _ and -, starting with a letter or _)`,
+        };
       }
       return { ok: true, ref: { scope, name } };
     }

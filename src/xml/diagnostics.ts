@@ -50,9 +50,7 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
 
 /** Sort by position, errors before warnings at the same place. */
 export function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
-  return diagnostics.sort(
-    (a, b) => a.line - b.line || a.col - b.col || (a.severity === b.severity ? 0 : a.severity === "error" ? -1 : 1),
-  );
+  return diagnostics.sort((a, b) => a.line - b.line || a.col - b.col || (a.severity === b.severity ? 0 : a.severity === "error" ? -1 : 1));
 }
 
 /**

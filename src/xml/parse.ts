@@ -98,7 +98,14 @@ function inRanges(ranges: Array<[number, number]>, i: number): boolean {
 const NOT_XML_CHAR = new RegExp(FORBIDDEN_CHARS.source);
 
 function isXmlCharCode(code: number): boolean {
-  return code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
+  return (
+    code === 0x9 ||
+    code === 0xa ||
+    code === 0xd ||
+    (code >= 0x20 && code <= 0xd7ff) ||
+    (code >= 0xe000 && code <= 0xfffd) ||
+    (code >= 0x10000 && code <= 0x10ffff)
+  );
 }
 
 function codePointLabel(code: number): string {
@@ -114,7 +121,9 @@ function lexicalChecks(text: string, lines: LineIndex): Diagnostic[] {
   const bad = NOT_XML_CHAR.exec(text);
   if (bad) {
     const code = bad[0].charCodeAt(0);
-    out.push(diag("error", "not-well-formed", lines.at(bad.index), `character ${codePointLabel(code)} is not allowed anywhere in an XML document`));
+    out.push(
+      diag("error", "not-well-formed", lines.at(bad.index), `character ${codePointLabel(code)} is not allowed anywhere in an XML document`),
+    );
     return out;
   }
   const opaque = opaqueRanges(text);
@@ -122,7 +131,12 @@ function lexicalChecks(text: string, lines: LineIndex): Diagnostic[] {
   for (let m = decl.exec(text); m; m = decl.exec(text)) {
     if (inRanges(opaque, m.index)) continue;
     out.push(
-      diag("error", "doctype-forbidden", lines.at(m.index), `<!${m[1]!.toUpperCase()}> is not allowed: flows may not declare a DOCTYPE or entities`),
+      diag(
+        "error",
+        "doctype-forbidden",
+        lines.at(m.index),
+        `<!${m[1]!.toUpperCase()}> is not allowed: flows may not declare a DOCTYPE or entities`,
+      ),
     );
     return out;
   }
@@ -135,7 +149,12 @@ function lexicalChecks(text: string, lines: LineIndex): Diagnostic[] {
       const code = ref[2] === "x" ? parseInt(ref.slice(3, -1), 16) : parseInt(ref.slice(2, -1), 10);
       if (!isXmlCharCode(code)) {
         out.push(
-          diag("error", "not-well-formed", lines.at(m.index), `character reference ${ref} names ${code > 0x10ffff ? "no character" : codePointLabel(code)}, which XML does not allow`),
+          diag(
+            "error",
+            "not-well-formed",
+            lines.at(m.index),
+            `character reference ${ref} names ${code > 0x10ffff ? "no character" : codePointLabel(code)}, which XML does not allow`,
+          ),
         );
         return out;
       }
@@ -175,7 +194,10 @@ export function parseXml(input: string): ParseResult {
   const diagnostics = lexicalChecks(text, lines);
   if (diagnostics.length) return { document: null, diagnostics };
   if (!text.trim()) {
-    return { document: null, diagnostics: [diag("error", "not-well-formed", { line: 1, col: 1 }, "the document is empty: expected <Response>…</Response>")] };
+    return {
+      document: null,
+      diagnostics: [diag("error", "not-well-formed", { line: 1, col: 1 }, "the document is empty: expected <Response>…</Response>")],
+    };
   }
   const valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
   if (valid !== true) {
@@ -202,7 +224,10 @@ export function parseXml(input: string): ParseResult {
     }
   }
   if (!rootEntry) {
-    return { document: null, diagnostics: [diag("error", "not-well-formed", { line: 1, col: 1 }, "no root element: expected <Response>…</Response>")] };
+    return {
+      document: null,
+      diagnostics: [diag("error", "not-well-formed", { line: 1, col: 1 }, "no root element: expected <Response>…</Response>")],
+    };
   }
   const stray = strayAfterRoot(text, spanOf(rootEntry)?.endIndex ?? text.length, rootName, lines);
   if (stray) return { document: null, diagnostics: [stray] };
@@ -282,7 +307,15 @@ function buildElement(entry: FxpNode, name: string, text: string, lines: LineInd
     } else if (cname.startsWith("?")) {
       // Opentact gives processing instructions no meaning; the tree has no place for them.
       const at = lines.at(spanOf(child)?.startIndex ?? start);
-      diags.push(diag("warning", "ignored-content", at, `<${cname} …?> inside <${name}> is a processing instruction; it is ignored and dropped when the flow is saved`, { tag: name }));
+      diags.push(
+        diag(
+          "warning",
+          "ignored-content",
+          at,
+          `<${cname} …?> inside <${name}> is a processing instruction; it is ignored and dropped when the flow is saved`,
+          { tag: name },
+        ),
+      );
     } else {
       flush();
       children.push(buildElement(child, cname, text, lines, diags));
@@ -308,7 +341,14 @@ function startTagEnd(text: string, start: number): number {
 const ATTRIBUTE = /\s([^\s=/>]+)\s*=\s*(?:"[^"]*"|'[^']*')/g;
 
 /** Attribute values come decoded; positions are found by scanning the start tag. */
-function readAttributes(tagName: string, parsed: Record<string, string>, text: string, start: number, lines: LineIndex, diags: Diagnostic[]): XmlAttribute[] {
+function readAttributes(
+  tagName: string,
+  parsed: Record<string, string>,
+  text: string,
+  start: number,
+  lines: LineIndex,
+  diags: Diagnostic[],
+): XmlAttribute[] {
   const names = Object.keys(parsed);
   if (!names.length) return [];
   const offsets = new Map<string, number>();
@@ -323,10 +363,16 @@ function readAttributes(tagName: string, parsed: Record<string, string>, text: s
     // XML forbids a literal `<` in attribute values; fast-xml-parser lets it through.
     if (raw.includes("<")) {
       diags.push(
-        diag("error", "not-well-formed", pos, `<${tagName} ${name}=${shown(raw)}>: a literal "<" is not allowed in an attribute value; write &lt;`, {
-          tag: tagName,
-          attribute: name,
-        }),
+        diag(
+          "error",
+          "not-well-formed",
+          pos,
+          `<${tagName} ${name}=${shown(raw)}>: a literal "<" is not allowed in an attribute value; write &lt;`,
+          {
+            tag: tagName,
+            attribute: name,
+          },
+        ),
       );
     }
     return { name, value: decodeEntities(raw), pos };

@@ -172,20 +172,32 @@ export function readProps<K extends TagKind>(input: PropsInput & { kind: K }, di
         const hint = closest(a.name, names);
         const allowed = spec.attrs.length ? `allowed: ${spec.attrs.map((s) => s.name).join(", ")}` : "it takes no attributes";
         diags.push(
-          diag("warning", "unknown-attribute", a.pos, `<${input.name}> has no attribute "${a.name}"${hint ? ` (did you mean "${hint}"?)` : ""}; ${allowed}`, {
-            tag: input.name,
-            attribute: a.name,
-          }),
+          diag(
+            "warning",
+            "unknown-attribute",
+            a.pos,
+            `<${input.name}> has no attribute "${a.name}"${hint ? ` (did you mean "${hint}"?)` : ""}; ${allowed}`,
+            {
+              tag: input.name,
+              attribute: a.name,
+            },
+          ),
         );
         continue;
       }
       const prior = values.get(as.name);
       if (prior) {
         diags.push(
-          diag("warning", "conflicting-spellings", a.pos, `<${input.name}> gives ${as.name} twice ("${prior.name}" and "${a.name}"); the first one is used`, {
-            tag: input.name,
-            attribute: a.name,
-          }),
+          diag(
+            "warning",
+            "conflicting-spellings",
+            a.pos,
+            `<${input.name}> gives ${as.name} twice ("${prior.name}" and "${a.name}"); the first one is used`,
+            {
+              tag: input.name,
+              attribute: a.name,
+            },
+          ),
         );
         continue;
       }
@@ -216,10 +228,16 @@ function checkValue(tagName: string, spec: AttrSpec, a: XmlAttribute, diags: Dia
         // attempts < 1 is suspicious rather than fatal: the platform treats it as one try [R].
         if (spec.name === "attempts") {
           diags.push(
-            diag("warning", "bad-attribute", a.pos, `<${tagName} ${a.name}=${shown(a.value)}>: expected a whole number ≥ 1; fewer than 1 attempt is treated as 1`, {
-              tag: tagName,
-              attribute: a.name,
-            }),
+            diag(
+              "warning",
+              "bad-attribute",
+              a.pos,
+              `<${tagName} ${a.name}=${shown(a.value)}>: expected a whole number ≥ 1; fewer than 1 attempt is treated as 1`,
+              {
+                tag: tagName,
+                attribute: a.name,
+              },
+            ),
           );
         } else bad(`expected a whole number ≥ ${t.min}`);
       }
@@ -303,7 +321,10 @@ class Reader {
   /** A requirement the element does not meet; `attribute` names the one that would meet it. */
   missing(message: string, attribute?: string): void {
     this.diags.push(
-      diag("error", "missing-requirement", this.input.pos, `<${this.input.name}> ${message}`, { tag: this.input.name, ...(attribute ? { attribute } : {}) }),
+      diag("error", "missing-requirement", this.input.pos, `<${this.input.name}> ${message}`, {
+        tag: this.input.name,
+        ...(attribute ? { attribute } : {}),
+      }),
     );
   }
 }
@@ -328,10 +349,16 @@ function buildProps(r: Reader): TagProps[TagKind] {
       const useAttr = attr !== undefined && attr.trim() !== "";
       if (useAttr && text && attr.trim() !== text) {
         r.diags.push(
-          diag("warning", "conflicting-spellings", input.pos, `<${input.name}> has both a text attribute and element text that differ; the attribute is spoken (SPEC b.4)`, {
-            tag: input.name,
-            attribute: "text",
-          }),
+          diag(
+            "warning",
+            "conflicting-spellings",
+            input.pos,
+            `<${input.name}> has both a text attribute and element text that differ; the attribute is spoken (SPEC b.4)`,
+            {
+              tag: input.name,
+              attribute: "text",
+            },
+          ),
         );
       }
       const spoken = useAttr ? attr.trim() : text;
@@ -457,7 +484,10 @@ function gatherDialect(input: PropsInput): "A" | "B" {
 /** `sun,mon` or `mon-fri` → day numbers (0 = Sunday); null when malformed. */
 export function parseDays(value: string): number[] | null {
   const out = new Set<number>();
-  const parts = value.split(",").map((p) => p.trim().toLowerCase()).filter(Boolean);
+  const parts = value
+    .split(",")
+    .map((p) => p.trim().toLowerCase())
+    .filter(Boolean);
   if (!parts.length) return null;
   const idx = (d: string) => (DAYS as readonly string[]).indexOf(d.slice(0, 3) === d ? d : "");
   for (const part of parts) {
@@ -509,7 +539,10 @@ export const US_STATES = new Set(
 
 /** `NJ, ca` → `["NJ","CA"]`; null when a code is not a USPS state code. */
 export function parseStates(value: string): string[] | null {
-  const codes = value.split(",").map((s) => s.trim().toUpperCase()).filter(Boolean);
+  const codes = value
+    .split(",")
+    .map((s) => s.trim().toUpperCase())
+    .filter(Boolean);
   if (codes.some((c) => !US_STATES.has(c))) return null;
   return codes;
 }

@@ -19,7 +19,8 @@ export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
 
 // XML 1.0 Char: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
 // Lone surrogates are matched so they can be dropped too.
-export const FORBIDDEN_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+export const FORBIDDEN_CHARS =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** Remove characters that may not appear in an XML 1.0 document at all. */
 export function stripForbidden(s: string): string {
@@ -35,12 +36,23 @@ export function escapeText(s: string): string {
 export function escapeAttr(s: string): string {
   return stripForbidden(s).replace(/[&<>"\t\n\r]/g, (c) => ATTR_ESCAPES[c]!);
 }
-const ATTR_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\t": "&#9;", "\n": "&#10;", "\r": "&#13;" };
+const ATTR_ESCAPES: Record<string, string> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "\t": "&#9;",
+  "\n": "&#10;",
+  "\r": "&#13;",
+};
 
 function escapeComment(s: string): string {
   // `--` may not appear inside a comment, nor may it end with `-`. A comment cannot hold a
   // character reference, so a CR is written as the LF every XML reader turns it into.
-  return stripForbidden(s).replace(/\r\n?/g, "\n").replace(/-(?=-)/g, "- ").replace(/-$/, "- ");
+  return stripForbidden(s)
+    .replace(/\r\n?/g, "\n")
+    .replace(/-(?=-)/g, "- ")
+    .replace(/-$/, "- ");
 }
 
 /** The documented spelling of an attribute on an element (dialect-aware for Gather). */
@@ -90,7 +102,8 @@ export function serializeElement(el: ElementNode, opts: Omit<SerializeOptions, "
 }
 
 // XML 1.0 (5th ed.) Name. Values can be escaped; a name cannot, so a bad one is refused outright.
-const NAME_START = "A-Z_a-z:\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}";
+const NAME_START =
+  "A-Z_a-z:\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}";
 const XML_NAME = new RegExp(`^[${NAME_START}][${NAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F\\u2040]*$`, "u");
 
 function checkedName(name: string, what: string): string {

@@ -26,7 +26,8 @@ function accepts(parentName: string, parentSpec: TagSpec | undefined, childKind:
       if (placement === "destination" || placement === "error") return null;
       return `<${p}> holds <To>, <Sip>, <Number> and <Error>`;
     case "gather":
-      if (PROMPTS.has(childKind) || childKind === "Gather" || ["gather-branch", "switch", "default", "error"].includes(placement)) return null;
+      if (PROMPTS.has(childKind) || childKind === "Gather" || ["gather-branch", "switch", "default", "error"].includes(placement))
+        return null;
       return `<${p}> holds prompts (<Say>, <Play>, <Pause>), <DTMF>, <Switch>, <Default>, <Error> and nested <Gather>; put other commands inside a branch or after </${p}>`;
     case "switch":
       if (placement === "switch-branch" || placement === "default" || placement === "error") return null;
@@ -44,7 +45,9 @@ function accepts(parentName: string, parentSpec: TagSpec | undefined, childKind:
 
 /** The documented tags a parent may hold, by the rule in `accepts`. */
 function allowedInside(parentName: string, parentSpec: TagSpec | undefined): string[] {
-  return TAG_SPECS.filter((s) => !s.unspecified && s.placement !== "root" && accepts(parentName, parentSpec, s.kind, s) === null).map((s) => s.names[0]!);
+  return TAG_SPECS.filter((s) => !s.unspecified && s.placement !== "root" && accepts(parentName, parentSpec, s.kind, s) === null).map(
+    (s) => s.names[0]!,
+  );
 }
 
 /** Where a tag with a fixed home belongs, for the error message. */
@@ -80,7 +83,13 @@ function walk(el: ElementNode, out: Diagnostic[]): void {
       if (problem) {
         const home = HOME[child.kind];
         out.push(
-          diag("error", "misplaced-tag", child.pos, `<${child.name}> is not allowed inside <${el.name}>: ${home ? `${home}; ` : ""}${problem}`, { tag: child.name }),
+          diag(
+            "error",
+            "misplaced-tag",
+            child.pos,
+            `<${child.name}> is not allowed inside <${el.name}>: ${home ? `${home}; ` : ""}${problem}`,
+            { tag: child.name },
+          ),
         );
       }
     }
@@ -94,7 +103,9 @@ function reportUnknown(el: ElementNode, parent: ElementNode, parentSpec: TagSpec
   // Prefer a suggestion that would be valid here; fall back to any known name.
   const hint = closest(el.name, allowed) ?? closest(el.name, knownTagNames());
   const where = allowed.length ? `; inside <${parent.name}> the allowed tags are ${allowed.map((n) => `<${n}>`).join(", ")}` : "";
-  out.push(diag("error", "unknown-tag", el.pos, `unknown tag <${el.name}>${hint ? ` (did you mean <${hint}>?)` : ""}${where}`, { tag: el.name }));
+  out.push(
+    diag("error", "unknown-tag", el.pos, `unknown tag <${el.name}>${hint ? ` (did you mean <${hint}>?)` : ""}${where}`, { tag: el.name }),
+  );
 }
 
 function checkSelf(el: ElementNode, spec: TagSpec | undefined, out: Diagnostic[]): void {
@@ -103,13 +114,27 @@ function checkSelf(el: ElementNode, spec: TagSpec | undefined, out: Diagnostic[]
   if (el.kind === "Unknown") return;
   if (spec?.unspecified) {
     out.push(
-      diag("warning", "unspecified-tag", el.pos, `<${el.name}> is named by the Opentact docs but not specified; it is kept unchanged and the platform may skip it`, {
-        tag: el.name,
-      }),
+      diag(
+        "warning",
+        "unspecified-tag",
+        el.pos,
+        `<${el.name}> is named by the Opentact docs but not specified; it is kept unchanged and the platform may skip it`,
+        {
+          tag: el.name,
+        },
+      ),
     );
   }
   if (spec && spec.content !== "text" && spec.content !== "any" && el.children.some((c) => c.type === "text")) {
-    out.push(diag("warning", "ignored-content", el.pos, `<${el.name}> ignores its text content: only <Say>, <Play>, <Callback> and the <Dial> destinations read text`, { tag: el.name }));
+    out.push(
+      diag(
+        "warning",
+        "ignored-content",
+        el.pos,
+        `<${el.name}> ignores its text content: only <Say>, <Play>, <Callback> and the <Dial> destinations read text`,
+        { tag: el.name },
+      ),
+    );
   }
   if (el.kind === "Gather") checkGather(el, out);
 }
@@ -118,23 +143,37 @@ function checkGather(el: Extract<ElementNode, { kind: "Gather" }>, out: Diagnost
   const direct = elementChildren(el);
   const switches = direct.filter((c) => c.kind === "Switch");
   const inSwitch = switches.flatMap(elementChildren);
-  const branches = [...direct, ...inSwitch].filter((c): c is Extract<ElementNode, { kind: "DTMF" | "Case" }> => c.kind === "DTMF" || c.kind === "Case");
+  const branches = [...direct, ...inSwitch].filter(
+    (c): c is Extract<ElementNode, { kind: "DTMF" | "Case" }> => c.kind === "DTMF" || c.kind === "Case",
+  );
   const hasDefault = [...direct, ...inSwitch].some((c) => c.kind === "Default");
   const hasError = [...direct, ...inSwitch].some((c) => c.kind === "Error");
   if (branches.length && !hasDefault && !hasError) {
     out.push(
-      diag("warning", "no-fallback-branch", el.pos, `<${el.name}> branches on digits but has neither <Default> nor <Error>: a wrong key or silence falls through`, {
-        tag: el.name,
-      }),
+      diag(
+        "warning",
+        "no-fallback-branch",
+        el.pos,
+        `<${el.name}> branches on digits but has neither <Default> nor <Error>: a wrong key or silence falls through`,
+        {
+          tag: el.name,
+        },
+      ),
     );
   }
   // SPEC b.6 lists a nested <Gather> among a Gather's children but never says when it runs;
   // the docs only show one inside a branch (f.20), and that is the only place tactflow runs it.
   for (const inner of direct.filter((c) => c.kind === "Gather")) {
     out.push(
-      diag("warning", "unreachable-branch", inner.pos, `<${inner.name}> directly inside <${el.name}> never runs; put it inside a <Case>, <DTMF> or <Default> branch, or after </${el.name}>`, {
-        tag: inner.name,
-      }),
+      diag(
+        "warning",
+        "unreachable-branch",
+        inner.pos,
+        `<${inner.name}> directly inside <${el.name}> never runs; put it inside a <Case>, <DTMF> or <Default> branch, or after </${el.name}>`,
+        {
+          tag: inner.name,
+        },
+      ),
     );
   }
   const seen = new Map<string, ElementNode>();
@@ -144,27 +183,47 @@ function checkGather(el: Extract<ElementNode, { kind: "Gather" }>, out: Diagnost
     if (seen.has(v)) {
       const first = seen.get(v)!;
       out.push(
-        diag("warning", "duplicate-branch", b.pos, `<${b.name}> repeats the value ${shown(v)} of the branch at line ${first.pos.line}, which always wins; each branch needs its own digits`, {
-          tag: b.name,
-          attribute: b.attrs.find((a) => a.value.trim() === v)?.name ?? (b.kind === "DTMF" ? "value" : "dtmf"),
-        }),
+        diag(
+          "warning",
+          "duplicate-branch",
+          b.pos,
+          `<${b.name}> repeats the value ${shown(v)} of the branch at line ${first.pos.line}, which always wins; each branch needs its own digits`,
+          {
+            tag: b.name,
+            attribute: b.attrs.find((a) => a.value.trim() === v)?.name ?? (b.kind === "DTMF" ? "value" : "dtmf"),
+          },
+        ),
       );
     } else seen.set(v, b);
     if (!v.includes("{{") && v.length > el.props.maxDigits) {
       out.push(
-        diag("warning", "unreachable-branch", b.pos, `<${b.name}> expects ${v.length} digits but <${el.name}> collects at most ${el.props.maxDigits}`, { tag: b.name }),
+        diag(
+          "warning",
+          "unreachable-branch",
+          b.pos,
+          `<${b.name}> expects ${v.length} digits but <${el.name}> collects at most ${el.props.maxDigits}`,
+          { tag: b.name },
+        ),
       );
     }
   }
   for (const kind of ["Default", "Error"] as const) {
     const extra = [...direct, ...inSwitch].filter((c) => c.kind === kind).slice(1);
     for (const c of extra) {
-      out.push(diag("warning", "duplicate-branch", c.pos, `<${el.name}> has more than one <${kind}>; only the first runs`, { tag: c.name }));
+      out.push(
+        diag("warning", "duplicate-branch", c.pos, `<${el.name}> has more than one <${kind}>; only the first runs`, { tag: c.name }),
+      );
     }
   }
   if (el.props.remoteUrl && el.props.dialect === "B" && branches.length) {
     out.push(
-      diag("warning", "unreachable-branch", el.pos, `<${el.name}> has both a url and local branches: the url's reply decides, so the branches never run`, { tag: el.name }),
+      diag(
+        "warning",
+        "unreachable-branch",
+        el.pos,
+        `<${el.name}> has both a url and local branches: the url's reply decides, so the branches never run`,
+        { tag: el.name },
+      ),
     );
   }
 }

@@ -119,9 +119,26 @@ describe("a number without a flow", () => {
 describe("the tactflow call command", () => {
   it("prints the transcript of a call to the IVR", async () => {
     const t = tactflow();
-    const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, "bin/tactflow.mjs"), "call", "--to", IVR_TN, "--from", "15551230000", "--digits", "2", "--url", t.url, "--webhook-token", t.webhookToken], {
-      cwd: ROOT,
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        join(ROOT, "bin/tactflow.mjs"),
+        "call",
+        "--to",
+        IVR_TN,
+        "--from",
+        "15551230000",
+        "--digits",
+        "2",
+        "--url",
+        t.url,
+        "--webhook-token",
+        t.webhookToken,
+      ],
+      {
+        cwd: ROOT,
+      },
+    );
     expect(stdout).toMatch(/^00:00\.0 SAY "Thanks for calling Acme\." \(voice en-US FEMALE\)$/m);
     expect(stdout).toMatch(/^\d\d:\d\d\.\d DTMF 2$/m);
     expect(stdout).toContain('SAY "Connecting you to support."');

@@ -6,7 +6,8 @@ import type { TestProject } from "vitest/node";
 import { startTactflow, type TactflowInfo } from "./harness.ts";
 
 /** Served for numbers without a flow, so the unknown-TN scenario can recognise it. */
-export const E2E_FALLBACK_XML = '<Response><Say>This number is not in service. This is the end to end fallback.</Say><Hangup tag="fallback"/></Response>';
+export const E2E_FALLBACK_XML =
+  '<Response><Say>This number is not in service. This is the end to end fallback.</Say><Hangup tag="fallback"/></Response>';
 
 declare module "vitest" {
   export interface ProvidedContext {

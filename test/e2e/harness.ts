@@ -107,13 +107,30 @@ export async function startTactflow(options: StartOptions = {}): Promise<Running
     ...options.vars,
   };
   const bin = join(ROOT, "node_modules", ".bin");
-  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort), "--persist-to", persist, "--show-interactive-dev-session=false"];
+  const args = [
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(inspectorPort),
+    "--persist-to",
+    persist,
+    "--show-interactive-dev-session=false",
+  ];
   // `--var` wins over a developer's .dev.vars, so the suite's tokens are the ones in force.
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   const child = spawn(join(bin, "wrangler"), args, {
     cwd: ROOT,
     // The project's Node 24 first (wrangler needs ≥ 22.12); its own group, so stop() ends every child.
-    env: { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH ?? ""}`, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", FORCE_COLOR: "0" },
+    env: {
+      ...process.env,
+      PATH: `${bin}${delimiter}${process.env.PATH ?? ""}`,
+      WRANGLER_SEND_METRICS: "false",
+      NO_COLOR: "1",
+      FORCE_COLOR: "0",
+    },
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -87,7 +87,11 @@ describe("a multi-level menu with a PIN Gather", () => {
     expect(gathers.map((e) => (e.kind === "REQUEST" ? e.detail.status : 0))).toEqual([200, 200, 200]);
     const state = await callState(id);
     expect(state.status).toBe(200);
-    const g = state.body.gather as { attempts: Record<string, number>; digits: Record<string, string>; history: Array<{ node: string; input: string; action: string }> };
+    const g = state.body.gather as {
+      attempts: Record<string, number>;
+      digits: Record<string, string>;
+      history: Array<{ node: string; input: string; action: string }>;
+    };
     expect(g.history.map((h) => [h.node, h.input, h.action])).toEqual([
       ["g1", "match", "branch"],
       ["g1_1_1_1", "wrong", "retry"],
@@ -114,13 +118,22 @@ describe("a parked call", () => {
     const waited = Date.now() - started;
     expect(heard(result)).toEqual(["Please hold while we find an agent."]);
     expect(result.trace.some((e) => e.kind === "HOLD")).toBe(true);
-    expect(result.end).toMatchObject({ cause: "platform-hangup", q850_cause: 102, q850_cause_string: "RECOVERY_ON_TIMER_EXPIRE", reason: "park timeout: no command within 1500 ms" });
+    expect(result.end).toMatchObject({
+      cause: "platform-hangup",
+      q850_cause: 102,
+      q850_cause_string: "RECOVERY_ON_TIMER_EXPIRE",
+      reason: "park timeout: no command within 1500 ms",
+    });
     expect(waited).toBeGreaterThanOrEqual(1400);
     expect(waited).toBeLessThan(15_000);
     const state = await callState(id);
     expect(state.body.ended).toMatchObject({ reason: "park timeout" });
     const events = state.body.events as Array<{ type: string; payload: { state?: string; reason?: string } }>;
-    expect(events.some((e) => e.type === "call_state" && e.payload.state === "hangup" && e.payload.reason === "park timeout: no command within 1500 ms")).toBe(true);
+    expect(
+      events.some(
+        (e) => e.type === "call_state" && e.payload.state === "hangup" && e.payload.reason === "park timeout: no command within 1500 ms",
+      ),
+    ).toBe(true);
   });
 
   it("driven by commands: each is delivered through the Call Control API, a Pause spaces them, a Hangup ends the call", async () => {
@@ -130,7 +143,11 @@ describe("a parked call", () => {
     // Wait until the call is parked on the server.
     for (let i = 0; i < 100 && !(await callState(id)).body.parked; i++) await new Promise((r) => setTimeout(r, 100));
     const post = (xml: string) =>
-      fetch(`${t.url}/v1/calls/${id}/commands`, { method: "POST", headers: { authorization: `Bearer ${t.adminToken}`, "content-type": "application/xml" }, body: xml });
+      fetch(`${t.url}/v1/calls/${id}/commands`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${t.adminToken}`, "content-type": "application/xml" },
+        body: xml,
+      });
     const first = await post("<Say>An agent is on the way.</Say>");
     expect(first.status).toBe(202);
     expect(await first.json()).toMatchObject({ delivered: 1, pending: 0 });
@@ -139,7 +156,12 @@ describe("a parked call", () => {
     expect(await second.json()).toMatchObject({ deliveries: 2, delivered: 1, pending: 1 });
     const result = await running;
     expect(Date.now() - sentAt).toBeGreaterThanOrEqual(1100);
-    expect(heard(result)).toEqual(["Please hold while we find an agent.", "An agent is on the way.", "Connecting you now.", "Thank you for waiting."]);
+    expect(heard(result)).toEqual([
+      "Please hold while we find an agent.",
+      "An agent is on the way.",
+      "Connecting you now.",
+      "Thank you for waiting.",
+    ]);
     expect(result.end).toMatchObject({ cause: "flow-hangup", tag: "done" });
     const late = await post("<Say>Hello?</Say>");
     expect(late.status).toBe(409);

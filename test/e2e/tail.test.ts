@@ -47,10 +47,14 @@ interface RunningTail {
 /** Runs the real CLI (`bin/tactflow.mjs tail --json …`) as a child process. */
 function tail(args: string[], url = tactflow().url): RunningTail {
   const t = tactflow();
-  const child = spawn(process.execPath, [join(ROOT, "bin/tactflow.mjs"), "tail", "--json", "--url", url, "--token", t.adminToken, ...args], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, "bin/tactflow.mjs"), "tail", "--json", "--url", url, "--token", t.adminToken, ...args],
+    {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   const events: TailEvent[] = [];
   let out = "";
   let err = "";
@@ -196,7 +200,9 @@ describe("tactflow tail", () => {
 
       // The server's own log says the same.
       const t = tactflow();
-      const snap = (await (await fetch(`${t.url}/v1/calls/${callId}`, { headers: { authorization: `Bearer ${t.adminToken}` } })).json()) as { events?: { uuid: string }[] };
+      const snap = (await (
+        await fetch(`${t.url}/v1/calls/${callId}`, { headers: { authorization: `Bearer ${t.adminToken}` } })
+      ).json()) as { events?: { uuid: string }[] };
       expect(snap.events?.map((e) => e.uuid)).toEqual(events.map((e) => e.uuid));
 
       // A reconnect from the middle gets exactly the rest.
@@ -241,7 +247,9 @@ describe("tactflow tail", () => {
       expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
       expect(events.at(-1)?.payload.state).toBe("destroyed");
       const t = tactflow();
-      const snap = (await (await fetch(`${t.url}/v1/calls/${callId}`, { headers: { authorization: `Bearer ${t.adminToken}` } })).json()) as { events?: { uuid: string }[] };
+      const snap = (await (
+        await fetch(`${t.url}/v1/calls/${callId}`, { headers: { authorization: `Bearer ${t.adminToken}` } })
+      ).json()) as { events?: { uuid: string }[] };
       expect(events.map((e) => e.uuid)).toEqual(snap.events?.map((e) => e.uuid));
     } finally {
       live.stop();

@@ -20,7 +20,8 @@ const names = (els: ElementNode[]) => els.map((e) => (e.kind === "Say" ? `Say:${
 
 describe("node ids", () => {
   it("round-trip and refuse anything else", ({ expect }) => {
-    fc.assert(fc.property(fc.array(fc.nat({ max: 9999 }), { minLength: 1, maxLength: 20 }), (path) => {
+    fc.assert(
+      fc.property(fc.array(fc.nat({ max: 9999 }), { minLength: 1, maxLength: 20 }), (path) => {
         expect(parseNodeId(nodeIdFor(path))).toEqual(path);
       }),
     );
@@ -61,13 +62,18 @@ describe("continuations", () => {
 });
 
 describe("the state table", () => {
-  const parts = (xml: string) => gatherParts(root(`<Response>${xml}</Response>`).children.find((c): c is ElementNode & { kind: "Gather" } => c.type === "element" && c.kind === "Gather")! as never);
+  const parts = (xml: string) =>
+    gatherParts(
+      root(`<Response>${xml}</Response>`).children.find(
+        (c): c is ElementNode & { kind: "Gather" } => c.type === "element" && c.kind === "Gather",
+      )! as never,
+    );
   const full = parts(`<Gather attempts="3"><Say>p</Say><Switch><Case dtmf="1"/><Case dtmf="22"/><Default/><Error/></Switch></Gather>`);
-  const valueOf = (b: { props: { value: string } }) => b.props.value;
+  const branchValueOf = (b: { props: { value: string } }) => b.props.value;
 
   it("covers every row", ({ expect }) => {
     const d = (digits: string, attempt: number, p = full) => {
-      const r = decideGather(p, digits, attempt, 3, valueOf);
+      const r = decideGather(p, digits, attempt, 3, branchValueOf);
       return `${r.input}/${r.action}${r.body ? `/${r.body.kind}` : ""}`;
     };
     expect(d("22", 1)).toBe("match/branch/Case");
@@ -90,13 +96,18 @@ describe("the state table", () => {
 
   it("never retries past the last attempt, and retries only without a match", ({ expect }) => {
     fc.assert(
-      fc.property(fc.stringMatching(/^[0-9*#]{0,4}$/), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 5 }), (digits, attempts, at) => {
-        const attempt = Math.min(at, attempts);
-        const r = decideGather(full, digits, attempt, attempts, valueOf);
-        if (r.action === "retry") expect(attempt).toBeLessThan(attempts);
-        if (digits === "1" || digits === "22") expect(r.action).toBe("branch");
-        else expect(r.action).not.toBe("branch");
-      }),
+      fc.property(
+        fc.stringMatching(/^[0-9*#]{0,4}$/),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 5 }),
+        (digits, attempts, at) => {
+          const attempt = Math.min(at, attempts);
+          const r = decideGather(full, digits, attempt, attempts, branchValueOf);
+          if (r.action === "retry") expect(attempt).toBeLessThan(attempts);
+          if (digits === "1" || digits === "22") expect(r.action).toBe("branch");
+          else expect(r.action).not.toBe("branch");
+        },
+      ),
     );
   });
 
@@ -142,13 +153,48 @@ describe("planning commands", () => {
 
 describe("platform events", () => {
   it("read the 2024 envelope, the 2022 envelopes and the flat entity to one shape", ({ expect }) => {
-    const e2024 = readPlatformEvent({ uuid: "ev-1", created_on: "2024-02-19T16:06:00.210Z", type: "call_state", payload: { state: "live", duration: 3 }, call: { uuid: "c1", from: "+1838", to: 18382049000, direction: "in" } });
-    expect(e2024).toEqual({ ok: true, event: { key: "ev-1", type: "call_state", callUuid: "c1", state: "live", at: "2024-02-19T16:06:00.210Z", call: { uuid: "c1", from: "+1838", to: "18382049000", direction: "in" } } });
-    const e2022 = readPlatformEvent({ timestamp: "2022-07-04T16:44:53.554Z", type: "call_state", payload: { uuid: "c2", state: "ringing", sipcontrol_app: { uuid: "s" } } });
+    const e2024 = readPlatformEvent({
+      uuid: "ev-1",
+      created_on: "2024-02-19T16:06:00.210Z",
+      type: "call_state",
+      payload: { state: "live", duration: 3 },
+      call: { uuid: "c1", from: "+1838", to: 18382049000, direction: "in" },
+    });
+    expect(e2024).toEqual({
+      ok: true,
+      event: {
+        key: "ev-1",
+        type: "call_state",
+        callUuid: "c1",
+        state: "live",
+        at: "2024-02-19T16:06:00.210Z",
+        call: { uuid: "c1", from: "+1838", to: "18382049000", direction: "in" },
+      },
+    });
+    const e2022 = readPlatformEvent({
+      timestamp: "2022-07-04T16:44:53.554Z",
+      type: "call_state",
+      payload: { uuid: "c2", state: "ringing", sipcontrol_app: { uuid: "s" } },
+    });
     expect(e2022.ok && e2022.event).toMatchObject({ callUuid: "c2", state: "ringing", call: { sip_control_app: { uuid: "s" } } });
-    const flow = readPlatformEvent({ timestamp: "2022-07-04T16:44:53.554Z", success: true, type: "call_flow", command: "Answer", payload: { command: { name: "Answer", success: true, reason: "Call answered", path: "Answer[0]" }, call: { uuid: "c3" } } });
+    const flow = readPlatformEvent({
+      timestamp: "2022-07-04T16:44:53.554Z",
+      success: true,
+      type: "call_flow",
+      command: "Answer",
+      payload: { command: { name: "Answer", success: true, reason: "Call answered", path: "Answer[0]" }, call: { uuid: "c3" } },
+    });
     expect(flow.ok && flow.event.command).toEqual({ name: "Answer", success: true, reason: "Call answered", path: "Answer[0]" });
-    const flat = readPlatformEvent({ uuid: "c4", direction: "in", from: "1", to: "2", state: "destroyed", type: "CallSCA", q850_cause: 16, modified_on: "2024-01-01T00:00:00Z" });
+    const flat = readPlatformEvent({
+      uuid: "c4",
+      direction: "in",
+      from: "1",
+      to: "2",
+      state: "destroyed",
+      type: "CallSCA",
+      q850_cause: 16,
+      modified_on: "2024-01-01T00:00:00Z",
+    });
     expect(flat.ok && flat.event).toMatchObject({ type: "call_state", callUuid: "c4", state: "destroyed", call: { q850_cause: 16 } });
     expect(readPlatformEvent({ type: "balance", payload: 3 }).ok).toBe(false);
     expect(readPlatformEvent([1, 2]).ok).toBe(false);

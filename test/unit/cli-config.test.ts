@@ -9,7 +9,11 @@ const files = (text: string | null) => (path: string) => {
 
 describe("cli/config", () => {
   it("reads wrangler's .dev.vars format", ({ expect }) => {
-    expect(parseDevVars(`# comment\nADMIN_TOKEN=abc\nexport WEBHOOK_TOKEN = "q u o t e d"\nEVENTS_TOKEN='x=y'\n  # ADMIN_TOKEN=nope\nbroken line\n`)).toEqual({
+    expect(
+      parseDevVars(
+        `# comment\nADMIN_TOKEN=abc\nexport WEBHOOK_TOKEN = "q u o t e d"\nEVENTS_TOKEN='x=y'\n  # ADMIN_TOKEN=nope\nbroken line\n`,
+      ),
+    ).toEqual({
       ADMIN_TOKEN: "abc",
       WEBHOOK_TOKEN: "q u o t e d",
       EVENTS_TOKEN: "x=y",
@@ -18,8 +22,12 @@ describe("cli/config", () => {
 
   it("token: the flag, else TACTFLOW_<KIND>, else .dev.vars, else nothing", ({ expect }) => {
     const devVars = files("ADMIN_TOKEN=from-file\nWEBHOOK_TOKEN=hook-file\n");
-    expect(resolveToken("ADMIN_TOKEN", "from-flag", { env: { TACTFLOW_ADMIN_TOKEN: "from-env" }, readFile: devVars, cwd: "/p" })).toBe("from-flag");
-    expect(resolveToken("ADMIN_TOKEN", undefined, { env: { TACTFLOW_ADMIN_TOKEN: "from-env" }, readFile: devVars, cwd: "/p" })).toBe("from-env");
+    expect(resolveToken("ADMIN_TOKEN", "from-flag", { env: { TACTFLOW_ADMIN_TOKEN: "from-env" }, readFile: devVars, cwd: "/p" })).toBe(
+      "from-flag",
+    );
+    expect(resolveToken("ADMIN_TOKEN", undefined, { env: { TACTFLOW_ADMIN_TOKEN: "from-env" }, readFile: devVars, cwd: "/p" })).toBe(
+      "from-env",
+    );
     expect(resolveToken("ADMIN_TOKEN", undefined, { env: {}, readFile: devVars, cwd: "/p" })).toBe("from-file");
     expect(resolveToken("WEBHOOK_TOKEN", undefined, { env: {}, readFile: devVars, cwd: "/p" })).toBe("hook-file");
     expect(resolveToken("EVENTS_TOKEN", undefined, { env: {}, readFile: devVars, cwd: "/p" })).toBeUndefined();

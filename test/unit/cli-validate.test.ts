@@ -36,7 +36,14 @@ function tactflow(args: string[], stdin = ""): Promise<Run> {
 let dir = "";
 const files = {
   "good.xml": '<?xml version="1.0" encoding="UTF-8"?>\n<Response>\n  <Say>Hello</Say>\n  <Hangup/>\n</Response>\n',
-  "bad.xml": ["<Response>", '  <Say gender="X">Hi</Say>', '  <Gather attempts="0"><Say>Press</Say></Gather>', "  <Sya>typo</Sya>", "</Response>", ""].join("\n"),
+  "bad.xml": [
+    "<Response>",
+    '  <Say gender="X">Hi</Say>',
+    '  <Gather attempts="0"><Say>Press</Say></Gather>',
+    "  <Sya>typo</Sya>",
+    "</Response>",
+    "",
+  ].join("\n"),
   "warn.xml": ["<Response>", "  <Curl/>", "</Response>", ""].join("\n"),
   "broken.xml": ["<Response>", "  <Say>Hi", "</Response>", ""].join("\n"),
 };
@@ -81,13 +88,19 @@ describe.concurrent("tactflow validate", () => {
     const run = await tactflow(["validate", "--quiet", "bad.xml", "warn.xml"]);
     expect(run.code).toBe(1);
     expect(run.stdout).not.toContain("warning");
-    expect(run.stdout.trimEnd().split("\n")).toEqual([expect.stringMatching(/^bad\.xml:2:8: error/), expect.stringMatching(/^bad\.xml:4:3: error/), "2 files checked: 2 errors"]);
+    expect(run.stdout.trimEnd().split("\n")).toEqual([
+      expect.stringMatching(/^bad\.xml:2:8: error/),
+      expect.stringMatching(/^bad\.xml:4:3: error/),
+      "2 files checked: 2 errors",
+    ]);
   });
 
   it("`-` reads stdin, named by --stdin-name", async () => {
     const run = await tactflow(["validate", "--stdin-name", "piped.xml", "-"], '<Response>\n<Pause length="soon"/>\n</Response>');
     expect(run.code).toBe(1);
-    expect(run.stdout).toBe('piped.xml:2:8: error: <Pause length="soon">: expected a whole number of milliseconds, e.g. 5000\n1 file checked: 1 error, 0 warnings\n');
+    expect(run.stdout).toBe(
+      'piped.xml:2:8: error: <Pause length="soon">: expected a whole number of milliseconds, e.g. 5000\n1 file checked: 1 error, 0 warnings\n',
+    );
   });
 
   it("--json prints every file's findings and the summary", async () => {

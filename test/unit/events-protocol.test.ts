@@ -9,9 +9,15 @@ const req = (query: string, headers: Record<string, string> = {}) => new Request
 
 describe("parseSubscribeRequest", () => {
   it("reads filters, since, window and the token from any of its SPEC d.2 places", ({ expect }) => {
-    const ok = parseSubscribeRequest(req("?types=call_flow,%20call_state,call_flow&since=12&tn=%2B1%20(838)%20204-9000&window=64&jwt=abc"), "hub");
+    const ok = parseSubscribeRequest(
+      req("?types=call_flow,%20call_state,call_flow&since=12&tn=%2B1%20(838)%20204-9000&window=64&jwt=abc"),
+      "hub",
+    );
     expect(ok).toEqual({ ok: true, value: { types: ["call_flow", "call_state"], since: 12, tn: "18382049000", window: 64, token: "abc" } });
-    expect(parseSubscribeRequest(req("?tn=8382049000"), "hub")).toMatchObject({ ok: true, value: { tn: "18382049000", token: null, window: 1024 } });
+    expect(parseSubscribeRequest(req("?tn=8382049000"), "hub")).toMatchObject({
+      ok: true,
+      value: { tn: "18382049000", token: null, window: 1024 },
+    });
     expect(parseSubscribeRequest(req("", { "X-Auth-Token": "h" }), "call")).toMatchObject({ ok: true, value: { token: "h" } });
     expect(parseSubscribeRequest(req("", { Authorization: "Bearer b" }), "call")).toMatchObject({ ok: true, value: { token: "b" } });
     expect(parseSubscribeRequest(req("?token=q", { "X-Auth-Token": "h" }), "call")).toMatchObject({ ok: true, value: { token: "q" } });

@@ -11,7 +11,15 @@ describe("requesting the call-flow webhook", () => {
     expect(req.method).toBe("POST");
     expect(req.url.pathname).toBe("/v1/callflow");
     expect(Object.fromEntries(req.url.searchParams)).toEqual({ from: "15551230000", to: "18005550100", token: "hook-secret" });
-    expect(JSON.parse(req.body)).toMatchObject({ uuid: "call-1", direction: "in", from: "15551230000", to: "18005550100", state: "ringing", type: "CallSCA", tn: { tn: 18005550100 } });
+    expect(JSON.parse(req.body)).toMatchObject({
+      uuid: "call-1",
+      direction: "in",
+      from: "15551230000",
+      to: "18005550100",
+      state: "ringing",
+      type: "CallSCA",
+      tn: { tn: 18005550100 },
+    });
   });
 
   it("can GET instead, with no body", async () => {
@@ -28,7 +36,11 @@ describe("requesting the call-flow webhook", () => {
   });
 
   it.each([
-    ["an HTTP error", () => new Response("kaboom", { status: 500, statusText: "Internal Server Error" }), /HTTP 500 Internal Server Error: kaboom/],
+    [
+      "an HTTP error",
+      () => new Response("kaboom", { status: 500, statusText: "Internal Server Error" }),
+      /HTTP 500 Internal Server Error: kaboom/,
+    ],
     ["JSON", () => Response.json({ error: "nope" }), /not a call-flow document \(application\/json/],
     ["XML with another root", () => new Response("<Html/>", { headers: { "content-type": "text/xml" } }), /root is <Html>, not <Response>/],
   ])("ends the call as webhook-failed when the answer is %s", async (_what, answer, message) => {
@@ -39,11 +51,17 @@ describe("requesting the call-flow webhook", () => {
   });
 
   it("says which server it could not reach", async () => {
-    const { result } = await call(HELLO, {}, {
-      fetch: async () => {
-        throw new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8787"), { code: "ECONNREFUSED" }) });
+    const { result } = await call(
+      HELLO,
+      {},
+      {
+        fetch: async () => {
+          throw new TypeError("fetch failed", {
+            cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8787"), { code: "ECONNREFUSED" }),
+          });
+        },
       },
-    });
+    );
     expect(result.end).toMatchObject({ cause: "webhook-failed" });
     expect(result.end.reason).toBe("cannot reach http://tactflow.test: ECONNREFUSED (connect ECONNREFUSED 127.0.0.1:8787)");
   });
@@ -75,24 +93,40 @@ describe("lifecycle and command events", () => {
   });
 
   it("posts one call_flow event per command with its path and result", async () => {
-    const { server } = await call(`<Response><Say tag="hi">Hello</Say><Gather><Say>Menu</Say><DTMF value="1"><Hangup/></DTMF></Gather></Response>`, { inputs: keys("1") });
+    const { server } = await call(
+      `<Response><Say tag="hi">Hello</Say><Gather><Say>Menu</Say><DTMF value="1"><Hangup/></DTMF></Gather></Response>`,
+      { inputs: keys("1") },
+    );
     const flow = server.events.filter((e) => e.type === "call_flow");
-    expect(flow.map((e) => (e.payload as { command: { path: string } }).command.path)).toEqual(["Say[0]", "Gather[1]/Say[0]", "Gather[1]", "Gather[1]/DTMF[1]/Hangup[0]"]);
-    expect(flow[0]).toMatchObject({ success: true, command: "Say", message: "[success] command Say[0], reason: Say finished", payload: { command: { tag: "hi" } } });
+    expect(flow.map((e) => (e.payload as { command: { path: string } }).command.path)).toEqual([
+      "Say[0]",
+      "Gather[1]/Say[0]",
+      "Gather[1]",
+      "Gather[1]/DTMF[1]/Hangup[0]",
+    ]);
+    expect(flow[0]).toMatchObject({
+      success: true,
+      command: "Say",
+      message: "[success] command Say[0], reason: Say finished",
+      payload: { command: { tag: "hi" } },
+    });
   });
 
   it("sends events to the events webhook with the token", async () => {
     const seen: string[] = [];
     const server = fakeTactflow({ "/v1/callflow": HELLO });
-    await new SimulatedCall({ from: "1", to: "18005550100" }, {
-      baseUrl: `${BASE}/`,
-      webhookToken: "t0k",
-      wait: server.wait,
-      fetch: (input, init) => {
-        seen.push(input);
-        return server.fetch(input, init);
+    await new SimulatedCall(
+      { from: "1", to: "18005550100" },
+      {
+        baseUrl: `${BASE}/`,
+        webhookToken: "t0k",
+        wait: server.wait,
+        fetch: (input, init) => {
+          seen.push(input);
+          return server.fetch(input, init);
+        },
       },
-    }).run();
+    ).run();
     expect(seen.filter((u) => u.includes("/v1/webhooks/events")).every((u) => u === `${BASE}/v1/webhooks/events?token=t0k`)).toBe(true);
   });
 
@@ -113,12 +147,18 @@ describe("lifecycle and command events", () => {
 describe("a parked call fed with commands over time", () => {
   it("runs fragments as they arrive, on one clock, until it is hung up", async () => {
     const server = fakeTactflow({ "/v1/callflow": `<Response><Answer/><Hold/></Response>` });
-    const sim = new SimulatedCall({ from: "15551230000", to: "18005550100", at: "2026-11-23T15:00:00Z", inputs: keys("2") }, { baseUrl: BASE, fetch: server.fetch, wait: server.wait, timing: ROUND_TIMING });
+    const sim = new SimulatedCall(
+      { from: "15551230000", to: "18005550100", at: "2026-11-23T15:00:00Z", inputs: keys("2") },
+      { baseUrl: BASE, fetch: server.fetch, wait: server.wait, timing: ROUND_TIMING },
+    );
     const first = await sim.start();
     expect(await sim.execute(first!.document, { url: first!.url })).toBe("idle");
     const more = parseCommands(`<Unhold/><Gather><Say>Press 2</Say><DTMF value="2"><Say>Two</Say></DTMF></Gather>`);
     expect(await sim.execute(more, { idleMs: 5000 })).toBe("idle");
-    await sim.hangup("no command before the deadline", "platform-hangup", { q850_cause: 102, q850_cause_string: "RECOVERY_ON_TIMER_EXPIRE" });
+    await sim.hangup("no command before the deadline", "platform-hangup", {
+      q850_cause: 102,
+      q850_cause_string: "RECOVERY_ON_TIMER_EXPIRE",
+    });
     const result = sim.result();
     expect(result.call).toMatchObject({ state: "destroyed", q850_cause: 102, q850_cause_string: "RECOVERY_ON_TIMER_EXPIRE" });
     expect(said(result)).toEqual(["Press 2", "Two"]);
@@ -238,7 +278,9 @@ timezone America/New_York
   });
 
   it("names the line or field that is wrong", () => {
-    expect(() => parseScript("to 1\npress 12x\n")).toThrow(new ScriptError(`line 2: "12x" has keys a phone cannot send; use 0-9, *, #, + or A-D: press 12x`));
+    expect(() => parseScript("to 1\npress 12x\n")).toThrow(
+      new ScriptError(`line 2: "12x" has keys a phone cannot send; use 0-9, *, #, + or A-D: press 12x`),
+    );
     expect(() => parseScript("dial sip:a@b maybe")).toThrow(/line 1: "maybe" is not an outcome/);
     expect(() => parseScript("jump 3")).toThrow(/unknown instruction "jump"/);
     expect(() => parseScript(`{"dial":{"*":"later"}}`)).toThrow(/script field dial\.\*/);

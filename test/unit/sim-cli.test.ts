@@ -5,7 +5,12 @@ import { fakeTactflow, type Route } from "./sim-fixtures.ts";
 const MENU = `<Response><Gather attempts="2"><Say>Press 1 for sales</Say><DTMF value="1"><Say>Sales</Say></DTMF><Error><Say>Bye</Say></Error></Gather><Hangup/></Response>`;
 
 /** Run `tactflow call` against an in-memory tactflow; files are a path → text map. */
-async function cli(opts: CallOptions, routes: Record<string, Route> = { "/v1/callflow": MENU }, files: Record<string, string> = {}, env: Record<string, string> = {}) {
+async function cli(
+  opts: CallOptions,
+  routes: Record<string, Route> = { "/v1/callflow": MENU },
+  files: Record<string, string> = {},
+  env: Record<string, string> = {},
+) {
   const server = fakeTactflow(routes);
   const out: string[] = [];
   const err: string[] = [];
@@ -61,7 +66,10 @@ describe("tactflow call", () => {
   });
 
   it("exits 1 and says why when the server answers something that is not a call flow", async () => {
-    const { code, err } = await cli({ to: "1", from: "2" }, { "/v1/callflow": () => Response.json({ title: "Not Found" }, { status: 200 }) });
+    const { code, err } = await cli(
+      { to: "1", from: "2" },
+      { "/v1/callflow": () => Response.json({ title: "Not Found" }, { status: 200 }) },
+    );
     expect(code).toBe(1);
     expect(err).toMatch(/no call flow from http:\/\/tactflow\.test: the answer is not a call-flow document \(application\/json/);
   });
@@ -79,7 +87,9 @@ describe("tactflow call", () => {
       { to: "1", from: "2", url: "http://127.0.0.1:9" },
       {
         fetch: async () => {
-          throw new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9"), { code: "ECONNREFUSED" }) });
+          throw new TypeError("fetch failed", {
+            cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9"), { code: "ECONNREFUSED" }),
+          });
         },
         env: {},
         cwd: "/",

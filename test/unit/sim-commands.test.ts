@@ -35,7 +35,9 @@ describe("the virtual clock", () => {
 
 describe("prompts", () => {
   it("reports Say's text, voice and loop, from either spelling", async () => {
-    const { result } = await call(`<Response><Say text="Press 1 for sales" gender="MALE" lang="es-US" loop="2" type="WaveNet"/><Say>Plain</Say></Response>`);
+    const { result } = await call(
+      `<Response><Say text="Press 1 for sales" gender="MALE" lang="es-US" loop="2" type="WaveNet"/><Say>Plain</Say></Response>`,
+    );
     expect(entries(result, "SAY").map((e) => e.detail)).toMatchObject([
       { text: "Press 1 for sales", gender: "MALE", lang: "es-US", loop: 2, voiceType: "WaveNet" },
       { text: "Plain", gender: "FEMALE", lang: "en-US", loop: 1, voiceType: "Standard" },
@@ -43,7 +45,11 @@ describe("prompts", () => {
   });
 
   it("plays a URL for its loops", async () => {
-    const { result } = await call(`<Response><Play loop="3">https://cdn.example.org/hold.mp3</Play><Say>After</Say></Response>`, {}, { timing: ROUND_TIMING });
+    const { result } = await call(
+      `<Response><Play loop="3">https://cdn.example.org/hold.mp3</Play><Say>After</Say></Response>`,
+      {},
+      { timing: ROUND_TIMING },
+    );
     expect(entries(result, "PLAY")[0]?.detail).toMatchObject({ url: "https://cdn.example.org/hold.mp3", loop: 3, durationMs: 6000 });
     expect(entries(result, "SAY")[0]?.t).toBe(6000);
   });
@@ -93,7 +99,15 @@ describe("Callback", () => {
     expect(said(result)).toEqual(["One moment", "From the callback"]);
     const req = server.requests.find((r) => r.url.pathname === "/flows/next")!;
     expect(req.method).toBe("POST");
-    expect(Object.fromEntries(req.url.searchParams)).toMatchObject({ step: "2", from: "15551230000", to: "18005550100", tn: "18005550100", call: "call-1", state: "live", tag: "lookup" });
+    expect(Object.fromEntries(req.url.searchParams)).toMatchObject({
+      step: "2",
+      from: "15551230000",
+      to: "18005550100",
+      tn: "18005550100",
+      call: "call-1",
+      state: "live",
+      tag: "lookup",
+    });
   });
 
   it("falls into <Error> when the fetch times out, after waiting the timeout, then carries on", async () => {
@@ -134,7 +148,11 @@ describe("Dial", () => {
   const DESK = `<Response><Dial timeout="15000"><To>sip:desk@acme.example</To><Error><Say>Nobody answered.</Say></Error></Dial><Say>Back in the flow</Say></Response>`;
 
   it("bridges an answering destination and continues after the Dial when it hangs up", async () => {
-    const { result } = await call(DESK, { dial: { "sip:desk@acme.example": "answer" }, talkMs: 30_000 }, { timing: { ...ROUND_TIMING, dialRingMs: 4000 } });
+    const { result } = await call(
+      DESK,
+      { dial: { "sip:desk@acme.example": "answer" }, talkMs: 30_000 },
+      { timing: { ...ROUND_TIMING, dialRingMs: 4000 } },
+    );
     expect(entries(result, "DIAL")[0]?.detail).toMatchObject({ result: "answered", answeredBy: "sip:desk@acme.example", talkMs: 30_000 });
     expect(said(result)).toEqual(["Back in the flow"]);
     expect(entries(result, "SAY")[0]?.t).toBe(34_000);
@@ -189,7 +207,16 @@ describe("conditions left for the platform", () => {
   });
 
   it("compares <Call> fields as phone numbers, numbers, null or strings", () => {
-    const entity = { uuid: "c", direction: "in" as const, from: "+1 (555) 123-0000", to: "18005550100", state: "live", duration: 12, type: "CallSCA", hangup_on: null };
+    const entity = {
+      uuid: "c",
+      direction: "in" as const,
+      from: "+1 (555) 123-0000",
+      to: "18005550100",
+      state: "live",
+      duration: 12,
+      type: "CallSCA",
+      hangup_on: null,
+    };
     expect(evaluateCall(propsOf(`<Call field="from" value="5551230000"/>`, "Call"), entity).matched).toBe(true);
     expect(evaluateCall(propsOf(`<Call field="from" value="15559999999"/>`, "Call"), entity).matched).toBe(false);
     expect(evaluateCall(propsOf(`<Call field="duration" value="12.0"/>`, "Call"), entity).matched).toBe(true);
@@ -213,7 +240,11 @@ describe("conditions left for the platform", () => {
     const xml = `<Response><Geo states="NJ"><Say>Jersey.</Say></Geo><Geo states="CA"><Say>California.</Say></Geo></Response>`;
     expect(said((await call(xml, { location: { state: "NJ" } })).result)).toEqual(["Jersey."]);
     expect(said((await call(xml, {}, { locate: (from) => (from.startsWith("1213") ? { state: "CA" } : undefined) })).result)).toEqual([]);
-    expect(said((await call(xml, { from: "12135550000" }, { locate: (from) => (from.startsWith("1213") ? { state: "CA" } : undefined) })).result)).toEqual(["California."]);
+    expect(
+      said(
+        (await call(xml, { from: "12135550000" }, { locate: (from) => (from.startsWith("1213") ? { state: "CA" } : undefined) })).result,
+      ),
+    ).toEqual(["California."]);
   });
 });
 
@@ -230,7 +261,11 @@ describe("how a call ends", () => {
   });
 
   it("stops exactly when the scripted caller hangs up", async () => {
-    const { result } = await call(`<Response><Say>${"la ".repeat(50)}</Say><Say>Never</Say></Response>`, { hangupAfterMs: 2500 }, { timing: ROUND_TIMING });
+    const { result } = await call(
+      `<Response><Say>${"la ".repeat(50)}</Say><Say>Never</Say></Response>`,
+      { hangupAfterMs: 2500 },
+      { timing: ROUND_TIMING },
+    );
     expect(result.end).toMatchObject({ cause: "caller-hangup", t: 2500 });
     expect(said(result)).toHaveLength(1);
   });
@@ -245,9 +280,14 @@ describe("how a call ends", () => {
   it("skips unknown and unspecified tags with a note and a failed call_flow event", async () => {
     const { result, server } = await call(`<Response><Tone/><Blink rate="2"/><Say>Still works</Say></Response>`);
     expect(said(result)).toEqual(["Still works"]);
-    expect(entries(result, "NOTE").map((e) => e.detail.message)).toEqual(expect.arrayContaining([expect.stringMatching(/skipped <Tone>/), expect.stringMatching(/skipped <Blink>/)]));
+    expect(entries(result, "NOTE").map((e) => e.detail.message)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/skipped <Tone>/), expect.stringMatching(/skipped <Blink>/)]),
+    );
     const failed = server.events.filter((e) => e.type === "call_flow" && e.success === false);
-    expect(failed.map((e) => (e.payload as { command: { reason: string } }).command.reason)).toEqual(["unsupported command", "unsupported command"]);
+    expect(failed.map((e) => (e.payload as { command: { reason: string } }).command.reason)).toEqual([
+      "unsupported command",
+      "unsupported command",
+    ]);
   });
 
   it("reports Answer, Hold, Unhold and background recordings in the transcript", async () => {
@@ -285,7 +325,10 @@ describe("request timeouts", () => {
     let waited = 0;
     const xml = `<Response><Callback url="/slow" timeout="0"/></Response>`;
     const { result } = await call(
-      { "/v1/callflow": xml, "/slow": async () => new Response("<Response><Say>Worth the wait</Say></Response>", { headers: { "content-type": "text/xml" } }) },
+      {
+        "/v1/callflow": xml,
+        "/slow": async () => new Response("<Response><Say>Worth the wait</Say></Response>", { headers: { "content-type": "text/xml" } }),
+      },
       {},
       {
         wait: (ms) => {

@@ -2,7 +2,16 @@
  * An in-memory tactflow for simulator tests: it serves call-flow documents by path, records
  * every request, collects posted events, and can leave a request hanging so a timeout fires.
  */
-import { placeCall, type CallResult, type FetchLike, type Scenario, type SimOptions, type TraceDetails, type TraceKind, type WaitLike } from "../../sim/index.ts";
+import {
+  placeCall,
+  type CallResult,
+  type FetchLike,
+  type Scenario,
+  type SimOptions,
+  type TraceDetails,
+  type TraceKind,
+  type WaitLike,
+} from "../../sim/index.ts";
 
 export interface SeenRequest {
   method: string;

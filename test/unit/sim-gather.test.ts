@@ -43,9 +43,17 @@ describe("the Gather state table", () => {
     ["a wrong key replays the prompts while attempts are left", { digits: "9" }, "reprompt"],
     ["a wrong key on the last attempt runs <Default>", { digits: "9", attempt: 3 }, "default"],
     ["a wrong key on the last attempt without <Default> runs <Error>", { digits: "9", hasDefault: false, attempt: 3 }, "error"],
-    ["a wrong key with neither block carries on after the Gather", { digits: "9", hasDefault: false, hasError: false, attempt: 3 }, "fallthrough"],
+    [
+      "a wrong key with neither block carries on after the Gather",
+      { digits: "9", hasDefault: false, hasError: false, attempt: 3 },
+      "fallthrough",
+    ],
     ["any key runs <Default> at once when the Gather has no branches", { digits: "9", values: [] }, "default"],
-    ["any key carries on when the Gather has neither branches nor <Default>", { digits: "9", values: [], hasDefault: false }, "fallthrough"],
+    [
+      "any key carries on when the Gather has neither branches nor <Default>",
+      { digits: "9", values: [], hasDefault: false },
+      "fallthrough",
+    ],
     ["silence replays while attempts are left", {}, "reprompt"],
     ["silence on the last attempt runs <Error>", { attempt: 3 }, "error"],
     ["silence on the last attempt without <Error> runs <Default>", { attempt: 3, hasError: false }, "default"],
@@ -129,14 +137,23 @@ describe("a local Gather (dialect A: Switch/Case)", () => {
   });
 
   it("uses * as the finish key of dialect A and # of dialect B (SPEC f.3)", async () => {
-    const a = await call(`<Response><Gather numDigits="4"><Say>Code?</Say><Switch><Case dtmf="12"><Say>Twelve.</Say></Case></Switch></Gather></Response>`, { inputs: keys("12*") });
+    const a = await call(
+      `<Response><Gather numDigits="4"><Say>Code?</Say><Switch><Case dtmf="12"><Say>Twelve.</Say></Case></Switch></Gather></Response>`,
+      { inputs: keys("12*") },
+    );
     expect(said(a.result)).toContain("Twelve.");
-    const b = await call(`<Response><Gather dtmf_length="4"><Say>Code?</Say><DTMF value="12"><Say>Twelve.</Say></DTMF></Gather></Response>`, { inputs: keys("12#") });
+    const b = await call(
+      `<Response><Gather dtmf_length="4"><Say>Code?</Say><DTMF value="12"><Say>Twelve.</Say></DTMF></Gather></Response>`,
+      { inputs: keys("12#") },
+    );
     expect(said(b.result)).toContain("Twelve.");
   });
 
   it("carries on after the Gather when nothing matches and there is nowhere to go", async () => {
-    const { result } = await call(`<Response><Gather><Say>Press 1.</Say><DTMF value="1"><Say>One.</Say></DTMF></Gather><Say>After.</Say></Response>`, { inputs: keys("5") });
+    const { result } = await call(
+      `<Response><Gather><Say>Press 1.</Say><DTMF value="1"><Say>One.</Say></DTMF></Gather><Say>After.</Say></Response>`,
+      { inputs: keys("5") },
+    );
     expect(said(result)).toEqual(["Press 1.", "After."]);
     expect(result.end.cause).toBe("end-of-flow");
   });
@@ -183,7 +200,10 @@ describe("a url Gather", () => {
   </Response>`;
 
   it("sends the keys with both parameter families and runs the reply instead of the rest", async () => {
-    const { result, server } = await call({ "/v1/callflow": PIN, "/v1/calls/call-1/gather": `<Response><Say>Welcome back.</Say><Hangup/></Response>` }, { inputs: keys("1234#") });
+    const { result, server } = await call(
+      { "/v1/callflow": PIN, "/v1/calls/call-1/gather": `<Response><Say>Welcome back.</Say><Hangup/></Response>` },
+      { inputs: keys("1234#") },
+    );
     const req = server.requests.find((r) => r.url.pathname.endsWith("/gather"))!;
     expect(req.method).toBe("GET");
     expect(Object.fromEntries(req.url.searchParams)).toEqual({
@@ -221,14 +241,20 @@ describe("a url Gather", () => {
   });
 
   it("runs <Error> when the URL fails, then carries on with the old document", async () => {
-    const { result } = await call({ "/v1/callflow": PIN, "/v1/calls/call-1/gather": () => new Response("boom", { status: 500 }) }, { inputs: keys("1234#") });
+    const { result } = await call(
+      { "/v1/callflow": PIN, "/v1/calls/call-1/gather": () => new Response("boom", { status: 500 }) },
+      { inputs: keys("1234#") },
+    );
     expect(said(result)).toEqual(["Enter your PIN.", "Sorry, something went wrong.", "This line belongs to the old document."]);
     expect(entries(result, "ERROR")[0]?.detail.reason).toMatch(/HTTP 500/);
   });
 
   it("keeps the Gather URL's token out of the trace", async () => {
     const { result } = await call({ "/v1/callflow": PIN, "/v1/calls/call-1/gather": "<Response/>" }, { inputs: keys("1#") });
-    const urls = [...entries(result, "REQUEST").map((e) => e.detail.url), ...entries(result, "GATHER").map((e) => e.detail.remoteUrl ?? "")];
+    const urls = [
+      ...entries(result, "REQUEST").map((e) => e.detail.url),
+      ...entries(result, "GATHER").map((e) => e.detail.remoteUrl ?? ""),
+    ];
     expect(urls.join(" ")).not.toMatch(/g-secret|hook-secret/);
     expect(urls.filter((u) => u.includes("token=…"))).toHaveLength(3);
   });

@@ -27,7 +27,13 @@ function event(seq: number, state: string, extra: Record<string, unknown> = {}) 
   };
 }
 
-const authOk = (lastSeq: number) => JSON.stringify({ type: "auth", success: true, message: "WSS connection x@127.0.0.1 - success auth events", payload: { stream: { last_seq: lastSeq } } });
+const authOk = (lastSeq: number) =>
+  JSON.stringify({
+    type: "auth",
+    success: true,
+    message: "WSS connection x@127.0.0.1 - success auth events",
+    payload: { stream: { last_seq: lastSeq } },
+  });
 
 interface Conn {
   url: URL;
@@ -63,7 +69,18 @@ async function serve(script: (conn: Conn, index: number) => void): Promise<strin
 function collect() {
   const out: string[] = [];
   const err: string[] = [];
-  return { out, err, deps: { env: {}, cwd: "/nonexistent", out: (l: string) => out.push(l), err: (l: string) => err.push(l), backoffMs: 10, backoffMaxMs: 50 } };
+  return {
+    out,
+    err,
+    deps: {
+      env: {},
+      cwd: "/nonexistent",
+      out: (l: string) => out.push(l),
+      err: (l: string) => err.push(l),
+      backoffMs: 10,
+      backoffMaxMs: 50,
+    },
+  };
 }
 
 describe("tactflow tail", () => {
@@ -74,12 +91,22 @@ describe("tactflow tail", () => {
       expect(JSON.parse(conn.received[0] ?? "{}")).toEqual({ type: "auth", token: TOKEN });
       if (i === 0) {
         conn.ws.send(authOk(0));
-        for (const [s, st] of [[1, "init"], [2, "ringing"], [3, "live"]] as const) conn.ws.send(JSON.stringify(event(s, st)));
+        for (const [s, st] of [
+          [1, "init"],
+          [2, "ringing"],
+          [3, "live"],
+        ] as const)
+          conn.ws.send(JSON.stringify(event(s, st)));
         setTimeout(() => conn.ws.terminate(), 50); // a drop, not a goodbye
       } else {
         conn.ws.send(authOk(5));
         // A server that repeats seq 3 must not make tail print it twice.
-        for (const [s, st] of [[3, "live"], [4, "hangup"], [5, "destroyed"]] as const) conn.ws.send(JSON.stringify(event(s, st)));
+        for (const [s, st] of [
+          [3, "live"],
+          [4, "hangup"],
+          [5, "destroyed"],
+        ] as const)
+          conn.ws.send(JSON.stringify(event(s, st)));
       }
     });
     const c = collect();
@@ -92,7 +119,12 @@ describe("tactflow tail", () => {
     expect(c.err.some((l) => /reconnecting in .* from seq 3/.test(l))).toBe(true);
     // What it printed, it acknowledged before leaving.
     await new Promise((r) => setTimeout(r, 20));
-    expect(conns[1]?.received.map((r) => JSON.parse(r) as { type: string; seq?: number }).filter((f) => f.type === "ack").at(-1)?.seq).toBe(5);
+    expect(
+      conns[1]?.received
+        .map((r) => JSON.parse(r) as { type: string; seq?: number })
+        .filter((f) => f.type === "ack")
+        .at(-1)?.seq,
+    ).toBe(5);
   });
 
   it("a drop before any event still resumes from where the subscription started", async ({ expect }) => {
@@ -104,7 +136,11 @@ describe("tactflow tail", () => {
         setTimeout(() => conn.ws.terminate(), 30);
       } else {
         conn.ws.send(authOk(9));
-        for (const [s, st] of [[8, "live"], [9, "destroyed"]] as const) conn.ws.send(JSON.stringify(event(s, st)));
+        for (const [s, st] of [
+          [8, "live"],
+          [9, "destroyed"],
+        ] as const)
+          conn.ws.send(JSON.stringify(event(s, st)));
       }
     });
     const c = collect();
@@ -154,16 +190,24 @@ describe("tactflow tail", () => {
   });
 
   it("finds the token in .dev.vars and turns http URLs into ws URLs", ({ expect }) => {
-    const plan = planTail({ call: "a b", url: "https://flows.example.com/" }, { env: {}, cwd: "/x", readFile: () => "ADMIN_TOKEN=adm\nEVENTS_TOKEN=evt\n" });
+    const plan = planTail(
+      { call: "a b", url: "https://flows.example.com/" },
+      { env: {}, cwd: "/x", readFile: () => "ADMIN_TOKEN=adm\nEVENTS_TOKEN=evt\n" },
+    );
     expect(plan.token).toBe("evt");
     expect(plan.url.toString()).toBe("wss://flows.example.com/v1/calls/a%20b/events");
     expect(plan.seqField).toBe("seq");
   });
 
   it("prints one readable line per event", ({ expect }) => {
-    expect(formatEvent(event(4, "hangup", { payload: { state: "hangup", duration: 4, reason: "park timeout", q850_cause_string: "RECOVERY_ON_TIMER_EXPIRE" } }), "call")).toBe(
-      "10:00:04.000 #4    call_state hangup    in +18389999168 > 18382049000 (park timeout) [RECOVERY_ON_TIMER_EXPIRE]",
-    );
+    expect(
+      formatEvent(
+        event(4, "hangup", {
+          payload: { state: "hangup", duration: 4, reason: "park timeout", q850_cause_string: "RECOVERY_ON_TIMER_EXPIRE" },
+        }),
+        "call",
+      ),
+    ).toBe("10:00:04.000 #4    call_state hangup    in +18389999168 > 18382049000 (park timeout) [RECOVERY_ON_TIMER_EXPIRE]");
     const flow = {
       type: "call_flow",
       seq: 2,

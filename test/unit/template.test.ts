@@ -39,9 +39,12 @@ describe("placeholders", () => {
   });
 
   it("reports unknown and malformed placeholders with their position", ({ expect }) => {
-    const r = checkTemplate(`<Response>\n  <Say>{{form}}</Say>\n  <Say text="{{vars.nope}}"/>\n  <Say>{{from</Say>\n  <Say>{{}}</Say>\n  <Say>{{vars.9x}}</Say>\n</Response>`, {
-      variables: { greeting: "hi" },
-    });
+    const r = checkTemplate(
+      `<Response>\n  <Say>{{form}}</Say>\n  <Say text="{{vars.nope}}"/>\n  <Say>{{from</Say>\n  <Say>{{}}</Say>\n  <Say>{{vars.9x}}</Say>\n</Response>`,
+      {
+        variables: { greeting: "hi" },
+      },
+    );
     expect(r.ok).toBe(false);
     expect(r.diagnostics.map((d) => [d.code, d.line])).toEqual([
       ["unknown-placeholder", 2],
@@ -54,7 +57,11 @@ describe("placeholders", () => {
   });
 
   it("refuses placeholders in tag and attribute names", ({ expect }) => {
-    for (const xml of [`<Response><{{from}}/></Response>`, `<Response><Say {{from}}="x">a</Say></Response>`, `<Response><Say a{{to}}="1">a</Say></Response>`]) {
+    for (const xml of [
+      `<Response><{{from}}/></Response>`,
+      `<Response><Say {{from}}="x">a</Say></Response>`,
+      `<Response><Say a{{to}}="1">a</Say></Response>`,
+    ]) {
       const r = checkTemplate(xml);
       expect(r.ok, xml).toBe(false);
       expect(r.diagnostics[0]!.code).toBe("not-well-formed");
@@ -105,10 +112,13 @@ describe("escaping by context", () => {
   });
 
   it("a caller value in a Dial destination fills the user part only, never the host or parameters", ({ expect }) => {
-    const dial = compile(`<Response><Dial><To>sip:{{from}}@pbx.example.org</To><Number>{{from}}</Number><Sip>{{vars.desk}}</Sip></Dial></Response>`, {
-      indent: "",
-      variables: { desk: "1000@pbx.example.org:5060" },
-    });
+    const dial = compile(
+      `<Response><Dial><To>sip:{{from}}@pbx.example.org</To><Number>{{from}}</Number><Sip>{{vars.desk}}</Sip></Dial></Response>`,
+      {
+        indent: "",
+        variables: { desk: "1000@pbx.example.org:5060" },
+      },
+    );
     const out = dial.render(ctx({ from: "attacker@evil.example;transport=tcp?x=<y>", vars: { desk: "1000@pbx.example.org:5060" } }));
     expect(out).toContain("<To>sip:attacker%40evil.example%3Btransport%3Dtcp%3Fx%3D%3Cy%3E@pbx.example.org</To>");
     expect(out).toContain("<Number>attacker%40evil.example%3Btransport%3Dtcp%3Fx%3D%3Cy%3E</Number>");
@@ -116,7 +126,9 @@ describe("escaping by context", () => {
     expect(dial.render(ctx({ from: "+1 (201) 555-0123", vars: { desk: "1000@pbx.example.org:5060" } }))).toContain(
       "<Number>+1%20%28201%29%20555-0123</Number><Sip>1000@pbx.example.org:5060</Sip>",
     );
-    expect(dial.render(ctx({ from: "+12015550123", vars: { desk: "1000@pbx.example.org:5060" } }))).toContain("<Number>+12015550123</Number>");
+    expect(dial.render(ctx({ from: "+12015550123", vars: { desk: "1000@pbx.example.org:5060" } }))).toContain(
+      "<Number>+12015550123</Number>",
+    );
   });
 
   it("drops characters XML cannot carry and keeps whitespace controls as references in attributes", ({ expect }) => {
@@ -129,7 +141,8 @@ describe("escaping by context", () => {
   it("any caller id keeps the document well-formed with the same elements (property)", ({ expect }) => {
     const shape = (xml: string) => {
       const r = checkFlow(xml);
-      const walk = (el: NonNullable<typeof r.document>["root"]): string => `${el.name}(${el.attrs.map((a) => a.name).join(",")})[${elementChildren(el).map(walk).join("")}]`;
+      const walk = (el: NonNullable<typeof r.document>["root"]): string =>
+        `${el.name}(${el.attrs.map((a) => a.name).join(",")})[${elementChildren(el).map(walk).join("")}]`;
       return r.document ? walk(r.document.root) : "not-well-formed";
     };
     const expected = shape(t.render(ctx({ from: "1" })));
@@ -164,7 +177,9 @@ describe("compilation", () => {
   });
 
   it("compiles any subtree, e.g. a synthetic Response around a branch", ({ expect }) => {
-    const doc = parseXml(`<Response><Gather><Say>Menu</Say><DTMF value="1"><Say>Sales for {{from}}</Say></DTMF></Gather><Hangup/></Response>`).document!;
+    const doc = parseXml(
+      `<Response><Gather><Say>Menu</Say><DTMF value="1"><Say>Sales for {{from}}</Say></DTMF></Gather><Hangup/></Response>`,
+    ).document!;
     const gather = elementChildren(doc.root)[0]!;
     const branch = elementChildren(gather)[1]!;
     const t = compileTemplate(branch, { indent: "" });
@@ -206,7 +221,10 @@ describe("condition blocks", () => {
   });
 
   it("<Geo states> uses the caller's area code; county passes through to the platform", ({ expect }) => {
-    const t = compile(`<Response><Geo states="NJ,NY"><Say>east</Say></Geo><Geo states="NJ" county="ESSEX"><Say>essex</Say></Geo><Geo><Say>anywhere</Say></Geo></Response>`, { indent: "" });
+    const t = compile(
+      `<Response><Geo states="NJ,NY"><Say>east</Say></Geo><Geo states="NJ" county="ESSEX"><Say>essex</Say></Geo><Geo><Say>anywhere</Say></Geo></Response>`,
+      { indent: "" },
+    );
     const nj = t.render(ctx({ from: "+19735550100" }));
     expect(nj).toContain(`<Say>east</Say><Geo states="NJ" county="ESSEX"><Say>essex</Say></Geo><Say>anywhere</Say>`);
     const ca = t.render(ctx({ from: "+14155550100" }));
@@ -217,13 +235,19 @@ describe("condition blocks", () => {
 
   it("nested blocks and indentation: an evaluated block leaves its children at its own depth", ({ expect }) => {
     const xml = `<Response>\n  <Schedule dow="mon">\n    <Call field="to" value="8005550100">\n      <Say>monday main line</Say>\n    </Call>\n  </Schedule>\n  <Hangup/>\n</Response>`;
-    expect(compile(xml).render(ctx())).toBe(`<?xml version="1.0" encoding="UTF-8"?>\n<Response>\n  <Say>monday main line</Say>\n  <Hangup/>\n</Response>\n`);
-    expect(compile(xml).render(ctx({ now: new Date("2026-03-10T14:00:00Z") }))).toBe(`<?xml version="1.0" encoding="UTF-8"?>\n<Response>\n  <Hangup/>\n</Response>\n`);
+    expect(compile(xml).render(ctx())).toBe(
+      `<?xml version="1.0" encoding="UTF-8"?>\n<Response>\n  <Say>monday main line</Say>\n  <Hangup/>\n</Response>\n`,
+    );
+    expect(compile(xml).render(ctx({ now: new Date("2026-03-10T14:00:00Z") }))).toBe(
+      `<?xml version="1.0" encoding="UTF-8"?>\n<Response>\n  <Hangup/>\n</Response>\n`,
+    );
   });
 
   it("platform mode keeps every block as written", ({ expect }) => {
     const xml = `<Response><Schedule dow="sat"><Say>{{from}}</Say></Schedule></Response>`;
-    expect(compile(xml, { indent: "", conditions: "platform" }).render(ctx())).toContain(`<Schedule dow="sat"><Say>+12015550123</Say></Schedule>`);
+    expect(compile(xml, { indent: "", conditions: "platform" }).render(ctx())).toContain(
+      `<Schedule dow="sat"><Say>+12015550123</Say></Schedule>`,
+    );
   });
 
   it("a window that wraps midnight, and Scheduler spelled the old way", ({ expect }) => {

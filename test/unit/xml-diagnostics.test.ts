@@ -107,7 +107,16 @@ describe("DOCTYPE and entity declarations are refused (flows come from tenants)"
 
 describe("misplaced tags", () => {
   it("<Case> outside <Switch> is an error at <Case>, saying where it belongs", () => {
-    const d = only(doc("<Response>", "  <Gather>", '    <Case dtmf="1"><Hangup/></Case>', "    <Default><Hangup/></Default>", "  </Gather>", "</Response>"));
+    const d = only(
+      doc(
+        "<Response>",
+        "  <Gather>",
+        '    <Case dtmf="1"><Hangup/></Case>',
+        "    <Default><Hangup/></Default>",
+        "  </Gather>",
+        "</Response>",
+      ),
+    );
     expect(d).toMatchObject({ severity: "error", code: "misplaced-tag", line: 3, col: 5, tag: "Case" });
     expect(d.message).toContain("<Case> belongs inside <Switch>");
     expect(d.message).toContain("<Gather> holds");
@@ -127,7 +136,9 @@ describe("misplaced tags", () => {
   });
 
   it("a command directly inside <Dial> is an error naming what <Dial> holds", () => {
-    const d = only(doc("<Response>", "  <Dial>", "    <Say>Connecting</Say>", "    <To>sip:desk@example.org</To>", "  </Dial>", "</Response>"));
+    const d = only(
+      doc("<Response>", "  <Dial>", "    <Say>Connecting</Say>", "    <To>sip:desk@example.org</To>", "  </Dial>", "</Response>"),
+    );
     expect(d).toMatchObject({ code: "misplaced-tag", line: 3, col: 5 });
     expect(d.message).toContain("<Dial> holds <To>, <Sip>, <Number> and <Error>");
   });
@@ -201,7 +212,9 @@ describe("unknown tags", () => {
     const d = only(doc("<Response>", "  <Gather>", "    <Sya>Press 1</Sya>", "  </Gather>", "</Response>"));
     expect(d).toMatchObject({ severity: "error", code: "unknown-tag", line: 3, col: 5, tag: "Sya" });
     expect(d.message).toContain("did you mean <Say>?");
-    expect(d.message).toContain("inside <Gather> the allowed tags are <Say>, <Play>, <Pause>, <Gather>, <DTMF>, <Switch>, <Default>, <Error>");
+    expect(d.message).toContain(
+      "inside <Gather> the allowed tags are <Say>, <Play>, <Pause>, <Gather>, <DTMF>, <Switch>, <Default>, <Error>",
+    );
   });
 
   it("far from any tag name get no suggestion", () => {
@@ -221,17 +234,30 @@ describe("unknown tags", () => {
 
 describe("content Opentact ignores is a warning", () => {
   it("a processing instruction inside the flow, at the instruction", () => {
-    expect(only(doc("<Response>", "  <?tactflow keep?>", "  <Hangup/>", "</Response>"))).toMatchObject({ severity: "warning", code: "ignored-content", line: 2, col: 3 });
+    expect(only(doc("<Response>", "  <?tactflow keep?>", "  <Hangup/>", "</Response>"))).toMatchObject({
+      severity: "warning",
+      code: "ignored-content",
+      line: 2,
+      col: 3,
+    });
   });
 
   it("text inside a tag that reads none, at the tag", () => {
-    expect(only(doc("<Response>", "  <Hangup>now</Hangup>", "</Response>"))).toMatchObject({ severity: "warning", code: "ignored-content", line: 2, col: 3, tag: "Hangup" });
+    expect(only(doc("<Response>", "  <Hangup>now</Hangup>", "</Response>"))).toMatchObject({
+      severity: "warning",
+      code: "ignored-content",
+      line: 2,
+      col: 3,
+      tag: "Hangup",
+    });
   });
 });
 
 describe("suspicious constructs are warnings", () => {
   it("a branching Gather with neither Default nor Error", () => {
-    const d = only(doc("<Response>", '  <Gather numDigits="1">', '    <Switch><Case dtmf="1"><Hangup/></Case></Switch>', "  </Gather>", "</Response>"));
+    const d = only(
+      doc("<Response>", '  <Gather numDigits="1">', '    <Switch><Case dtmf="1"><Hangup/></Case></Switch>', "  </Gather>", "</Response>"),
+    );
     expect(d).toMatchObject({ severity: "warning", code: "no-fallback-branch", line: 2, col: 3, tag: "Gather" });
   });
 
@@ -264,7 +290,16 @@ describe("suspicious constructs are warnings", () => {
   });
 
   it("a Gather directly inside a Gather, which never runs there", () => {
-    const d = only(doc("<Response>", '  <Gather numDigits="1">', "    <Say>Outer</Say>", '    <Gather numDigits="4"><Say>Inner</Say></Gather>', "  </Gather>", "</Response>"));
+    const d = only(
+      doc(
+        "<Response>",
+        '  <Gather numDigits="1">',
+        "    <Say>Outer</Say>",
+        '    <Gather numDigits="4"><Say>Inner</Say></Gather>',
+        "  </Gather>",
+        "</Response>",
+      ),
+    );
     expect(d).toMatchObject({ severity: "warning", code: "unreachable-branch", line: 4, col: 5, tag: "Gather" });
     expect(d.message).toContain("<Case>, <DTMF> or <Default>");
   });

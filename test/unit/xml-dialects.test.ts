@@ -25,15 +25,36 @@ const inResponse = (body: string) => `<Response>${body}</Response>`;
 describe("<Gather>: both dialects read to one shape", () => {
   it("dialect A (numDigits, finishOnKey, timeout, attempts, callback, method)", () => {
     const g = first(
-      inResponse('<Gather numDigits="4" finishOnKey="#" timeout="8000" attempts="3" callback="https://x.example/a" method="post"><Say>PIN</Say></Gather>'),
+      inResponse(
+        '<Gather numDigits="4" finishOnKey="#" timeout="8000" attempts="3" callback="https://x.example/a" method="post"><Say>PIN</Say></Gather>',
+      ),
       "Gather",
     );
-    expect(g.props).toEqual({ dialect: "A", maxDigits: 4, finishKey: "#", timeoutMs: 8000, attempts: 3, remoteUrl: "https://x.example/a", method: "POST" });
+    expect(g.props).toEqual({
+      dialect: "A",
+      maxDigits: 4,
+      finishKey: "#",
+      timeoutMs: 8000,
+      attempts: 3,
+      remoteUrl: "https://x.example/a",
+      method: "POST",
+    });
   });
 
   it("dialect B (dtmf_length, dtmf_stop, url)", () => {
-    const g = first(inResponse('<Gather dtmf_length="4" dtmf_stop="#" timeout="8000" url="https://x.example/a"><Say>PIN</Say></Gather>'), "Gather");
-    expect(g.props).toEqual({ dialect: "B", maxDigits: 4, finishKey: "#", timeoutMs: 8000, attempts: 1, remoteUrl: "https://x.example/a", method: "GET" });
+    const g = first(
+      inResponse('<Gather dtmf_length="4" dtmf_stop="#" timeout="8000" url="https://x.example/a"><Say>PIN</Say></Gather>'),
+      "Gather",
+    );
+    expect(g.props).toEqual({
+      dialect: "B",
+      maxDigits: 4,
+      finishKey: "#",
+      timeoutMs: 8000,
+      attempts: 1,
+      remoteUrl: "https://x.example/a",
+      method: "GET",
+    });
   });
 
   it.each([
@@ -79,8 +100,14 @@ describe("<Say>, <Play>, <Callback>: attribute or content (SPEC f.5)", () => {
   });
 
   it("Play url as content or attribute; record plays a recording", () => {
-    expect(first(inResponse("<Play>https://cdn.example/a.mp3</Play>"), "Play").props).toEqual({ url: "https://cdn.example/a.mp3", loop: 1 });
-    expect(first(inResponse('<Play url="https://cdn.example/a.mp3"/>'), "Play").props).toEqual({ url: "https://cdn.example/a.mp3", loop: 1 });
+    expect(first(inResponse("<Play>https://cdn.example/a.mp3</Play>"), "Play").props).toEqual({
+      url: "https://cdn.example/a.mp3",
+      loop: 1,
+    });
+    expect(first(inResponse('<Play url="https://cdn.example/a.mp3"/>'), "Play").props).toEqual({
+      url: "https://cdn.example/a.mp3",
+      loop: 1,
+    });
     expect(first(inResponse('<Play record="voicemail" leg="aleg"/>'), "Play").props).toEqual({ record: "voicemail", loop: 1, leg: "aleg" });
   });
 
@@ -190,7 +217,11 @@ describe("serialising keeps what the author wrote unless asked to canonicalise",
   });
 
   it("a declaration is written when the source had one, or when asked", () => {
-    expect(serialize(checkFlow('<?xml version="1.0"?><Response/>').document!)).toBe('<?xml version="1.0" encoding="UTF-8"?>\n<Response/>\n');
-    expect(serialize(doc, { declaration: true, indent: "" }).startsWith('<?xml version="1.0" encoding="UTF-8"?><Response><callback')).toBe(true);
+    expect(serialize(checkFlow('<?xml version="1.0"?><Response/>').document!)).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?>\n<Response/>\n',
+    );
+    expect(serialize(doc, { declaration: true, indent: "" }).startsWith('<?xml version="1.0" encoding="UTF-8"?><Response><callback')).toBe(
+      true,
+    );
   });
 });

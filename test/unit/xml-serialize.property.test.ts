@@ -23,12 +23,54 @@ import { meaning, shape } from "./helpers/tree.ts";
 // ---- arbitraries -------------------------------------------------------------------------
 
 /** Pieces that are hard to carry through XML, mixed with any code point and plain ASCII. */
-const tricky = fc.constantFrom('"', "'", "<", ">", "&", "]]>", "&amp;", "&#0;", "\u0000", "\u0008", "\u001F", "\uFFFE", "\uFFFF", "\uD800", "\uDFFF", "\r", "\n", "\r\n", "\t", " ", "\u00A0", "--", "{{x}}", "😀");
+const tricky = fc.constantFrom(
+  '"',
+  "'",
+  "<",
+  ">",
+  "&",
+  "]]>",
+  "&amp;",
+  "&#0;",
+  "\u0000",
+  "\u0008",
+  "\u001F",
+  "\uFFFE",
+  "\uFFFF",
+  "\uD800",
+  "\uDFFF",
+  "\r",
+  "\n",
+  "\r\n",
+  "\t",
+  " ",
+  "\u00A0",
+  "--",
+  "{{x}}",
+  "😀",
+);
 const unit = fc.oneof(fc.string({ unit: "binary", minLength: 1, maxLength: 1 }), tricky, fc.string({ minLength: 1, maxLength: 4 }));
 const anyString = fc.string({ unit, maxLength: 12 });
 
 /** Digits and URLs too, so typed attributes are sometimes valid and props get exercised. */
-const attrValue = fc.oneof(anyString, fc.constantFrom("1", "0", "5000", "true", "FALSE", "#", "*", "male", "post", "mon-fri", "09:00-17:00", "NJ,ca", "https://x.example/a?b=1&c=2"));
+const attrValue = fc.oneof(
+  anyString,
+  fc.constantFrom(
+    "1",
+    "0",
+    "5000",
+    "true",
+    "FALSE",
+    "#",
+    "*",
+    "male",
+    "post",
+    "mon-fri",
+    "09:00-17:00",
+    "NJ,ca",
+    "https://x.example/a?b=1&c=2",
+  ),
+);
 
 // Tag names: every documented spelling in any letter case, plus names tactflow does not know,
 // including JavaScript's own property names. (`__proto__`, `constructor` and `prototype` are
@@ -40,7 +82,10 @@ const tagName = fc.oneof(
   fc.constantFrom("Foo", "x-y.z", "_u", "a:b", "Ünïcode", "toString", "valueOf"),
 );
 const knownAttrNames = [...new Set(TAG_SPECS.flatMap((s) => s.attrs.flatMap((a) => [a.name, ...(a.aliases ?? [])])))];
-const attrName = fc.oneof(fc.constantFrom(...knownAttrNames), fc.constantFrom("Text", "URL", "data-x", "_y", "a.b", "hasOwnProperty", "__lookupGetter__"));
+const attrName = fc.oneof(
+  fc.constantFrom(...knownAttrNames),
+  fc.constantFrom("Text", "URL", "data-x", "_y", "a.b", "hasOwnProperty", "__lookupGetter__"),
+);
 
 /** Plain trees (no props yet) so shrinking stays cheap; `build` turns them into elements. */
 interface Plain {
@@ -55,17 +100,17 @@ const plainTree = fc.letrec<{ el: Plain; child: Plain | { text: string } | { com
     attrs: fc.array(fc.tuple(attrName, attrValue), { maxLength: 4 }),
     children: fc.array(tie("child"), { maxLength: 4 }),
   }),
-  child: fc.oneof(
-    { depthSize: "small", withCrossShrink: true },
-    fc.record({ text: anyString }),
-    tie("el"),
-    fc.record({ text: anyString }),
-  ),
+  child: fc.oneof({ depthSize: "small", withCrossShrink: true }, fc.record({ text: anyString }), tie("el"), fc.record({ text: anyString })),
 })).el;
 
 const withComments = fc.letrec<{ el: Plain; child: Plain | { text: string } | { comment: string } }>((tie) => ({
   el: fc.record({ name: tagName, attrs: fc.constant([]), children: fc.array(tie("child"), { maxLength: 3 }) }),
-  child: fc.oneof({ depthSize: "small", withCrossShrink: true }, fc.record({ comment: anyString }), fc.record({ text: anyString }), tie("el")),
+  child: fc.oneof(
+    { depthSize: "small", withCrossShrink: true },
+    fc.record({ comment: anyString }),
+    fc.record({ text: anyString }),
+    tie("el"),
+  ),
 })).el;
 
 function build(p: Plain): ElementNode {

@@ -133,7 +133,10 @@ describe("the state table", () => {
 
   it("attempts spent with neither <Default> nor <Error>: the flow continues after the Gather", async ({ expect }) => {
     const call = newCall();
-    await begin(call, `<Response><Gather numDigits="1"><Say>Press 1</Say><DTMF value="1"><Say>One</Say></DTMF></Gather><Say>Moving on</Say></Response>`);
+    await begin(
+      call,
+      `<Response><Gather numDigits="1"><Say>Press 1</Say><DTMF value="1"><Say>One</Say></DTMF></Gather><Say>Moving on</Say></Response>`,
+    );
     const a = await gather(call, "g0", 1, "4");
     expect(outline(a.root)).toEqual(["Say:Moving on"]);
     expect(a.headers.get("x-tactflow-gather")).toBe("g0;attempt=1;continue");
@@ -141,7 +144,10 @@ describe("the state table", () => {
 
   it("a Gather with only <Default> takes any digits at once (no retry on 'wrong' input)", async ({ expect }) => {
     const call = newCall();
-    await begin(call, `<Response><Gather dtmf_length="6" attempts="3" tag="acct"><Say>Account number</Say><Default><Say>Looking up {{digits}}</Say></Default></Gather><Say>Account {{gather.acct}} / {{gather.g0}}</Say></Response>`);
+    await begin(
+      call,
+      `<Response><Gather dtmf_length="6" attempts="3" tag="acct"><Say>Account number</Say><Default><Say>Looking up {{digits}}</Say></Default></Gather><Say>Account {{gather.acct}} / {{gather.g0}}</Say></Response>`,
+    );
     const a = await gather(call, "g0", 1, "123456");
     expect(outline(a.root)).toEqual(["Say:Looking up 123456", "Say:Account 123456 / 123456"]);
   });
@@ -179,13 +185,22 @@ describe("the state table", () => {
     const call = newCall();
     await begin(call, deep);
     expect(outline((await gather(call, "g0", 1, "1")).root)).toEqual(["Say:in L1", "Gather@g0_1_1#1", "Say:after L2", "Say:after L1"]);
-    expect(outline((await gather(call, "g0_1_1", 1, "2")).root)).toEqual(["Say:in L2", "Gather@g0_1_1_1_1#1", "Say:after L3", "Say:after L2", "Say:after L1"]);
+    expect(outline((await gather(call, "g0_1_1", 1, "2")).root)).toEqual([
+      "Say:in L2",
+      "Gather@g0_1_1_1_1#1",
+      "Say:after L3",
+      "Say:after L2",
+      "Say:after L1",
+    ]);
     expect(outline((await gather(call, "g0_1_1_1_1", 1, "3")).root)).toEqual(["Say:in L3", "Say:after L3", "Say:after L2", "Say:after L1"]);
   });
 
   it("a Gather inside a condition block: the rest of the block still runs after it", async ({ expect }) => {
     const call = newCall();
-    await begin(call, `<Response><Call field="to" value="18005550100"><Gather numDigits="1"><DTMF value="1"><Say>One</Say></DTMF></Gather><Say>Still in the block</Say></Call><Say>After</Say></Response>`);
+    await begin(
+      call,
+      `<Response><Call field="to" value="18005550100"><Gather numDigits="1"><DTMF value="1"><Say>One</Say></DTMF></Gather><Say>Still in the block</Say></Call><Say>After</Say></Response>`,
+    );
     expect(outline((await gather(call, "g0_0", 1, "1")).root)).toEqual(["Say:One", "Say:Still in the block", "Say:After"]);
   });
 });
@@ -204,7 +219,9 @@ describe("duplicates, eviction and strangers", () => {
     const snap = await snapshot(call);
     expect(snap.body.gather.attempts).toEqual({ g1: 1 });
     expect(snap.body.gather.history).toHaveLength(1);
-    expect(snap.body.events.filter((e) => e.type === "call_flow" && (e.payload.command as { name: string }).name === "Gather")).toHaveLength(1);
+    expect(
+      snap.body.events.filter((e) => e.type === "call_flow" && (e.payload.command as { name: string }).name === "Gather"),
+    ).toHaveLength(1);
   });
 
   it("a callback without the attempt number counts as the next attempt, and repeats once answered", async ({ expect }) => {
@@ -243,7 +260,13 @@ describe("duplicates, eviction and strangers", () => {
       await gather(call, "g1", 3, "1"),
     ];
     expect(cases.map((c) => c.status)).toEqual([200, 200, 200, 200, 200]);
-    expect(cases.map((c) => c.headers.get("x-tactflow-fallback"))).toEqual(["unknown-call", "unknown-node", "unknown-node", "unknown-node", "unexpected-attempt"]);
+    expect(cases.map((c) => c.headers.get("x-tactflow-fallback"))).toEqual([
+      "unknown-call",
+      "unknown-node",
+      "unknown-node",
+      "unknown-node",
+      "unexpected-attempt",
+    ]);
     for (const c of cases) expect(outline(c.root).at(-1)).toBe("Hangup");
     // None of it touched the call's state.
     expect((await snapshot(call)).body.gather.history).toHaveLength(0);
@@ -266,7 +289,13 @@ describe("duplicates, eviction and strangers", () => {
     await gather(call, PIN, 1, "1234");
     const events = await runInDurableObject(env.CALL.getByName(call), async (instance: CallSession) => (await instance.snapshot())!.events);
     const flow = events.filter((e) => e.type === "call_flow");
-    expect(flow.map((e) => [e.command, e.type === "call_flow" ? e.tag : undefined, e.type === "call_flow" ? e.payload.command.action : undefined])).toEqual([
+    expect(
+      flow.map((e) => [
+        e.command,
+        e.type === "call_flow" ? e.tag : undefined,
+        e.type === "call_flow" ? e.payload.command.action : undefined,
+      ]),
+    ).toEqual([
       ["Response", undefined, undefined],
       ["Gather", "menu", "branch"],
       ["Gather", "pin", "branch"],

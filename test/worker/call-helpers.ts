@@ -41,7 +41,12 @@ export async function pinned(xml: string, meta: Partial<PinnedFlowMeta> = {}): P
 
 export async function begin(call: string, xml: string, meta: Partial<PinnedFlowMeta> = {}): Promise<Extract<BeginResult, { ok: true }>> {
   const flow = await pinned(xml, meta);
-  const r = await env.CALL.getByName(call).begin({ call, flow, facts: { from: "+12015550123", to: "18005550100", sca: "sca-1", state: "live" }, origin: ORIGIN });
+  const r = await env.CALL.getByName(call).begin({
+    call,
+    flow,
+    facts: { from: "+12015550123", to: "18005550100", sca: "sca-1", state: "live" },
+    origin: ORIGIN,
+  });
   if (!r.ok) throw new Error(`begin failed: ${r.error}`);
   return r;
 }
@@ -102,12 +107,22 @@ export function urlGathers(root: ElementNode): Array<{ el: ElementNode; url: URL
   return out;
 }
 
-export async function snapshot(call: string): Promise<{ status: number; body: Record<string, unknown> & { gather: { attempts: Record<string, number>; digits: Record<string, string>; history: Array<Record<string, unknown>> }; events: Array<Record<string, unknown> & { type: string; payload: Record<string, unknown> }> } }> {
+export async function snapshot(call: string): Promise<{
+  status: number;
+  body: Record<string, unknown> & {
+    gather: { attempts: Record<string, number>; digits: Record<string, string>; history: Array<Record<string, unknown>> };
+    events: Array<Record<string, unknown> & { type: string; payload: Record<string, unknown> }>;
+  };
+}> {
   const res = await exports.default.fetch(`${ORIGIN}/v1/calls/${encodeURIComponent(call)}`, { headers: ADMIN });
   return { status: res.status, body: (await res.json()) as never };
 }
 
-export async function commands(call: string, xml: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+export async function commands(
+  call: string,
+  xml: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await exports.default.fetch(`${ORIGIN}/v1/calls/${encodeURIComponent(call)}/commands`, {
     method: "POST",
     headers: { ...ADMIN, "content-type": "application/xml", ...headers },

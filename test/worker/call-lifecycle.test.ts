@@ -11,8 +11,14 @@ import { ORIGIN, advance, begin, clearAlarms, commands, newCall, sentTo, snapsho
 
 afterEach(clearAlarms);
 
-async function post(body: unknown): Promise<{ status: number; body: { accepted: number; results: Array<Record<string, unknown>>; ignored: string[] } }> {
-  const res = await exports.default.fetch(`${ORIGIN}/v1/webhooks/events`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+async function post(
+  body: unknown,
+): Promise<{ status: number; body: { accepted: number; results: Array<Record<string, unknown>>; ignored: string[] } }> {
+  const res = await exports.default.fetch(`${ORIGIN}/v1/webhooks/events`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as never };
 }
 
@@ -23,12 +29,26 @@ function call2024(uuid: string, state: string, extra: Record<string, unknown> = 
     type: "call_state",
     message: `CallSCA in +18389999168 > 18382049000 - ${state}`,
     payload: { state, duration: 3 },
-    call: { uuid, direction: "in", from: "+18389999168", to: "18382049000", state, type: "CallSCA", sip_control_app: { uuid: "sca-9", name: "Main" }, ...extra },
+    call: {
+      uuid,
+      direction: "in",
+      from: "+18389999168",
+      to: "18382049000",
+      state,
+      type: "CallSCA",
+      sip_control_app: { uuid: "sca-9", name: "Main" },
+      ...extra,
+    },
   };
 }
 
 function call2022(uuid: string, state: string) {
-  return { timestamp: "2022-07-04T16:44:53.554Z", type: "call_state", message: `state ${state}`, payload: { uuid, direction: "in", from: "+18389999168", to: "18382049000", state, sipcontrol_app: { uuid: "sca-9" } } };
+  return {
+    timestamp: "2022-07-04T16:44:53.554Z",
+    type: "call_state",
+    message: `state ${state}`,
+    payload: { uuid, direction: "in", from: "+18389999168", to: "18382049000", state, sipcontrol_app: { uuid: "sca-9" } },
+  };
 }
 
 describe("POST /v1/webhooks/events", () => {
@@ -38,11 +58,26 @@ describe("POST /v1/webhooks/events", () => {
     expect(a.status).toBe(202);
     expect(a.body.results[0]).toMatchObject({ call, applied: true, state: "init" });
     await post(call2022(call, "ringing"));
-    await post({ uuid: call, direction: "in", from: "+18389999168", to: "18382049000", state: "live", type: "CallSCA", answer_on: "2024-02-19T16:06:03Z" });
+    await post({
+      uuid: call,
+      direction: "in",
+      from: "+18389999168",
+      to: "18382049000",
+      state: "live",
+      type: "CallSCA",
+      answer_on: "2024-02-19T16:06:03Z",
+    });
     const snap = await snapshot(call);
     expect(snap.status).toBe(200);
     expect(snap.body.state).toBe("live");
-    expect(snap.body.call).toMatchObject({ uuid: call, from: "+18389999168", to: "18382049000", state: "live", answer_on: "2024-02-19T16:06:03Z", sip_control_app: { uuid: "sca-9" } });
+    expect(snap.body.call).toMatchObject({
+      uuid: call,
+      from: "+18389999168",
+      to: "18382049000",
+      state: "live",
+      answer_on: "2024-02-19T16:06:03Z",
+      sip_control_app: { uuid: "sca-9" },
+    });
     const states = snap.body.events.filter((e) => e.type === "call_state");
     expect(states.map((e) => e.payload.state)).toEqual(["init", "ringing", "live"]);
     expect(states.map((e) => e.message)).toEqual([
@@ -67,7 +102,13 @@ describe("POST /v1/webhooks/events", () => {
   it("takes a batch for several calls, and acknowledges what it can't use", async ({ expect }) => {
     const c1 = newCall("life");
     const c2 = newCall("life");
-    const r = await post([call2024(c1, "init"), call2024(c2, "init"), call2024(c1, "ringing"), { type: "balance", payload: 873.06 }, { hello: "world" }]);
+    const r = await post([
+      call2024(c1, "init"),
+      call2024(c2, "init"),
+      call2024(c1, "ringing"),
+      { type: "balance", payload: 873.06 },
+      { hello: "world" },
+    ]);
     expect(r.status).toBe(202);
     expect(r.body.accepted).toBe(3);
     expect(r.body.ignored).toHaveLength(2);
@@ -83,17 +124,28 @@ describe("POST /v1/webhooks/events", () => {
       message: "[success] command Answer[0], reason: Call answered",
       type: "call_flow",
       command: "Answer",
-      payload: { command: { name: "Answer", success: true, reason: "Call answered", path: "Answer[0]", children: [], error: [] }, call: { uuid: call, state: "ringing" } },
+      payload: {
+        command: { name: "Answer", success: true, reason: "Call answered", path: "Answer[0]", children: [], error: [] },
+        call: { uuid: call, state: "ringing" },
+      },
     });
     const e = (await snapshot(call)).body.events[0]!;
-    expect(e).toMatchObject({ type: "call_flow", command: "Answer", success: true, message: "[success] command Answer[0], reason: Call answered" });
+    expect(e).toMatchObject({
+      type: "call_flow",
+      command: "Answer",
+      success: true,
+      message: "[success] command Answer[0], reason: Call answered",
+    });
   });
 
   it("rejects a body that is not JSON (400) and a wrong token (401)", async ({ expect }) => {
     const res = await exports.default.fetch(`${ORIGIN}/v1/webhooks/events`, { method: "POST", body: "state=live" });
     expect(res.status).toBe(400);
     const { default: app } = await import("../../src/index.ts");
-    const guarded = await app.fetch(new Request(`${ORIGIN}/v1/webhooks/events?token=bad`, { method: "POST", body: "{}" }), { ...env, WEBHOOK_TOKEN: "s3cret" });
+    const guarded = await app.fetch(new Request(`${ORIGIN}/v1/webhooks/events?token=bad`, { method: "POST", body: "{}" }), {
+      ...env,
+      WEBHOOK_TOKEN: "s3cret",
+    });
     expect(guarded.status).toBe(401);
   });
 
@@ -106,7 +158,9 @@ describe("POST /v1/webhooks/events", () => {
 });
 
 describe("the end of a call", () => {
-  it("destroyed: a parked call's deadline is cancelled, commands get 409, and the state is deleted after the retention", async ({ expect }) => {
+  it("destroyed: a parked call's deadline is cancelled, commands get 409, and the state is deleted after the retention", async ({
+    expect,
+  }) => {
     const call = newCall("end");
     await begin(call, `<Response><Say>Hold</Say></Response>`, { mode: "async", parkTimeoutMs: 30_000 });
     await post(call2024(call, "live"));
@@ -125,7 +179,9 @@ describe("the end of a call", () => {
     expect((await snapshot(call)).status).toBe(404);
     const left = await runInDurableObject(env.CALL.getByName(call), async (_i: CallSession, state) => ({
       alarm: await state.storage.getAlarm(),
-      rows: state.storage.sql.exec<{ n: number }>("SELECT (SELECT COUNT(*) FROM session) + (SELECT COUNT(*) FROM events) + (SELECT COUNT(*) FROM timers) AS n").one().n,
+      rows: state.storage.sql
+        .exec<{ n: number }>("SELECT (SELECT COUNT(*) FROM session) + (SELECT COUNT(*) FROM events) + (SELECT COUNT(*) FROM timers) AS n")
+        .one().n,
     }));
     expect(left).toEqual({ alarm: null, rows: 0 });
     // A stray late Gather callback now gets the fallback, not an error.
@@ -172,9 +228,13 @@ describe("schema", () => {
     // Rewind to the first schema: no version table, no token column.
     await runInDurableObject(stub, (_i: CallSession, state) => {
       const sql = state.storage.sql;
-      sql.exec("CREATE TABLE old_session AS SELECT call_uuid, created_at, state, mode, flow_json, facts_json, entity_json, origin, park_timeout_ms, ended_at, end_reason FROM session");
+      sql.exec(
+        "CREATE TABLE old_session AS SELECT call_uuid, created_at, state, mode, flow_json, facts_json, entity_json, origin, park_timeout_ms, ended_at, end_reason FROM session",
+      );
       sql.exec("DROP TABLE session");
-      sql.exec("CREATE TABLE session (id INTEGER PRIMARY KEY CHECK (id = 1), call_uuid TEXT NOT NULL, created_at INTEGER NOT NULL, state TEXT NOT NULL, mode TEXT, flow_json TEXT, facts_json TEXT, entity_json TEXT NOT NULL, origin TEXT, park_timeout_ms INTEGER, ended_at INTEGER, end_reason TEXT)");
+      sql.exec(
+        "CREATE TABLE session (id INTEGER PRIMARY KEY CHECK (id = 1), call_uuid TEXT NOT NULL, created_at INTEGER NOT NULL, state TEXT NOT NULL, mode TEXT, flow_json TEXT, facts_json TEXT, entity_json TEXT NOT NULL, origin TEXT, park_timeout_ms INTEGER, ended_at INTEGER, end_reason TEXT)",
+      );
       sql.exec("INSERT INTO session SELECT 1, * FROM old_session");
       sql.exec("DROP TABLE old_session");
       sql.exec("DROP TABLE call_schema");
@@ -183,7 +243,10 @@ describe("schema", () => {
     const a = await exports.default.fetch(`${ORIGIN}/v1/calls/${call}/gather?node=g0&attempt=1&dtmf=1`);
     expect(a.headers.get("x-tactflow-fallback")).toBeNull();
     expect(await a.text()).toContain("<Say>One</Say>");
-    const version = await runInDurableObject(stub, (_i: CallSession, state) => state.storage.sql.exec<{ version: number }>("SELECT version FROM call_schema").one().version);
+    const version = await runInDurableObject(
+      stub,
+      (_i: CallSession, state) => state.storage.sql.exec<{ version: number }>("SELECT version FROM call_schema").one().version,
+    );
     expect(version).toBe(2);
   });
 });

@@ -25,7 +25,12 @@ describe("parking", () => {
     const r = await begin(call, PARKED, ASYNC);
     expect(r.mode).toBe("async");
     expect(outline(rootOf(r.xml))).toEqual(["Answer", "Say:Please hold", "Hold"]);
-    expect(rootOf(r.xml).children.at(-1)).toMatchObject({ attrs: [{ name: "timeout", value: "40000" }, { name: "tag", value: "tactflow-park" }] });
+    expect(rootOf(r.xml).children.at(-1)).toMatchObject({
+      attrs: [
+        { name: "timeout", value: "40000" },
+        { name: "tag", value: "tactflow-park" },
+      ],
+    });
     const due = await deadline(call);
     expect(due).toBeGreaterThanOrEqual(before + 30_000);
     expect(due).toBeLessThanOrEqual(Date.now() + 30_000);
@@ -51,11 +56,20 @@ describe("parking", () => {
     expect(await advance(call, 30_000)).toBe(true);
     const sent = await sentTo(call);
     expect(sent.map((s) => s.action)).toEqual(["hangup"]);
-    expect(JSON.parse(sent[0]!.body)).toEqual({ q850_cause: 102, q850_cause_string: "RECOVERY_ON_TIMER_EXPIRE", reason: "park timeout: no command within 30000 ms" });
+    expect(JSON.parse(sent[0]!.body)).toEqual({
+      q850_cause: 102,
+      q850_cause_string: "RECOVERY_ON_TIMER_EXPIRE",
+      reason: "park timeout: no command within 30000 ms",
+    });
     expect(sent[0]!.token).toBe("test-platform-token");
     const snap = await snapshot(call);
     const hangup = snap.body.events.find((e) => e.type === "call_state");
-    expect(hangup?.payload).toMatchObject({ state: "hangup", reason: "park timeout: no command within 30000 ms", q850_cause: 102, q850_cause_string: "RECOVERY_ON_TIMER_EXPIRE" });
+    expect(hangup?.payload).toMatchObject({
+      state: "hangup",
+      reason: "park timeout: no command within 30000 ms",
+      q850_cause: 102,
+      q850_cause_string: "RECOVERY_ON_TIMER_EXPIRE",
+    });
     expect(snap.body.ended).toMatchObject({ reason: "park timeout" });
     // Running the alarm again (at-least-once delivery) hangs up nothing more.
     await runInDurableObject(env.CALL.getByName(call), (instance: CallSession) => instance.alarm());
@@ -108,7 +122,10 @@ describe("commands", () => {
     expect(await sentTo(call)).toHaveLength(1);
     await advance(call, 2_000);
     sent = await sentTo(call);
-    expect(sent.map((s) => s.body)).toEqual(["<Response><Say>Your agent is ready</Say></Response>", '<Response><Say tag="bye">Connecting</Say></Response>']);
+    expect(sent.map((s) => s.body)).toEqual([
+      "<Response><Say>Your agent is ready</Say></Response>",
+      '<Response><Say tag="bye">Connecting</Say></Response>',
+    ]);
     // Each delivery has its own idempotency key, stable across retries.
     expect(new Set(sent.map((s) => s.idempotencyKey)).size).toBe(2);
     const snap = await snapshot(call);
@@ -169,7 +186,10 @@ describe("commands", () => {
     const call = newCall("platform-down");
     await begin(call, PARKED, ASYNC);
     // The stand-in platform is "down" for this call, so the first request spends a while failing.
-    const [a, b] = await Promise.all([commands(call, "<Say>Once</Say>", { "idempotency-key": "k-2" }), commands(call, "<Say>Once</Say>", { "idempotency-key": "k-2" })]);
+    const [a, b] = await Promise.all([
+      commands(call, "<Say>Once</Say>", { "idempotency-key": "k-2" }),
+      commands(call, "<Say>Once</Say>", { "idempotency-key": "k-2" }),
+    ]);
     expect([a.status, b.status].sort()).toEqual([202, 409]);
     expect((await sentTo(call)).length).toBe(1);
   });

@@ -81,14 +81,21 @@ describe("GET|POST /v1/callflow with a stateful flow", () => {
     const res = await webhook(`to=${tn}&call=${call}`);
     expect(await res.text()).toContain('url="https://example.com/pin"');
     expect((await listDurableObjectIds(env.CALL)).length).toBe(before);
-    expect((await exports.default.fetch(`http://tactflow.test/v1/calls/${call}`, { headers: { authorization: "Bearer test-admin-token" } })).status).toBe(404);
+    expect(
+      (await exports.default.fetch(`http://tactflow.test/v1/calls/${call}`, { headers: { authorization: "Bearer test-admin-token" } }))
+        .status,
+    ).toBe(404);
   });
 
   it("uses the uuid of a POSTed call entity, and invents one when the platform sends none", async ({ expect }) => {
     const tn = freshTn();
     await publishOk(tn, IVR, { variables: { company: "Acme" } });
     const call = newCall("hook");
-    const posted = await webhook(`to=${tn}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ uuid: call, from: "+15550001111", to: tn }) });
+    const posted = await webhook(`to=${tn}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ uuid: call, from: "+15550001111", to: tn }),
+    });
     expect(urlGathers(rootOf(await posted.text()))[0]!.url.pathname).toBe(`/v1/calls/${call}/gather`);
     const anonymous = await webhook(`to=${tn}`);
     const path = urlGathers(rootOf(await anonymous.text()))[0]!.url.pathname;
@@ -106,8 +113,12 @@ async function clearAlarmsFor(call: string): Promise<void> {
 
 describe("GET /v1/openapi.json", () => {
   it("describes the call routes", async ({ expect }) => {
-    const doc = (await (await exports.default.fetch("http://tactflow.test/v1/openapi.json")).json()) as { paths: Record<string, Record<string, unknown>> };
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/v1/calls/{call}/gather", "/v1/calls/{call}", "/v1/calls/{call}/commands", "/v1/webhooks/events"]));
+    const doc = (await (await exports.default.fetch("http://tactflow.test/v1/openapi.json")).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(["/v1/calls/{call}/gather", "/v1/calls/{call}", "/v1/calls/{call}/commands", "/v1/webhooks/events"]),
+    );
     expect(Object.keys(doc.paths["/v1/calls/{call}/commands"]!)).toContain("post");
   });
 });

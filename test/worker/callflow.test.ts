@@ -64,9 +64,17 @@ describe("rendering a TN's flow", () => {
     };
     const res = await webhook("", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(entity) });
     expect(await res.text()).toContain(`Hello +18389999168, this is ${tn} for call call-uuid-1 via sca-uuid-2.`);
-    const wrapped = await webhook("from=42", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ history: [], call: entity }) });
+    const wrapped = await webhook("from=42", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ history: [], call: entity }),
+    });
     expect(await wrapped.text()).toContain("Hello 42,");
-    const form = await webhook("", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `from=777&to=${tn}&call_uuid=f-1` });
+    const form = await webhook("", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: `from=777&to=${tn}&call_uuid=f-1`,
+    });
     expect(await form.text()).toContain("Hello 777, this is");
   });
 
@@ -80,13 +88,18 @@ describe("rendering a TN's flow", () => {
 
   it("evaluates <Call field> against the call entity", async ({ expect }) => {
     const tn = freshTn();
-    await publishOk(tn, `<Response><Call field="from" value="15551230000"><Say>Boss</Say></Call><Call field="sip_control_app.name" value="demo"><Say>Demo app</Say></Call><Say>Hi</Say></Response>`);
+    await publishOk(
+      tn,
+      `<Response><Call field="from" value="15551230000"><Say>Boss</Say></Call><Call field="sip_control_app.name" value="demo"><Say>Demo app</Say></Call><Say>Hi</Say></Response>`,
+    );
     const boss = await (await webhook(`from=%2B15551230000&to=${tn}`)).text();
     expect(boss).toContain("<Say>Boss</Say>");
     expect(boss).not.toContain("<Call");
     const other = await (await webhook(`from=5551230001&to=${tn}`)).text();
     expect(other).not.toContain("Boss");
-    const demo = await (await webhook("", { method: "POST", body: JSON.stringify({ from: "1", to: tn, sip_control_app: { name: "demo" } }) })).text();
+    const demo = await (
+      await webhook("", { method: "POST", body: JSON.stringify({ from: "1", to: tn, sip_control_app: { name: "demo" } }) })
+    ).text();
     expect(demo).toContain("Demo app");
   });
 
@@ -172,7 +185,11 @@ describe("the catch-all and the fallback", () => {
     const tn = freshTn();
     // 120 copies of a 9 kB caller id is over the 1 MiB render budget.
     await publishOk(tn, `<Response>${"<Say>{{from}}</Say>".repeat(120)}</Response>`);
-    const res = await webhook("", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ to: tn, from: "9".repeat(9000) }) });
+    const res = await webhook("", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ to: tn, from: "9".repeat(9000) }),
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get("x-tactflow-fallback")).toBe("render-error");
     expect(await res.text()).toBe(BUILTIN_FALLBACK_XML);
@@ -218,13 +235,29 @@ describe("hostile caller ids", () => {
     const expected = shape(benign.document!.root);
 
     const nasty = fc.oneof(
-      fc.constantFrom(`"><Record/>`, "&", "&amp;", "]]>", "<!--", "\u0000\u0001\u001f\u0008", "\r\n\t", "'\"<>&", "\uD800", "\uFFFE", `?x=1&y=<Hangup/>`),
+      fc.constantFrom(
+        `"><Record/>`,
+        "&",
+        "&amp;",
+        "]]>",
+        "<!--",
+        "\u0000\u0001\u001f\u0008",
+        "\r\n\t",
+        "'\"<>&",
+        "\uD800",
+        "\uFFFE",
+        `?x=1&y=<Hangup/>`,
+      ),
       fc.string({ unit: "binary", maxLength: 64 }),
       fc.string({ minLength: 10_000, maxLength: 10_240 }),
     );
     await fc.assert(
       fc.asyncProperty(nasty, nasty, async (from, call) => {
-        const res = await webhook("", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ to: tn, from, uuid: call }) });
+        const res = await webhook("", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ to: tn, from, uuid: call }),
+        });
         expect(res.status).toBe(200);
         expect(res.headers.get("x-tactflow-fallback")).toBeNull();
         const checked = checkFlow(await res.text());
@@ -234,10 +267,15 @@ describe("hostile caller ids", () => {
         expect(shape(checked.document!.root)).toBe(expected);
         // The value arrives intact in text, minus what XML cannot carry at all.
         const say = elementChildren(checked.document!.root)[0]!;
-        const kept = from.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "");
+        const kept = from.replace(
+          /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
+          "",
+        );
         expect(say.children.map((c) => (c.type === "text" ? c.value : "")).join("")).toBe(`Caller ${kept} called ${tn}`);
         // The caller fills the SIP user part only: the host, scheme and parameters stay the author's.
-        const to = checked.document!.root.children.flatMap((c) => (c.type === "element" && c.kind === "Dial" ? elementChildren(c) : []))[0]!;
+        const to = checked.document!.root.children.flatMap((c) =>
+          c.type === "element" && c.kind === "Dial" ? elementChildren(c) : [],
+        )[0]!;
         const target = to.children.map((c) => (c.type === "text" ? c.value : "")).join("");
         expect(target).toMatch(/^sip:[A-Za-z0-9+\-._~*#%]*@pbx\.example\.org$/);
       }),

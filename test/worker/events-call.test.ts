@@ -21,14 +21,34 @@ describe("authentication", () => {
     expect(auth).toMatchObject({ type: "auth", success: true });
     expect(typeof auth.uuid).toBe("string");
     expect(typeof auth.created_on).toBe("string");
-    const payload = auth.payload as { uuid: string; ip: string; user: { wss_online: boolean; role: string }; account: { uuid: string }; stream: Record<string, unknown> };
+    const payload = auth.payload as {
+      uuid: string;
+      ip: string;
+      user: { wss_online: boolean; role: string };
+      account: { uuid: string };
+      stream: Record<string, unknown>;
+    };
     expect(auth.message).toBe(`WSS connection ${payload.uuid}@203.0.113.7 - success auth events@tactflow.invalid`);
     expect(payload.ip).toBe("203.0.113.7");
     expect(payload.user.wss_online).toBe(true);
     expect(auth.account).toEqual(payload.account);
     // Every account key SPEC d.2 shows is present, so clients reading any of them find it.
     expect(Object.keys(payload.account)).toEqual(
-      expect.arrayContaining(["uuid", "email", "name", "phone", "level", "address1", "address2", "zip_code", "city", "created_on", "modified_on", "deleted_on", "disabled_on"]),
+      expect.arrayContaining([
+        "uuid",
+        "email",
+        "name",
+        "phone",
+        "level",
+        "address1",
+        "address2",
+        "zip_code",
+        "city",
+        "created_on",
+        "modified_on",
+        "deleted_on",
+        "disabled_on",
+      ]),
     );
     expect(payload.stream).toMatchObject({ kind: "call", scope: call, last_seq: 0, seq_field: "seq" });
 
@@ -114,17 +134,23 @@ describe("the upgrade request", () => {
     expect(plain.status).toBe(426);
     expect(plain.headers.get("content-type")).toBe("application/problem+json");
 
-    const bad = await exports.default.fetch(`http://tactflow.test/v1/calls/${newCall()}/events?types=call_state,sms&since=-1`, { headers: { Upgrade: "websocket" } });
+    const bad = await exports.default.fetch(`http://tactflow.test/v1/calls/${newCall()}/events?types=call_state,sms&since=-1`, {
+      headers: { Upgrade: "websocket" },
+    });
     expect(bad.status).toBe(400);
     const problem = (await bad.json()) as { errors: { param: string }[] };
     expect(problem.errors.map((e) => e.param).sort()).toEqual(["since", "types"]);
 
-    const tnOnCall = await exports.default.fetch(`http://tactflow.test/v1/calls/${newCall()}/events?tn=18382049000`, { headers: { Upgrade: "websocket" } });
+    const tnOnCall = await exports.default.fetch(`http://tactflow.test/v1/calls/${newCall()}/events?tn=18382049000`, {
+      headers: { Upgrade: "websocket" },
+    });
     expect(tnOnCall.status).toBe(400);
   });
 
   it("are described in the OpenAPI document", async ({ expect }) => {
-    const doc = (await (await exports.default.fetch("http://tactflow.test/v1/openapi.json")).json()) as { paths: Record<string, { get?: { responses?: Record<string, unknown> } }> };
+    const doc = (await (await exports.default.fetch("http://tactflow.test/v1/openapi.json")).json()) as {
+      paths: Record<string, { get?: { responses?: Record<string, unknown> } }>;
+    };
     expect(Object.keys(doc.paths["/v1/calls/{call}/events"]?.get?.responses ?? {})).toContain("101");
     expect(Object.keys(doc.paths["/v1/events"]?.get?.responses ?? {})).toContain("101");
   });
@@ -240,7 +266,10 @@ describe("ordering", () => {
           success: true,
           message: `[success] command Say[${i}], reason: step ${i}`,
           command: "Say",
-          payload: { command: { name: "Say", success: true, reason: `step ${i}`, path: `Say[${i}]`, children: [], error: [] }, call: callEntity(call) },
+          payload: {
+            command: { name: "Say", success: true, reason: `step ${i}`, path: `Say[${i}]`, children: [], error: [] },
+            call: callEntity(call),
+          },
         }),
       });
     const answers = await Promise.all(range(1, 30).map(post));
@@ -250,7 +279,12 @@ describe("ordering", () => {
     expect(new Set(events.map((e) => e.uuid)).size).toBe(30);
     // The hub copy keeps the call's order too.
     await hubSub.until(() => hubSub.events().filter((e) => e.call_uuid === call).length >= 30, "30 events through the hub");
-    expect(hubSub.events().filter((e) => e.call_uuid === call).map((e) => e.uuid)).toEqual(events.map((e) => e.uuid));
+    expect(
+      hubSub
+        .events()
+        .filter((e) => e.call_uuid === call)
+        .map((e) => e.uuid),
+    ).toEqual(events.map((e) => e.uuid));
   });
 
   it("fills a gap from the log when events are published out of order", async ({ expect }) => {
@@ -275,7 +309,9 @@ describe("ordering", () => {
 });
 
 describe("backpressure", () => {
-  it("closes a subscriber that stops acknowledging with 1013 once its window is full, without holding up the call or other subscribers", async ({ expect }) => {
+  it("closes a subscriber that stops acknowledging with 1013 once its window is full, without holding up the call or other subscribers", async ({
+    expect,
+  }) => {
     const call = newCall();
     const stalled = await subscribe(`/v1/calls/${call}/events?window=4&token=${READER}`);
     const keeping = await subscribe(`/v1/calls/${call}/events?window=4&token=${READER}`);

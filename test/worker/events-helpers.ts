@@ -66,7 +66,9 @@ export class Inbox {
     while (!done()) {
       const left = deadline - Date.now();
       if (left <= 0) {
-        throw new Error(`timed out after ${ms} ms waiting for ${what}; received ${this.texts.length} frames: ${this.texts.slice(-5).join(" | ").slice(0, 800)}; closed=${JSON.stringify(this.closed)}`);
+        throw new Error(
+          `timed out after ${ms} ms waiting for ${what}; received ${this.texts.length} frames: ${this.texts.slice(-5).join(" | ").slice(0, 800)}; closed=${JSON.stringify(this.closed)}`,
+        );
       }
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, Math.min(left, 250));
@@ -118,7 +120,11 @@ export function callEntity(uuid: string, to = "+18382049000", direction: "in" | 
  * Appends events to the call's log and publishes them, inside the call's object, exactly as
  * CallSession's own steps do (append, then `publish`). Alternates call_state and call_flow.
  */
-export async function emit(callId: string, n: number, opts: { to?: string; direction?: "in" | "out"; publish?: boolean } = {}): Promise<CallEvent[]> {
+export async function emit(
+  callId: string,
+  n: number,
+  opts: { to?: string; direction?: "in" | "out"; publish?: boolean } = {},
+): Promise<CallEvent[]> {
   const stub = env.CALL.getByName(callId);
   return runInDurableObject(stub, (instance: CallSession, state) => {
     const log = new EventLog(state.storage.sql);
@@ -128,7 +134,9 @@ export async function emit(callId: string, n: number, opts: { to?: string; direc
       const e =
         (log.lastSeq() + 1) % 2 === 1
           ? log.append(callStateEvent(call, "live", new Date(), { reason: `step ${log.lastSeq() + 1}` }))
-          : log.append(callFlowEvent(call, { name: "Say", success: true, reason: "played", path: `Say[${i}]`, tag: "greeting" }, new Date()));
+          : log.append(
+              callFlowEvent(call, { name: "Say", success: true, reason: "played", path: `Say[${i}]`, tag: "greeting" }, new Date()),
+            );
       if (opts.publish !== false) instance.publish(e);
       out.push(e);
     }

@@ -235,7 +235,10 @@ function withEvents(state: DurableObjectState, hub: HubDouble, asked: number[] =
   const events = new CallEvents(state, hub.env(), { log, requestWake: (at) => asked.push(at) });
   const call = state.id.name ?? "call";
   const publish = (n: number) => {
-    for (let i = 0; i < n; i++) events.publish(log.append(callFlowEvent(callEntity(call), { name: "Say", success: true, reason: "played", path: `Say[${i}]` }, new Date())));
+    for (let i = 0; i < n; i++)
+      events.publish(
+        log.append(callFlowEvent(callEntity(call), { name: "Say", success: true, reason: "played", path: `Say[${i}]` }, new Date())),
+      );
   };
   return { events, publish };
 }

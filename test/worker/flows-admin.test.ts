@@ -79,7 +79,9 @@ describe("PUT /v1/flows/{tn}", () => {
   });
 
   it("422 for an unknown placeholder, naming it and where it is", async ({ expect }) => {
-    const res = await publish(freshTn(), `<Response>\n  <Say>Hi {{caller}}</Say>\n  <Say>{{vars.missing}}</Say>\n</Response>`, { variables: { office: "Acme" } });
+    const res = await publish(freshTn(), `<Response>\n  <Say>Hi {{caller}}</Say>\n  <Say>{{vars.missing}}</Say>\n</Response>`, {
+      variables: { office: "Acme" },
+    });
     expect(res.status).toBe(422);
     const p = (await res.json()) as Problem;
     const codes = p.diagnostics?.map((d) => [d.code, d.line]);
@@ -132,7 +134,11 @@ describe("PUT /v1/flows/{tn}", () => {
 
   it("401 without a token, with a wrong token, and with a token of another length", async ({ expect }) => {
     const url = `http://tactflow.test/v1/flows/${freshTn()}`;
-    const none = await exports.default.fetch(url, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ xml: SIMPLE }) });
+    const none = await exports.default.fetch(url, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ xml: SIMPLE }),
+    });
     expect(none.status).toBe(401);
     expect(none.headers.get("www-authenticate")).toContain("Bearer");
     for (const token of ["test-admin-tokex", "x", ""]) {
@@ -149,7 +155,10 @@ describe("versions, rollback, delete", () => {
     const tn = freshTn();
     const v1 = await publishOk(tn, `<Response><Say>one</Say></Response>`);
     const v2 = await publishOk(tn, `<Response><Say>two</Say></Response>`);
-    const hist = (await (await api(`/v1/flows/${tn}/versions`)).json()) as { current: string; versions: Array<{ version: string; at: string; size: number; action: string; current: boolean }> };
+    const hist = (await (await api(`/v1/flows/${tn}/versions`)).json()) as {
+      current: string;
+      versions: Array<{ version: string; at: string; size: number; action: string; current: boolean }>;
+    };
     expect(hist.current).toBe(v2.version);
     expect(hist.versions.map((v) => [v.version, v.action, v.current])).toEqual([
       [v2.version, "publish", true],
@@ -168,7 +177,11 @@ describe("versions, rollback, delete", () => {
     expect(call.headers.get("x-tactflow-version")).toBe(v1.version);
 
     // Rolling forward by a version prefix.
-    const fwd = await api(`/v1/flows/${tn}/rollback`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ version: v2.version.slice(0, 10) }) });
+    const fwd = await api(`/v1/flows/${tn}/rollback`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ version: v2.version.slice(0, 10) }),
+    });
     expect(fwd.status).toBe(200);
     expect(((await fwd.json()) as { version: string }).version).toBe(v2.version);
     const after = (await (await api(`/v1/flows/${tn}/versions`)).json()) as { versions: Array<{ action: string }> };
@@ -179,7 +192,11 @@ describe("versions, rollback, delete", () => {
     const tn = freshTn();
     await publishOk(tn, SIMPLE);
     expect((await api(`/v1/flows/${tn}/rollback`, { method: "POST" })).status).toBe(409);
-    const unknown = await api(`/v1/flows/${tn}/rollback`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ version: "abcdef12" }) });
+    const unknown = await api(`/v1/flows/${tn}/rollback`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ version: "abcdef12" }),
+    });
     expect(unknown.status).toBe(404);
     expect((await api(`/v1/flows/${freshTn()}/rollback`, { method: "POST" })).status).toBe(404);
   });
@@ -187,7 +204,9 @@ describe("versions, rollback, delete", () => {
   it("lists TNs and deletes one", async ({ expect }) => {
     const tn = freshTn();
     const { version } = await publishOk(tn, SIMPLE, { description: "to delete" });
-    const list = (await (await api(`/v1/flows`)).json()) as { flows: Array<{ tn: string; version: string; description: string; mode: string }> };
+    const list = (await (await api(`/v1/flows`)).json()) as {
+      flows: Array<{ tn: string; version: string; description: string; mode: string }>;
+    };
     expect(list.flows.find((f) => f.tn === tn)).toMatchObject({ version, description: "to delete", mode: "sync" });
 
     const del = await api(`/v1/flows/${tn}`, { method: "DELETE" });
@@ -210,7 +229,11 @@ describe("POST /v1/flows/{tn}/preview", () => {
     const tn = freshTn();
     const { version } = await publishOk(tn, SCHEDULED, { timezone: "America/New_York", variables: { office: "Acme" } });
     // Monday 2026-03-09 14:00 UTC = 10:00 EDT: open.
-    const open = await api(`/v1/flows/${tn}/preview`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ from: "+12015550123", at: "2026-03-09T14:00:00Z" }) });
+    const open = await api(`/v1/flows/${tn}/preview`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ from: "+12015550123", at: "2026-03-09T14:00:00Z" }),
+    });
     expect(open.status).toBe(200);
     expect(open.headers.get("content-type")).toBe("text/xml; charset=utf-8");
     expect(open.headers.get("x-tactflow-version")).toBe(version);
@@ -219,14 +242,24 @@ describe("POST /v1/flows/{tn}/preview", () => {
     expect(xml).not.toContain("Weekend");
     expect(xml).toContain("<Say>Acme</Say>");
     // Monday 2026-03-09 22:00 UTC = 18:00 EDT: closed.
-    const closed = await (await api(`/v1/flows/${tn}/preview`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ from: "1", at: "2026-03-09T22:00:00Z" }) })).text();
+    const closed = await (
+      await api(`/v1/flows/${tn}/preview`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ from: "1", at: "2026-03-09T22:00:00Z" }),
+      })
+    ).text();
     expect(closed).not.toContain("open");
   });
 
   it("400 for a bad time, 404 for a TN without a flow", async ({ expect }) => {
     const tn = freshTn();
     await publishOk(tn, SIMPLE);
-    const bad = await api(`/v1/flows/${tn}/preview`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ at: "yesterday" }) });
+    const bad = await api(`/v1/flows/${tn}/preview`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ at: "yesterday" }),
+    });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as Problem).errors?.[0]?.path).toBe("at");
     expect((await api(`/v1/flows/${freshTn()}/preview`, { method: "POST" })).status).toBe(404);
@@ -237,9 +270,24 @@ describe("GET /v1/openapi.json", () => {
   it("describes the flow routes with the publish body schema", async ({ expect }) => {
     const res = await exports.default.fetch("http://tactflow.test/v1/openapi.json");
     expect(res.status).toBe(200);
-    const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties?: Record<string, unknown> } }> } }>> };
+    const doc = (await res.json()) as {
+      openapi: string;
+      paths: Record<
+        string,
+        Record<string, { requestBody?: { content: Record<string, { schema: { properties?: Record<string, unknown> } }> } }>
+      >;
+    };
     expect(doc.openapi).toBe("3.1.0");
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/v1/callflow", "/v1/flows", "/v1/flows/{tn}", "/v1/flows/{tn}/versions", "/v1/flows/{tn}/rollback", "/v1/flows/{tn}/preview"]));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        "/v1/callflow",
+        "/v1/flows",
+        "/v1/flows/{tn}",
+        "/v1/flows/{tn}/versions",
+        "/v1/flows/{tn}/rollback",
+        "/v1/flows/{tn}/preview",
+      ]),
+    );
     const put = doc.paths["/v1/flows/{tn}"]!["put"]!;
     expect(Object.keys(put.requestBody!.content["application/json"]!.schema.properties ?? {})).toEqual(
       expect.arrayContaining(["xml", "mode", "timezone", "variables", "description", "parkTimeoutMs", "conditions"]),

@@ -7,7 +7,11 @@ import { beforeAll, describe, it } from "vitest";
 import { api, freshTn, publishOk } from "./helpers/flows.ts";
 
 async function renderAt(tn: string, at: string): Promise<string> {
-  const res = await api(`/v1/flows/${tn}/preview`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ from: "+12015550123", at }) });
+  const res = await api(`/v1/flows/${tn}/preview`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ from: "+12015550123", at }),
+  });
   if (res.status !== 200) throw new Error(`preview ${res.status}: ${await res.text()}`);
   return res.text();
 }
@@ -58,7 +62,11 @@ describe("schedules across DST in America/New_York (flow zone)", () => {
 describe("a tz attribute overrides the flow zone", () => {
   it("Europe/Berlin switches a week later than New York: 09:00 local is 08:00Z, then 07:00Z", async ({ expect }) => {
     const tn = freshTn();
-    await publishOk(tn, `<Response><Schedule dow="mon-fri" time="09:00:00-17:00:00" tz="Europe/Berlin"><Say>offen</Say></Schedule></Response>`, { timezone: "America/New_York" });
+    await publishOk(
+      tn,
+      `<Response><Schedule dow="mon-fri" time="09:00:00-17:00:00" tz="Europe/Berlin"><Say>offen</Say></Schedule></Response>`,
+      { timezone: "America/New_York" },
+    );
     // Friday 2026-03-27 is CET (UTC+1).
     expect(await renderAt(tn, "2026-03-27T07:30:00Z")).not.toContain("offen");
     expect(await renderAt(tn, "2026-03-27T08:00:00Z")).toContain("offen");

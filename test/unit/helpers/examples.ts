@@ -39,10 +39,12 @@ export function seedExamples(): Example[] {
   requireShared();
   const dir = join(sharedDir, "seeds");
   const out: Example[] = [];
-  for (const file of readdirSync(dir).filter((f) => f.endsWith(".txt")).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith(".txt"))
+    .sort()) {
     const text = readFileSync(join(dir, file), "utf8");
     const docs = [...text.matchAll(/(?:<\?xml[^>]*\?>\s*)?<Response\b[\s\S]*?<\/Response>/g)].map((m) => m[0]);
-    docs.forEach((xml, i) => out.push({ label: `seeds/${file}#${i + 1}`, xml }));
+    for (const [i, xml] of docs.entries()) out.push({ label: `seeds/${file}#${i + 1}`, xml });
   }
   return out;
 }
@@ -50,5 +52,8 @@ export function seedExamples(): Example[] {
 /** The benchmark flows (bench/fixtures): realistic documents other benchmarks reuse too. */
 export function benchFixtures(): Example[] {
   const dir = join(projectRoot, "bench", "fixtures");
-  return ["small", "medium", "large"].map((name) => ({ label: `bench/fixtures/${name}.xml`, xml: readFileSync(join(dir, `${name}.xml`), "utf8") }));
+  return ["small", "medium", "large"].map((name) => ({
+    label: `bench/fixtures/${name}.xml`,
+    xml: readFileSync(join(dir, `${name}.xml`), "utf8"),
+  }));
 }

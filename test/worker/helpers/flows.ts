@@ -8,7 +8,10 @@ export function freshTn(): string {
 }
 
 export function api(path: string, init: RequestInit = {}): Promise<Response> {
-  return exports.default.fetch(`http://tactflow.test${path}`, { ...init, headers: { ...ADMIN, ...(init.headers as Record<string, string> | undefined) } });
+  return exports.default.fetch(`http://tactflow.test${path}`, {
+    ...init,
+    headers: { ...ADMIN, ...(init.headers as Record<string, string> | undefined) },
+  });
 }
 
 export async function publish(tn: string, xml: string, options: Record<string, unknown> = {}): Promise<Response> {
