@@ -25,7 +25,7 @@ export default defineConfig({
                 // Explicitly empty: `npm start` writes a WEBHOOK_TOKEN to .dev.vars, which the
                 // plugin would otherwise load, so tests would pass or fail by machine.
                 WEBHOOK_TOKEN: "",
-                // Issue 5: the Call Control API is a stand-in Worker that records what it is sent.
+                // the Call Control API is a stand-in Worker that records what it is sent.
                 PLATFORM_API_URL: "http://platform.test/api",
                 PLATFORM_API_TOKEN: "test-platform-token",
               },

@@ -1,6 +1,6 @@
 /**
- * Stateful calls under load (issue 5), on the production bundle in Miniflare (platform-notes
- * §5.3: `wrangler deploy --dry-run`, never `wrangler dev`), in one run:
+ * Stateful calls under load, on the production bundle in Miniflare (docs/benchmarks.md:
+ * `wrangler deploy --dry-run`, never `wrangler dev`), in one run:
  *
  * 1. **Round trips, side by side.** The same closed-loop client loads, in alternating order:
  *    - `webhook`: `GET /v1/callflow` for a flow the webhook renders alone (no object);

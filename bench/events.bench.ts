@@ -1,6 +1,6 @@
 /**
  * Live call events: fan-out to one call's subscribers, and throughput through the hub
- * (issue 6; platform-notes §5.4 B5c).
+ * (docs/benchmarks.md).
  *
  * The production bundle (`wrangler deploy --dry-run --outdir dist/events-bench`) is served by
  * Miniflare on 127.0.0.1 (§5.3: not `wrangler dev`, whose proxy object serialises everything).
@@ -86,7 +86,7 @@ interface Frame {
   payload?: { command?: { reason?: string } };
 }
 
-/** A platform `call_flow` event (SPEC d.4, 2022 shape + uuid) whose reason carries a marker. */
+/** A platform `call_flow` event (docs/opentact.md §d.4, 2022 shape + uuid) whose reason carries a marker. */
 function platformEvent(call: string, marker: string): string {
   return JSON.stringify(platformEventObject(call, marker));
 }

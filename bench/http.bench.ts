@@ -1,5 +1,5 @@
 /**
- * The webhook over HTTP, against a floor, in one run (platform-notes §5.3, §5.4 B1/B2).
+ * The webhook over HTTP, against a floor, in one run (docs/benchmarks.md, method).
  *
  * - **tactflow**: the production bundle (`wrangler deploy --dry-run --outdir dist/http-bench`)
  *   served by Miniflare on 127.0.0.1, with a flow published through the admin API and the isolate
@@ -8,7 +8,7 @@
  *   same bytes with the same content type — what any Worker costs before it does anything.
  *
  * Each round loads both with autocannon (after a warm-up), in alternating order; the figures are
- * the medians over rounds. Targets (issue 3): webhook throughput ≥ 85 % of the floor's, p99 within
+ * the medians over rounds. Targets: webhook throughput ≥ 85 % of the floor's, p99 within
  * 1 ms of the floor's.
  *
  *   npm run bench:http                                   table

@@ -7,7 +7,7 @@
  *   npm run -s bench:parse -- --json     machine-readable figures (-s: no npm banner on stdout)
  *   npm run bench:parse -- --rounds 9    more rounds (default 5)
  *
- * Method (platform-notes §5.3/5.4): every variant is measured with mitata in each round, the
+ * Method (docs/benchmarks.md): every variant is measured with mitata in each round, the
  * order of the variants alternates from round to round, and the figure reported is the median
  * of the per-round averages. Before any timing each variant's output is checked, so a fast
  * wrong answer cannot win.

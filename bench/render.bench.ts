@@ -16,7 +16,7 @@
  *
  * Every variant must produce byte-identical output (checked before timing). Conditions are left
  * for the platform (`conditions: "platform"`) so the four do the same work. Method
- * (platform-notes §5.4): mitata per variant, variant order alternating each round, median of the
+ * (docs/benchmarks.md): mitata per variant, variant order alternating each round, median of the
  * per-round averages.
  *
  *   npm run bench:render                 table
@@ -39,7 +39,7 @@ const { args, num, log } = cli(
 );
 const rounds = num("rounds", 1);
 
-// twilio is CommonJS; deep-import the TwiML builder only (platform-notes §5.4 B0.4).
+// twilio is CommonJS; deep-import the TwiML builder only.
 const require = createRequire(import.meta.url);
 type TwimlNode = {
   addChild(name: string, attrs?: Record<string, string>): TwimlNode;

@@ -43,7 +43,7 @@ export interface CallOptions {
   events?: boolean;
   webhookToken?: string;
   verbose?: boolean;
-  /** Issue 5: where tactflow sends parked-call commands; the CLI serves it when it is local. */
+  /** Where tactflow sends parked-call commands; the CLI serves it when it is local. */
   platformUrl?: string;
   parkWait?: string;
 }
@@ -209,7 +209,7 @@ export async function runCall(opts: CallOptions, deps: CallDeps): Promise<number
 }
 
 /**
- * Issue 5: serve the Call Control API that tactflow's PLATFORM_API_URL names (`--platform-url`,
+ * Serve the Call Control API that tactflow's PLATFORM_API_URL names (`--platform-url`,
  * else `TACTFLOW_PLATFORM_API_URL`, else `.dev.vars`), when it is on this machine, so a parked
  * call can be driven by commands or time out. Null when there is none or its port is taken.
  */

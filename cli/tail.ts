@@ -1,7 +1,7 @@
 /**
  * `tactflow tail`: print a call's events (`--call ID`), or the whole account's, as they happen.
  *
- * It authenticates with a first frame (SPEC d.2; the token stays out of URLs and logs),
+ * It authenticates with a first frame (docs/opentact.md §d.2; the token stays out of URLs and logs),
  * acknowledges what it has printed so the server's backpressure window never fills, pings so
  * the stale sweep leaves it alone, and after a drop reconnects with `since` = the last sequence
  * number it printed, backing off, so nothing is missed and nothing is printed twice.

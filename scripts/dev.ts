@@ -19,7 +19,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const port = Number(process.env.PORT ?? "8787");
 const base = `http://127.0.0.1:${port}`;
 const devVarsPath = join(root, ".dev.vars");
-/** The simulator's Call Control API for parked calls (issue 5); `tactflow call` listens here. */
+/** The simulator's Call Control API for parked calls; `tactflow call` listens here. */
 const DEV_PLATFORM_API_URL = "http://127.0.0.1:8789";
 
 interface DemoFlow {

@@ -111,7 +111,7 @@ function spellingsOf(kind: TagSpec["kind"], attr: string): string {
   return [a.name, ...(a.aliases ?? [])].map(code).join(", ");
 }
 
-/** How each documented pair of spellings lands in one reading (SPEC b.6, f.1–f.7, f.12). */
+/** How each documented pair of spellings lands in one reading (docs/opentact.md §b.6, f.1–f.7, f.12). */
 export function dialectTable(): string {
   const rows: Array<[string, string, string]> = [
     ["`<Gather>` digits to collect", spellingsOf("Gather", "numDigits"), "`maxDigits`; default 1"],

@@ -1,9 +1,9 @@
 /**
  * One simulated inbound call, from the platform's side: it rings, requests the call-flow
- * webhook (SPEC a.2), runs what comes back, posts its lifecycle events (d.4) and hangs up.
+ * webhook (docs/opentact.md §a.2), runs what comes back, posts its lifecycle events (d.4) and hangs up.
  *
  * `run()` does all of that. The steps are public too (`start`, `execute`, `hangup`), so a
- * parked call (SPEC c, issue 5) can be driven by command fragments arriving over time: start the
+ * parked call (docs/opentact.md §c) can be driven by command fragments arriving over time: start the
  * call, execute its first document, and while `execute` answers "idle" keep feeding it.
  */
 import type { CallEntity } from "../src/events/shapes.ts";
@@ -40,12 +40,12 @@ export interface SimOptions {
   newId?: () => string;
   /** Sent as `?token=` to the call-flow webhook and the events webhook. */
   webhookToken?: string;
-  /** How the platform requests the call-flow webhook (SPEC a.2): GET, or POST with the call entity. Default POST. */
+  /** How the platform requests the call-flow webhook (docs/opentact.md §a.2): GET, or POST with the call entity. Default POST. */
   method?: "GET" | "POST";
   /** Post lifecycle and command events to `/v1/webhooks/events`; default true. */
   events?: boolean;
   timing?: Partial<Timing>;
-  /** Zone for `<Schedule>` blocks without `tz`; default UTC (SPEC f.12). */
+  /** Zone for `<Schedule>` blocks without `tz`; default UTC (docs/opentact.md §f.12). */
   timezone?: string;
   /** Commands executed before the call is stopped as a probable loop; default 1000. */
   maxSteps?: number;
@@ -80,7 +80,7 @@ const Q850: Record<EndCause, [number, string]> = {
   "max-duration": [102, "RECOVERY_ON_TIMER_EXPIRE"],
 };
 
-/** freeswitch_call_state / channel_state per state, as the SPEC d.4 examples show them. */
+/** freeswitch_call_state / channel_state per state, as the docs/opentact.md §d.4 examples show them. */
 const FREESWITCH: Record<string, [string, string]> = {
   init: ["DOWN", "CS_INIT"],
   ringing: ["RINGING", "CS_ROUTING"],
@@ -251,7 +251,7 @@ export class SimulatedCall {
     await this.setState("live", "answer_on");
   }
 
-  /** The call-flow webhook URL for this call: `from` and `to` in the query (SPEC a.2). */
+  /** The call-flow webhook URL for this call: `from` and `to` in the query (docs/opentact.md §a.2). */
   webhookUrl(): string {
     const base = this.options.baseUrl.replace(/\/+$/, "");
     return appendQuery(`${base}/v1/callflow`, {

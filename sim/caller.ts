@@ -3,7 +3,7 @@
  */
 import type { CallerInput, DialOutcome, Scenario } from "./types.ts";
 
-/** Keys a phone can send: digits, `*`, `#`, `+` (SPEC b.6) and the rarely used A–D. */
+/** Keys a phone can send: digits, `*`, `#`, `+` (docs/opentact.md §b.6) and the rarely used A–D. */
 export const KEY_PATTERN = /^[0-9*#+A-D]*$/;
 
 export class ScriptedCaller {

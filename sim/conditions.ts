@@ -1,6 +1,6 @@
 /**
  * The condition blocks the platform evaluates when the server leaves them in the document:
- * `<Call field value>` (SPEC b.14), `<Geo states county>` (b.15), `<Schedule dow time tz>` (b.16).
+ * `<Call field value>` (docs/opentact.md §b.14), `<Geo states county>` (b.15), `<Schedule dow time tz>` (b.16).
  * Each returns whether the block runs and a short reason the transcript shows.
  */
 import type { CallEntity } from "../src/events/shapes.ts";
@@ -15,7 +15,7 @@ export interface ConditionResult {
 
 const PHONE_FIELDS = new Set(["from", "to", "tn", "ani", "dnis"]);
 
-/** Read a call field; `tn`, `ani`, `dnis`, `call` and `sca` are aliases (SPEC a.2). */
+/** Read a call field; `tn`, `ani`, `dnis`, `call` and `sca` are aliases (docs/opentact.md §a.2). */
 function callField(call: CallEntity, field: string): unknown {
   switch (field.toLowerCase()) {
     case "tn":
@@ -38,7 +38,7 @@ function show(v: unknown): string {
 }
 
 /**
- * `<Call>`: typed comparison (SPEC b.14 [R]): phone numbers after normalisation (with and without
+ * `<Call>`: typed comparison (docs/opentact.md §b.14 [R]): phone numbers after normalisation (with and without
  * the leading 1), numbers numerically, `null` matches an unset field, booleans by truth value.
  */
 export function evaluateCall(props: CallProps, call: CallEntity): ConditionResult {
@@ -62,7 +62,7 @@ export function evaluateCall(props: CallProps, call: CallEntity): ConditionResul
   return { matched, why: `${label}, ${matched ? "equals" : "not"} ${show(expected)}` };
 }
 
-/** `<Geo>`: no states means always; a county narrows the states (SPEC b.15). */
+/** `<Geo>`: no states means always; a county narrows the states (docs/opentact.md §b.15). */
 export function evaluateGeo(props: GeoProps, location: CallerLocation | undefined): ConditionResult {
   if (!props.states.length && !props.county) return { matched: true, why: "no states given: always" };
   const wanted = `${props.states.join(",") || "any state"}${props.county ? ` / ${props.county}` : ""}`;
@@ -104,7 +104,7 @@ function clock(sec: number): string {
 
 /**
  * `<Schedule>`: the days and the inclusive time window in the block's zone, else the default
- * zone (SPEC f.12). A window whose end is before its start runs over midnight.
+ * zone (docs/opentact.md §f.12). A window whose end is before its start runs over midnight.
  */
 export function evaluateSchedule(props: ScheduleProps, at: Date, defaultZone: string): ConditionResult {
   const zone = props.tz ?? defaultZone;

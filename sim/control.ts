@@ -1,6 +1,6 @@
 /**
  * The receiving side of tactflow's Call Control API (src/platform/CallControl.ts), played by the
- * simulator, so a parked call (SPEC c, issue 5) runs end to end on one machine:
+ * simulator, so a parked call (docs/opentact.md §c) runs end to end on one machine:
  *
  *   POST /calls/{uuid}/commands   application/xml `<Response>…</Response>` → the call runs it
  *   POST /calls/{uuid}/hangup     {"q850_cause","q850_cause_string","reason"} → the call ends
@@ -140,7 +140,7 @@ export function endsOnHold(call: SimulatedCall): boolean {
 
 /**
  * A call that may be parked, from start to end: ring, fetch the flow, run it. If the flow ends
- * with the call on hold (an async flow, SPEC c), wait for tactflow's commands or hang-up through
+ * with the call on hold (an async flow, docs/opentact.md §c), wait for tactflow's commands or hang-up through
  * `platform`, at most `maxWaitMs` of real time; otherwise the call ends as any flow does.
  * `onParked` is told when the call starts waiting.
  */

@@ -1,6 +1,6 @@
 /**
  * Events the platform posts about a call: `call_state` on every state change and `call_flow`
- * after every executed command, shaped per SPEC d.4 / d.6 by the shared builders in
+ * after every executed command, shaped per docs/opentact.md §d.4 / d.6 by the shared builders in
  * src/events/shapes.ts. The platform does not number its events, so the store-side fields
  * (`seq`, `call_uuid`) are left off.
  *

@@ -1,5 +1,5 @@
 /**
- * The executor: walks Opentact Call Flow XML top to bottom the way the platform does (SPEC b.0)
+ * The executor: walks Opentact Call Flow XML top to bottom the way the platform does (docs/opentact.md §b.0)
  * and reports every step. It holds no call state of its own; everything lives in the `Runtime`
  * the call hands it, so it can run a whole document, a document that replaced the rest, or a
  * fragment of commands delivered later to a parked call, all against the same call.
@@ -17,7 +17,7 @@ import type { CallerLocation, DialOutcome, Timing, TraceDetails, TraceKind } fro
 /** What running a command (or a block of them) leaves the call to do next. */
 export type Flow =
   | { kind: "next" }
-  /** A fetched document replaces the rest of the current one (SPEC a.3 [R]). */
+  /** A fetched document replaces the rest of the current one (docs/opentact.md §a.3 [R]). */
   | { kind: "replace"; document: FlowDocument; url: string }
   /** `<Hangup/>` ran. */
   | { kind: "hangup"; tag?: string };
@@ -56,7 +56,7 @@ export interface Runtime {
   /** Answer the call if it is not live yet. */
   goLive(): Promise<void>;
   flowEvent(result: FlowCommandResult): Promise<void>;
-  /** Per-command results so far, for the POST body of a dialect-A Gather callback (SPEC b.6). */
+  /** Per-command results so far, for the POST body of a dialect-A Gather callback (docs/opentact.md §b.6). */
   history(): unknown[];
 }
 
@@ -159,7 +159,7 @@ export class Executor {
         return NEXT;
       }
       case "RecordWait":
-        // The sub-command's attributes were never captured (SPEC b.11, f.15): reported, no-op.
+        // The sub-command's attributes were never captured (docs/opentact.md §b.11, f.15): reported, no-op.
         rt.trace("RECORD", { action: "wait", ...tagOf(el.props) }, path);
         await this.done(el, path, true, "RecordWait (no documented behaviour; nothing to wait for)");
         return NEXT;
@@ -187,7 +187,7 @@ export class Executor {
       case "Meta":
       case "Tone":
       case "Unknown":
-        // SPEC f.16: skip with a failed call_flow event, never abort the document.
+        // docs/opentact.md §f.16: skip with a failed call_flow event, never abort the document.
         rt.note(`skipped <${el.name}>: unsupported command`, path);
         await this.done(el, path, false, "unsupported command");
         return NEXT;
@@ -307,7 +307,7 @@ export class Executor {
     return { kind: "next", playedMs, interrupted };
   }
 
-  /** `<Pause dtmf_stop>`: the next scripted entry may end it early (SPEC b.10). */
+  /** `<Pause dtmf_stop>`: the next scripted entry may end it early (docs/opentact.md §b.10). */
   private async stoppablePause(el: ElementOf<"Pause">, path: string): Promise<Flow> {
     const rt = this.rt;
     const { lengthMs, stopKeys } = el.props;
@@ -343,7 +343,7 @@ export class Executor {
 
   // ---- Error blocks --------------------------------------------------------------------
 
-  /** Run a failed command's `<Error>` child (SPEC b.9); without one, carry on. */
+  /** Run a failed command's `<Error>` child (docs/opentact.md §b.9); without one, carry on. */
   private async runError(
     parent: ElementNode,
     parentPath: string,
@@ -390,7 +390,7 @@ export class Executor {
   }
 
   /**
-   * SPEC f.21: a self-closing `<Record/>` records in the background until `<RecordStop/>`, its
+   * docs/opentact.md §f.21: a self-closing `<Record/>` records in the background until `<RecordStop/>`, its
    * timeout or hang-up; with children it records while they run.
    */
   private async record(el: ElementOf<"Record">, path: string, base: string): Promise<Flow> {
@@ -413,7 +413,7 @@ export class Executor {
 
   // ---- Dial ----------------------------------------------------------------------------
 
-  /** SPEC b.12: every destination rings at once, the first answer wins; failure runs `<Error>`. */
+  /** docs/opentact.md §b.12: every destination rings at once, the first answer wins; failure runs `<Error>`. */
   private async dial(el: ElementOf<"Dial">, path: string, base: string): Promise<Flow> {
     const rt = this.rt;
     const targets = elementChildren(el)
@@ -426,7 +426,7 @@ export class Executor {
       rt.trace("DIAL", { targets: plan, result: "answered", answeredBy: answered.target, talkMs: rt.talkMs, ...tagOf(el.props) }, path);
       rt.clock.advance(rt.timing.dialRingMs);
       rt.clock.advance(rt.talkMs);
-      // The dialled leg hung up; the flow continues after </Dial> (SPEC b.12).
+      // The dialled leg hung up; the flow continues after </Dial> (docs/opentact.md §b.12).
       await this.done(el, path, true, `Bridged to ${answered.target}`);
       return NEXT;
     }
@@ -447,7 +447,7 @@ export class Executor {
   // ---- Gather --------------------------------------------------------------------------
 
   /**
-   * SPEC b.6 in both dialects: play the prompts, collect keys, then branch locally
+   * docs/opentact.md §b.6 in both dialects: play the prompts, collect keys, then branch locally
    * (gather.ts's state table) or send the keys to the Gather's URL and run its reply.
    */
   private async gather(el: ElementOf<"Gather">, path: string, base: string): Promise<Flow> {
@@ -541,7 +541,7 @@ export class Executor {
     return NEXT;
   }
 
-  /** The call's parameters every remote request carries (SPEC b.6, b.13 [R]). */
+  /** The call's parameters every remote request carries (docs/opentact.md §b.6, b.13 [R]). */
   private callParams(): Record<string, string> {
     const c = this.rt.call;
     return { from: c.from, tn: c.to, state: c.state, sca: c.sip_control_app?.uuid ?? "", call: c.uuid };
@@ -549,7 +549,7 @@ export class Executor {
 
   /**
    * A url Gather sends what was entered after each attempt, with both parameter families
-   * (SPEC f.4), and the reply replaces the rest of the document; a failed request runs `<Error>`.
+   * (docs/opentact.md §f.4), and the reply replaces the rest of the document; a failed request runs `<Error>`.
    */
   private async remoteGather(
     el: ElementOf<"Gather">,
@@ -575,7 +575,7 @@ export class Executor {
 
   // ---- Callback ------------------------------------------------------------------------
 
-  /** SPEC b.13: fetch a flow; its document replaces the rest, a failure runs `<Error>`. */
+  /** docs/opentact.md §b.13: fetch a flow; its document replaces the rest, a failure runs `<Error>`. */
   private async callback(el: ElementOf<"Callback">, path: string, base: string): Promise<Flow> {
     const rt = this.rt;
     const p = el.props;

@@ -29,7 +29,7 @@ export interface Collected {
 /**
  * The timeline of one attempt. Listening starts when the prompts end (or at the first key, when
  * the caller barges in); `timeoutMs` is the wait for the first key and again after each key, so
- * a partial entry ends with what was typed rather than hanging (peers-and-user-pain §3b 4).
+ * a partial entry ends with what was typed rather than hanging (a common complaint about IVRs that wait forever).
  */
 export function collectDigits(
   spec: CollectSpec,
@@ -79,7 +79,7 @@ export interface BranchInput {
 /**
  * The Gather state table, the same one the CallSession applies when the server keeps the
  * Gather (src/call/gatherTable.ts, README "Gather state table"), so a flow behaves alike
- * whichever side branches. Silence and a wrong key are kept apart (SPEC f.2 read with both
+ * whichever side branches. Silence and a wrong key are kept apart (docs/opentact.md §f.2 read with both
  * dialects' examples): a wrong key is input that matched nothing (`<Default>` first), silence
  * is a Gather that collected nothing (`<Error>` first). While attempts remain, either replays
  * the prompts.

@@ -24,7 +24,7 @@ export function redactUrl(url: string): string {
   return url.replace(/([?&](?:token|jwt|secret|key|auth|password)[^=&#]*=)[^&#]*/gi, "$1…");
 }
 
-/** Append query parameters, keeping the URL's own query (SPEC b.6: "existing query kept"). */
+/** Append query parameters, keeping the URL's own query (docs/opentact.md §b.6: "existing query kept"). */
 export function appendQuery(url: string, params: Record<string, string>): string {
   const query = new URLSearchParams(params).toString();
   if (!query) return url;
@@ -87,7 +87,7 @@ export async function fetchFlow(fetchImpl: FetchLike, wait: WaitLike, req: FlowR
   })();
   let outcome: Awaited<typeof exchange> | typeof TIMED_OUT;
   try {
-    // A timeout of 0 disables it, as the platform's request timeouts do (SPEC a.2).
+    // A timeout of 0 disables it, as the platform's request timeouts do (docs/opentact.md §a.2).
     const deadline =
       req.timeoutMs > 0
         ? wait(req.timeoutMs, timerStop.signal).then((): typeof TIMED_OUT => TIMED_OUT)

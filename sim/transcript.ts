@@ -32,7 +32,7 @@ function tagged(detail: { tag?: string }): string {
   return detail.tag !== undefined ? ` [tag ${detail.tag}]` : "";
 }
 
-/** The parameters the platform appends to every Gather request besides the keys (SPEC b.6). */
+/** The parameters the platform appends to every Gather request besides the keys (docs/opentact.md §b.6). */
 const CALL_PARAMS = new Set(["code", "from", "tn", "state", "sca", "call"]);
 
 /**
@@ -105,7 +105,7 @@ export function describeEntry(entry: TraceEntry, verbose = false, origin?: strin
       const d = entry.detail;
       const digits = `up to ${d.maxDigits} digit${d.maxDigits === 1 ? "" : "s"}`;
       const head = `GATHER ${digits}, finish key ${d.finishKey}, timeout ${durationLabel(d.timeoutMs)}`;
-      // A url Gather is tried once per request: the server counts the attempts (SPEC f.2).
+      // A url Gather is tried once per request: the server counts the attempts (docs/opentact.md §f.2).
       if (d.remoteUrl) return `${head}, then asks ${link(d.remoteUrl)}${tagged(d)}`;
       return `${head}, attempt ${d.attempt} of ${d.attempts}${tagged(d)}`;
     }

@@ -1,7 +1,7 @@
 /**
  * The simulator's vocabulary: what a scenario scripts, what a run records, how a call ends.
  *
- * The simulator plays the platform's side of ../shared/opentact/SPEC.md: it requests the
+ * The simulator plays the platform's side of docs/opentact.md: it requests the
  * call-flow webhook, executes the XML it gets back on a virtual clock, and reports every step
  * as a trace entry. Nothing here touches Node or Workers APIs, so a run works the same in the
  * CLI, in unit tests (with an injected fetch) and inside a Worker.
@@ -109,7 +109,7 @@ export type EndCause =
   | "step-limit"
   /** The call reached its maximum length. */
   | "max-duration"
-  /** Someone outside the flow ended it (e.g. a parked call's deadline, issue 5). */
+  /** Someone outside the flow ended it (e.g. a parked call's deadline). */
   | "platform-hangup";
 
 export interface CallEnd {

@@ -1,6 +1,6 @@
 /**
  * Telephone numbers. Opentact writes them with and without `+` and the North American `1`
- * (SPEC a.2), so every lookup goes through `normalizeTn` and tries `tnCandidates`.
+ * (docs/opentact.md §a.2), so every lookup goes through `normalizeTn` and tries `tnCandidates`.
  */
 
 /** Digits only; null when there are too few or too many digits to be an E.164 number. */

@@ -1,5 +1,5 @@
 /**
- * The production bundle in Miniflare (platform-notes §5.3): `wrangler deploy --dry-run` builds
+ * The production bundle in Miniflare (docs/benchmarks.md, method): `wrangler deploy --dry-run` builds
  * exactly what `wrangler deploy` would upload, and Miniflare serves it on 127.0.0.1 — never
  * `wrangler dev`, whose proxy Durable Object serialises every request.
  */

@@ -25,7 +25,7 @@ import { isTerminal, stateRank } from "./platformEvents.ts";
 import { branchValue, parsedFlow, renderAnswer, renderInitial, type PinnedFlow } from "./render.ts";
 import { Timers, type TimerRow } from "./timers.ts";
 
-/** Default park deadline (SPEC c, f.18), when neither the flow nor PARK_TIMEOUT_MS says. */
+/** Default park deadline (docs/opentact.md §c, f.18), when neither the flow nor PARK_TIMEOUT_MS says. */
 const DEFAULT_PARK_MS = 30_000;
 const DEFAULT_MAX_CALL_MS = 4 * 60 * 60 * 1000;
 const DEFAULT_RETENTION_MS = 10 * 60 * 1000;
@@ -133,7 +133,7 @@ function addColumn(sql: SqlStorage, table: string, definition: string): void {
 }
 
 /**
- * One object per call (SPEC a, DESIGN "paths data takes" 2–4): the single writer for a call's
+ * One object per call (docs/opentact.md §a, docs/architecture.md §2–4): the single writer for a call's
  * IVR state, deadlines and event log. Reached by `env.CALL.getByName(callUuid)`.
  *
  * - `begin` pins the flow version and answers the call's first document;
@@ -150,7 +150,7 @@ export class CallSession extends DurableObject<Env> {
   readonly #sql: SqlStorage;
   #log: EventLog;
   readonly #timers: Timers;
-  /** Issue 6: subscriber fan-out and the hub copy (src/events/callEvents.ts). */
+  /** Subscriber fan-out and the hub copy (src/events/callEvents.ts). */
   readonly #events: CallEvents;
   /** The delivery loop in flight, so two requests never deliver at once. */
   #draining: Promise<void> | null = null;
@@ -161,7 +161,7 @@ export class CallSession extends DurableObject<Env> {
     this.#timers = new Timers(this.#sql);
     // The schema is created here, before anything can reach the object. SQL calls are
     // synchronous and a constructor runs to completion before any event is delivered, so this
-    // needs no blockConcurrencyWhile (platform-notes §1.5 keeps that for async initialisation).
+    // needs no blockConcurrencyWhile (the Rules of Durable Objects keep that for async initialisation).
     this.#migrate();
     // The event log creates its own table (src/events/log.ts).
     this.#log = new EventLog(this.#sql);
@@ -171,7 +171,7 @@ export class CallSession extends DurableObject<Env> {
   /**
    * Bring the schema up to date. Steps run in order and each runs once per object: the version
    * reached is kept in `call_schema` (SQLite-backed objects don't support `PRAGMA user_version`,
-   * platform-notes §1.1). An object created by older code keeps its data and gains what is new.
+   * Durable Objects SQLite limits). An object created by older code keeps its data and gains what is new.
    */
   #migrate(): void {
     const sql = this.#sql;
@@ -262,7 +262,7 @@ export class CallSession extends DurableObject<Env> {
   }
 
   /**
-   * Answer one Gather attempt (DESIGN "paths data takes" 2). The same (node, attempt) twice
+   * Answer one Gather attempt (docs/architecture.md §2). The same (node, attempt) twice
    * gets the same document and changes nothing; a new attempt is decided by the state table.
    * Entirely synchronous, so no other request can interleave with it.
    */
@@ -393,7 +393,7 @@ export class CallSession extends DurableObject<Env> {
   // ---- RPC: parked calls ------------------------------------------------------------------------
 
   /**
-   * Queue commands for a parked call and deliver what is due now (DESIGN "paths data takes" 3).
+   * Queue commands for a parked call and deliver what is due now (docs/architecture.md §3).
    * Each command re-arms the park deadline; `<Pause>` gaps are kept by the alarm.
    */
   async command(input: CommandInput): Promise<CommandResult> {
@@ -449,7 +449,7 @@ export class CallSession extends DurableObject<Env> {
     }
     const now = Date.now();
     // Claim the key before the first await: a repeat arriving while this one delivers must not
-    // deliver again (peers-and-user-pain §3b item 2, check-then-mark races).
+    // deliver again (a check-then-mark race).
     if (input.idempotencyKey)
       this.#sql.exec("INSERT OR REPLACE INTO command_keys (key, result) VALUES (?, ?)", input.idempotencyKey, IN_FLIGHT);
     const wasEmpty = this.#outboxCount() === 0;
@@ -604,7 +604,7 @@ export class CallSession extends DurableObject<Env> {
   // ---- RPC: lifecycle ---------------------------------------------------------------------------
 
   /**
-   * Apply one platform event (SPEC d.4, e). A repeat (same event) changes nothing; a state
+   * Apply one platform event (docs/opentact.md §d.4, e). A repeat (same event) changes nothing; a state
    * never moves backwards (events may arrive out of order); a final state ends the call and
    * schedules the cleanup.
    */
@@ -786,7 +786,7 @@ export class CallSession extends DurableObject<Env> {
     }
   }
 
-  /** No command before the deadline: hang up with a timeout cause (SPEC c) and say why. */
+  /** No command before the deadline: hang up with a timeout cause (docs/opentact.md §c) and say why. */
   #parkDeadline(now: number): void {
     const s = this.#session();
     this.#timers.cancel("park_deadline");
@@ -824,7 +824,7 @@ export class CallSession extends DurableObject<Env> {
     log("info", "call state deleted", { call });
   }
 
-  // ---- events: the fan-out point and the WebSocket stream (issue 6) --------------------------------
+  // ---- events: the fan-out point and the WebSocket stream --------------------------------
 
   /**
    * The one seam between the call and its subscribers: call it with every event right after

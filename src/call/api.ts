@@ -37,7 +37,7 @@ export interface GatherInputData {
   node: string;
   /** The attempt number from our URL; null when it was stripped. */
   attempt: number | null;
-  /** `dtmf` or `code` as received (SPEC f.4); null when neither came. */
+  /** `dtmf` or `code` as received (docs/opentact.md §f.4); null when neither came. */
   digits: string | null;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The seam between the call-flow webhook and the call object (DESIGN "paths data takes" 1→2):
+ * The seam between the call-flow webhook and the call object (docs/architecture.md §1→2):
  * when a flow needs state — a branching Gather, or async mode — its first document comes from
  * the call's `CallSession`, which pins the version and rewrites the Gathers to report to it.
  * Flows without either are rendered by the webhook alone and never touch an object.
@@ -30,7 +30,7 @@ export interface WebhookFlow {
 export async function beginStatefulCall(env: Env, call: WebhookCall, flow: WebhookFlow): Promise<string> {
   let uuid = call.call;
   if (!uuid || !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(uuid)) {
-    // Opentact's top-level webhook may carry no call uuid (SPEC a.2 "silent"); the Gather URLs
+    // Opentact's top-level webhook may carry no call uuid (docs/opentact.md §a.2 "silent"); the Gather URLs
     // then name one of ours, and platform events for the call can't be matched to it.
     uuid = crypto.randomUUID();
     console.warn(

@@ -4,7 +4,7 @@
  * A backend sends either a whole `<Response>` or bare commands (`<Say>…</Say><Hangup/>`). Each
  * top-level `<Pause length>` becomes a gap between deliveries: the object holds the next
  * commands back with its alarm instead of asking the platform to sit in a pause, so the call
- * stays controllable meanwhile (DESIGN "paths data takes" 3). Nothing after a top-level
+ * stays controllable meanwhile (docs/architecture.md §3). Nothing after a top-level
  * `<Hangup/>` can run, so it is cut off and reported.
  */
 import { checkFlow, elementChildren, serializeElement, createElement, type Diagnostic, type ElementNode } from "../xml/index.ts";

@@ -147,10 +147,10 @@ function holdsCommands(el: ElementNode): boolean {
 
 /**
  * What runs after the node the steps lead to has finished: its later siblings, then its
- * parent's later siblings, and so on up to `<Response>` (DESIGN "paths data takes" 2).
+ * parent's later siblings, and so on up to `<Response>` (docs/architecture.md §2).
  *
  * - Inside a Gather or a Switch, the siblings are other branches and prompts: skipped, because
- *   once a branch has run, execution goes on after the `</Gather>` (SPEC b.6).
+ *   once a branch has run, execution goes on after the `</Gather>` (docs/opentact.md §b.6).
  * - Inside a Dial (a Gather in its `<Error>`), the siblings are destinations: skipped too.
  * - `<Call>`, `<Geo>` and `<Schedule>` were entered, so their condition held: their remaining
  *   children run unconditionally, not re-evaluated at a later time.

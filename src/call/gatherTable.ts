@@ -3,11 +3,11 @@
  * part of a branching `<Gather>` runs next. The README's "Gather state table" is this file in
  * prose; keep them in step.
  *
- * The docs disagree on where silence goes (SPEC f.2: dialect B sends it to `<Default>`, the
+ * The docs disagree on where silence goes (docs/opentact.md §f.2: dialect B sends it to `<Default>`, the
  * dialect A example to `<Error>`). We keep the two inputs apart, which is what both examples
  * mean when read together: a wrong key is "input that matched nothing" (`<Default>` first), and
  * silence is "the Gather failed to collect anything" (`<Error>` first). While attempts remain,
- * either one re-serves the Gather, so its prompts replay (SPEC b.6 `attempts`).
+ * either one re-serves the Gather, so its prompts replay (docs/opentact.md §b.6 `attempts`).
  */
 import type { ElementNode } from "../xml/index.ts";
 import type { BranchNode, GatherParts } from "./flowTree.ts";
@@ -92,7 +92,7 @@ const DTMF_CHARS = /[0-9*#+A-Da-d]/g;
 
 /**
  * The digits as the caller meant them: DTMF characters only, without a trailing finish key
- * (platforms differ on whether they report it; SPEC b.6 leaves it open).
+ * (platforms differ on whether they report it; docs/opentact.md §b.6 leaves it open).
  */
 export function normaliseDigits(raw: string | null | undefined, finishKey: string): string {
   const keys = (raw ?? "").match(DTMF_CHARS)?.join("").toUpperCase() ?? "";

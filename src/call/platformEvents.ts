@@ -1,10 +1,10 @@
 /**
- * Reading the platform's call events, whichever generation sent them (SPEC d.4, d.5, e, f.17):
+ * Reading the platform's call events, whichever generation sent them (docs/opentact.md §d.4, d.5, e, f.17):
  *
  * - 2024 envelope: `{uuid, created_on, type: "call_state", message, payload: {state, duration}, call: {…}}`;
  * - 2022 envelope: `{timestamp, type, message, payload: {…call fields…}}`, and for `call_flow`
  *   `{timestamp, success, message, type, command, payload: {command: {…}, call: {…}}}`;
- * - the flat call entity an SCA event webhook posts (SPEC e): `{uuid, direction, from, to, state, …}`;
+ * - the flat call entity an SCA event webhook posts (docs/opentact.md §e): `{uuid, direction, from, to, state, …}`;
  * - the same webhook as a GET: `?state=&from=&to=` plus a call id alias (`call`, `call_uuid`, `uuid`).
  *
  * Everything is optional on the wire; what we need is a call uuid. Field spelling drift
@@ -62,7 +62,7 @@ function isoOf(v: unknown): string | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
 
-/** Call entity fields, with the documented spelling drift folded (SPEC d.5, f.17). */
+/** Call entity fields, with the documented spelling drift folded (docs/opentact.md §d.5, f.17). */
 export function callFields(raw: Obj): Partial<CallEntity> {
   const out: Partial<CallEntity> = {};
   for (const k of ["uuid", "from", "to", "state", "type", "created_on", "modified_on"] as const) {
@@ -94,7 +94,7 @@ export function readPlatformEvent(body: unknown): ReadResult {
   if (!o) return { ok: false, reason: "an event must be a JSON object" };
   const type = str(o.type);
   if (type && ENVELOPE_TYPES.has(type)) return readEnvelope(o, type);
-  // No envelope type (or the entity's own `type: "CallSCA"`): the flat call entity of SPEC e.
+  // No envelope type (or the entity's own `type: "CallSCA"`): the flat call entity of docs/opentact.md §e.
   if (str(o.uuid) && (str(o.state) || str(o.from) || str(o.to) || o.direction !== undefined)) return readFlat(o);
   return { ok: false, reason: `not a call event (type ${type ? `"${type}"` : "missing"}, no call uuid)` };
 }
@@ -137,7 +137,7 @@ function readFlat(o: Obj): ReadResult {
   };
 }
 
-/** The GET form of the SCA event webhook: `?state=&from=&to=` and a call id (SPEC e). */
+/** The GET form of the SCA event webhook: `?state=&from=&to=` and a call id (docs/opentact.md §e). */
 export function readQueryEvent(q: URLSearchParams): ReadResult {
   const callUuid = q.get("call") ?? q.get("call_uuid") ?? q.get("uuid");
   const state = q.get("state") ?? undefined;

@@ -82,7 +82,7 @@ function compile(root: ElementNode, meta: PinnedFlowMeta): CompiledTemplate {
 }
 
 /**
- * The holding command appended to an async flow's document: the call goes on hold (SPEC b.17)
+ * The holding command appended to an async flow's document: the call goes on hold (docs/opentact.md §b.17)
  * and waits for commands. Its timeout is longer than the deadline, so the call ends by our
  * timeout hang-up (with its cause), not by the hold running out at the same moment.
  */

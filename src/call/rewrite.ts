@@ -2,7 +2,7 @@
  * Turning a flow's branching Gathers into url Gathers that report to the call object.
  *
  * The platform runs `<Gather url>` by sending the digits to the URL and executing the reply
- * (SPEC b.6, dialect B), so each branching Gather is replaced, in place, by one that keeps its
+ * (docs/opentact.md §b.6, dialect B), so each branching Gather is replaced, in place, by one that keeps its
  * prompts and digit settings and points at `/v1/calls/{call}/gather?node=…&attempt=…`. The
  * object answers with the branch and the continuation; Gathers in that answer are rewritten the
  * same way, so nesting works at any depth.
@@ -25,13 +25,13 @@ const FINISH_ATTRS = ["finishOnKey", "dtmf_stop", "finish_on_key"];
 export function urlGather(g: GatherNode, url: string, opts: RewriteOptions): ElementNode {
   const attrs: Array<[string, string]> = g.attrs.filter((a) => !DROPPED_ATTRS.has(a.name.toLowerCase())).map((a) => [a.name, a.value]);
   // A url makes the Gather dialect B, whose default finish key is `#`; a dialect A Gather
-  // (default `*`, SPEC f.3) keeps its key by saying it out loud.
+  // (default `*`, docs/opentact.md §f.3) keeps its key by saying it out loud.
   if (g.props.dialect === "A" && !attrValue(g, ...FINISH_ATTRS)) attrs.push(["finishOnKey", g.props.finishKey]);
   attrs.push(["url", url]);
   const parts = gatherParts(g);
   const children: XmlNode[] = [...parts.prompts];
   // The author's <Error> stays as the url Gather's failure handler: if our endpoint cannot be
-  // reached the platform runs it (SPEC b.6: "for a url Gather, the remote endpoint failed").
+  // reached the platform runs it (docs/opentact.md §b.6: "for a url Gather, the remote endpoint failed").
   if (parts.error) children.push(rewriteElement(parts.error, opts));
   return createElement(g.name, attrs, children);
 }

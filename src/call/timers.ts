@@ -1,6 +1,6 @@
 /**
  * Every deadline of a call in one SQLite table, driven by the object's single alarm, which is
- * always armed for the earliest due row (platform-notes §1.3: "many timers on one alarm").
+ * always armed for the earliest due row (one alarm per object, so many timers share it).
  *
  * A row is removed in the same synchronous batch of SQL that records its effect, so a re-run
  * of the alarm (delivery is at least once) finds nothing left to do for it.
@@ -8,7 +8,7 @@
 
 /** What a timer does when it is due. */
 export type TimerKind =
-  /** A parked call's deadline: no command by then → hang up (SPEC c). */
+  /** A parked call's deadline: no command by then → hang up (docs/opentact.md §c). */
   | "park_deadline"
   /** The next queued delivery to the platform is due (spaced by `<Pause>`). */
   | "outbox"
@@ -16,7 +16,7 @@ export type TimerKind =
   | "max_length"
   /** Delete the object's storage. */
   | "cleanup"
-  /** WebSocket subscribers need attention: auth deadlines, the stale sweep (issue 6). */
+  /** WebSocket subscribers need attention: auth deadlines, the stale sweep. */
   | "events";
 
 export interface TimerRow {
@@ -93,7 +93,7 @@ export class Timers {
   /**
    * Arm the alarm for the earliest timer, or clear it. Never in the past, and never `now`
    * itself: an alarm set for `Date.now()` from inside `alarm()` is silently dropped
-   * (workerd #6866; platform-notes §1.3), so the floor is `now + 1`.
+   * (workerd #6866), so the floor is `now + 1`.
    */
   async arm(storage: DurableObjectStorage): Promise<void> {
     const next = this.next();

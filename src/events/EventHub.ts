@@ -9,7 +9,7 @@ import type { CallEvent } from "./shapes.ts";
  * subscriber sees one order. A call forwards at most once per `FORWARD_INTERVAL_MS` (250 ms),
  * carrying everything logged since its last forward, so the hub takes at most one RPC per busy
  * call per interval and usually one per call step, below a Durable Object's ~1,000 req/s
- * (platform-notes §1.6). If an account outgrows it, shard by name and have subscribers join
+ * (the soft limit in the Durable Objects docs). If an account outgrows it, shard by name and have subscribers join
  * every shard.
  */
 export const HUB_NAME = "account";

@@ -70,7 +70,7 @@ export class HubForwarder {
   #running = false;
   /** When the last forward left (ms), for the spacing. */
   #lastSentAt = Number.NEGATIVE_INFINITY;
-  /** Reused while it works; dropped after an error, since a stub that has thrown can stay broken (platform-notes §1.2). */
+  /** Reused while it works; dropped after an error, since a stub that has thrown can stay broken (Durable Objects error-handling docs). */
   #hub: DurableObjectStub<EventHub> | null = null;
   /** How far the hub has acknowledged, as known here; null until read from storage. */
   #acked: number | null = null;

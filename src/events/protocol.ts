@@ -3,7 +3,7 @@
  * upgrade URL may carry, the frames a client may send, and the non-event frames we send back.
  * Every inbound value goes through a zod schema; nothing the client sends is trusted as typed.
  *
- * Authentication follows SPEC d.2: a token on the upgrade (`?token=`, `?jwt=`, `X-Auth-Token`,
+ * Authentication follows docs/opentact.md §d.2: a token on the upgrade (`?token=`, `?jwt=`, `X-Auth-Token`,
  * `Authorization: Bearer`) or a first text frame `{"type":"auth","token":…}` (also `jwt` /
  * `X-Auth-Token` keys); the answer is an `auth` frame, and failure closes with 4001.
  */
@@ -13,7 +13,7 @@ import { safeEqual, bearerToken } from "../http/auth.ts";
 import { CALL_EVENT_TYPES } from "./shapes.ts";
 import type { CallEventType } from "./shapes.ts";
 
-/** Close codes. 4001 is Opentact's auth failure [R, SPEC d.2]; 1013 is RFC 6455 "try again later". */
+/** Close codes. 4001 is Opentact's auth failure [R, docs/opentact.md §d.2]; 1013 is RFC 6455 "try again later". */
 export const CLOSE = {
   normal: 1000,
   tooBig: 1009,
@@ -101,7 +101,7 @@ export interface SubscribeOptions {
 
 export type ParseResult = { ok: true; value: SubscribeOptions } | { ok: false; errors: { param: string; message: string }[] };
 
-/** Reads and validates an upgrade request: query parameters plus the SPEC d.2 token headers. */
+/** Reads and validates an upgrade request: query parameters plus the docs/opentact.md §d.2 token headers. */
 export function parseSubscribeRequest(request: Request, stream: "call" | "hub"): ParseResult {
   const url = new URL(request.url);
   const raw: Record<string, string> = {};
@@ -168,7 +168,7 @@ export function authenticate(env: Pick<Env, "ADMIN_TOKEN" | "EVENTS_TOKEN">, tok
 }
 
 /** The account and user we report in `auth` frames: tactflow has one account and two token roles. */
-// Every key SPEC d.2 lists on the account, so a client that reads any of them finds it (null
+// Every key docs/opentact.md §d.2 lists on the account, so a client that reads any of them finds it (null
 // where tactflow has no such fact).
 const ACCOUNT = {
   uuid: "6f1c2f7e-3d0a-4c55-9d6e-7461637466c0",
@@ -205,7 +205,7 @@ export interface StreamInfo {
   window: number;
 }
 
-/** SPEC d.2 success answer, plus a `stream` object describing what the socket will receive. */
+/** docs/opentact.md §d.2 success answer, plus a `stream` object describing what the socket will receive. */
 export function authSuccessFrame(conn: string, ip: string, role: Role, stream: StreamInfo, now: Date): string {
   const user = {
     ...USERS[role],
@@ -230,7 +230,7 @@ export function authSuccessFrame(conn: string, ip: string, role: Role, stream: S
   });
 }
 
-/** SPEC d.2 failure answer [R]: the same envelope with `success:false`; the socket then closes 4001. */
+/** docs/opentact.md §d.2 failure answer [R]: the same envelope with `success:false`; the socket then closes 4001. */
 export function authFailureFrame(conn: string, ip: string, reason: string, now: Date): string {
   return JSON.stringify({
     uuid: crypto.randomUUID(),

@@ -1,11 +1,11 @@
 /**
- * Call event envelopes, per SPEC d.4 and d.6: `call_state` in the 2024 shape, `call_flow` in
+ * Call event envelopes, per docs/opentact.md §d.4 and d.6: `call_state` in the 2024 shape, `call_flow` in
  * the 2022 shape plus the 2024 `uuid` / `created_on`, so both generations of client parse them.
  * Every event we store also carries a top-level `seq` (the call's event sequence number) and
  * `call_uuid`, which is what resume (`?since=`) and the account-wide hub key on.
  */
 
-/** The subset of the Opentact call entity (SPEC a.2) that we track and echo. */
+/** The subset of the Opentact call entity (docs/opentact.md §a.2) that we track and echo. */
 export interface CallEntity {
   uuid: string;
   direction: "in" | "out";
@@ -76,7 +76,7 @@ export const CALL_EVENT_TYPES: readonly CallEventType[] = ["call_state", "call_f
 /** An event before the log gives it a sequence number. */
 export type UnsequencedEvent = CallEvent extends infer E ? (E extends CallEvent ? Omit<E, "seq"> : never) : never;
 
-/** `CallSCA in +18389999168 > 18382049000 - live` (SPEC d.4). */
+/** `CallSCA in +18389999168 > 18382049000 - live` (docs/opentact.md §d.4). */
 export function callStateMessage(call: CallEntity, state: string): string {
   return `${call.type || "CallSCA"} ${call.direction} ${call.from} > ${call.to} - ${state}`;
 }

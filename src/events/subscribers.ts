@@ -4,7 +4,7 @@
  *
  * Sockets are hibernatable (`ctx.acceptWebSocket`), so an idle stream costs nothing; every fact
  * that must survive hibernation lives in the socket's attachment, and the rest is rebuilt from
- * the stream's SQLite log when the object wakes (platform-notes §1.4).
+ * the stream's SQLite log when the object wakes (Durable Objects WebSocket hibernation docs).
  *
  * Per socket we keep a `cursor`: the stream sequence number up to which it has been brought,
  * whether or not each event passed its filters. Live events are sent only when they follow the
@@ -197,7 +197,7 @@ export class Subscribers {
     if (opts.token !== null) {
       this.#authenticate(server, opts.token);
     } else {
-      // Opentact order (SPEC d.2): connect, then an auth frame. Enforced by the alarm, not a
+      // Opentact order (docs/opentact.md §d.2): connect, then an auth frame. Enforced by the alarm, not a
       // setTimeout, so the object may hibernate while it waits.
       this.#opts.requestWake(now + AUTH_TIMEOUT_MS);
     }
@@ -314,7 +314,7 @@ export class Subscribers {
     ws.serializeAttachment(st.a);
   }
 
-  /** The peer closed: reciprocate, or the client is left in CLOSING and reports 1006 (platform-notes §1.4). */
+  /** The peer closed: reciprocate, or the client is left in CLOSING and reports 1006 (Durable Objects WebSocket hibernation docs). */
   close(ws: WebSocket, code: number, reason: string): void {
     this.#states.delete(ws);
     closeQuietly(ws, code, reason);

@@ -23,14 +23,14 @@ const variables = z
 
 /** Options a publish may set; every one has a default. */
 export const FlowOptionsSchema = z.object({
-  /** `sync`: the webhook answers the rendered flow; `async`: the call is parked for commands (issue 5). */
+  /** `sync`: the webhook answers the rendered flow; `async`: the call is parked for commands. */
   mode: z.enum(FLOW_MODES).default("sync"),
-  /** Zone for `<Schedule>` blocks without `tz` (SPEC f.12). */
+  /** Zone for `<Schedule>` blocks without `tz` (docs/opentact.md §f.12). */
   timezone: timezone.default("UTC"),
   /** `{{vars.NAME}}` values. */
   variables: variables.default({}),
   description: z.string().max(1000).default(""),
-  /** Park deadline for async mode (SPEC c, f.18); absent → the deployment's PARK_TIMEOUT_MS. */
+  /** Park deadline for async mode (docs/opentact.md §c, f.18); absent → the deployment's PARK_TIMEOUT_MS. */
   parkTimeoutMs: z.number().int().min(1000).max(600_000).optional(),
   /** Who evaluates `<Call>`, `<Schedule>` and `<Geo>`: tactflow at render time, or the platform. */
   conditions: z.enum(CONDITION_MODES).default("evaluate"),

@@ -1,7 +1,7 @@
 /**
  * Rendering a flow for a call, and the fallback document served whenever that can't be done.
  *
- * `answerCall` is the whole synchronous call path (DESIGN "paths data takes" 1): find the TN's
+ * `answerCall` is the whole synchronous call path (docs/architecture.md §1): find the TN's
  * flow, render it with the call's values, and on any failure — no flow, KV error, render error,
  * budget exceeded — answer the fallback document and log why. It never throws.
  */
@@ -11,7 +11,7 @@ import { canonicalTn, normalizeTn } from "../tn.ts";
 import { CATCH_ALL, FlowStoreError, loadFlowForTn, peekFlowForTn, type LoadedFlow } from "./store.ts";
 import { beginStatefulCall, needsSession } from "../call/begin.ts";
 
-/** The call as the platform described it (SPEC a.2), every field a plain string. */
+/** The call as the platform described it (docs/opentact.md §a.2), every field a plain string. */
 export interface CallRequest {
   /** Caller number (ANI) as received. */
   from: string;
@@ -25,7 +25,7 @@ export interface CallRequest {
   state: string;
   /** The call entity from a POST body, when one came. */
   entity?: Record<string, unknown>;
-  /** The origin the webhook was reached at, for URLs the platform calls back (issue 5). */
+  /** The origin the webhook was reached at, for URLs the platform calls back. */
   origin?: string;
 }
 
@@ -89,13 +89,13 @@ export function buildRenderContext(call: CallRequest, flow: Pick<LoadedFlow, "tn
 /**
  * Render `flow` for one call: the document the platform executes.
  *
- * This is the seam for stateful calls (issue 5): it is where branching Gathers get rewritten to
+ * This is the seam for stateful calls : it is where branching Gathers get rewritten to
  * report to the call's CallSession and where async-mode flows park the call (src/call/begin.ts).
  * Other flows render the compiled template as is, conditions evaluated per the flow's
  * `conditions` option.
  */
 export async function renderCallFlow(env: Env, call: CallRequest, flow: LoadedFlow, now: Date = new Date()): Promise<string> {
-  // Issue 5: branching Gathers and async mode need the call's CallSession (src/call/begin.ts).
+  // branching Gathers and async mode need the call's CallSession (src/call/begin.ts).
   if (needsSession(flow)) return beginStatefulCall(env, call, flow);
   return renderStateless(call, flow, now);
 }

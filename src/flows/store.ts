@@ -1,7 +1,7 @@
 /**
  * The flow store: per-TN flows in Workers KV, and the isolate-memory cache of compiled versions.
  *
- * KV layout (platform-notes §2.4) — only the small pointer is ever overwritten, so KV's
+ * KV layout (content-addressed values plus a small mutable pointer) — only the small pointer is ever overwritten, so KV's
  * eventual consistency can make a TN serve the previous version for a while, never a torn one:
  *
  * | key              | value                                               | written            |
@@ -215,7 +215,7 @@ async function kv<T>(what: string, op: () => Promise<T>): Promise<T> {
  * A pinned version by its hash, parsed and compiled (served from the isolate cache when it can
  * be), or null when no such version is stored. Throws {@link FlowStoreError} when KV fails.
  *
- * The CallSession (issue 5) uses this to keep rendering the version a call started with.
+ * The CallSession uses this to keep rendering the version a call started with.
  */
 export async function loadVersion(env: Env, hash: string, opts: { cacheTtl?: number } = {}): Promise<LoadedVersion | null> {
   const hit = cacheGet(hash);
@@ -231,7 +231,7 @@ export async function loadVersion(env: Env, hash: string, opts: { cacheTtl?: num
 
 /**
  * The flow that answers calls to `tn`: the TN's own flow (tried with and without the North
- * American leading 1, SPEC a.2), else the catch-all `*`, else null. `tn` may be written any way
+ * American leading 1, docs/opentact.md §a.2), else the catch-all `*`, else null. `tn` may be written any way
  * a caller might (`+1 800…`, `800…`); an empty or unusable TN goes straight to the catch-all.
  *
  * One KV operation reads every candidate pointer (bulk get, cacheTtl 60 s) unless this isolate

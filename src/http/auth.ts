@@ -1,6 +1,6 @@
 /**
  * Authentication middleware. Developer-facing routes take `Authorization: Bearer $ADMIN_TOKEN`;
- * platform-facing routes take `?token=$WEBHOOK_TOKEN`, because Opentact signs nothing (SPEC a.2, e).
+ * platform-facing routes take `?token=$WEBHOOK_TOKEN`, because Opentact signs nothing (docs/opentact.md §a.2, e).
  * Tokens are compared in constant time.
  */
 import type { MiddlewareHandler } from "hono";

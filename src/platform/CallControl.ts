@@ -1,7 +1,7 @@
 /**
- * The CallControl client: how tactflow drives a parked call on the platform (SPEC c).
+ * The CallControl client: how tactflow drives a parked call on the platform (docs/opentact.md §c).
  *
- * Opentact's Call Control API is not documented (SPEC c: "the command set … is not documented
+ * Opentact's Call Control API is not documented (docs/opentact.md §c: "the command set … is not documented
  * in any page we could reach"), so the wire format is ours, modelled on its REST conventions
  * (`X-Auth-Token`, `{success, payload}` replies). The simulator serves the receiving side.
  *
@@ -12,7 +12,7 @@
  *
  * Both carry `X-Auth-Token: {PLATFORM_API_TOKEN}` and an `Idempotency-Key` that is the same on
  * every retry of one delivery, so a platform that saw it once can ignore the repeat
- * (peers-and-user-pain §3b item 2). Any 2xx is success; a JSON body with `success: false` is not.
+ * (duplicate side effects on retried webhooks are a common complaint). Any 2xx is success; a JSON body with `success: false` is not.
  */
 
 export interface HangupCause {
@@ -21,7 +21,7 @@ export interface HangupCause {
   reason: string;
 }
 
-/** q850 102 RECOVERY_ON_TIMER_EXPIRE: the cause SPEC c suggests for a park timeout. */
+/** q850 102 RECOVERY_ON_TIMER_EXPIRE: the cause docs/opentact.md §c suggests for a park timeout. */
 export const PARK_TIMEOUT_CAUSE = { q850_cause: 102, q850_cause_string: "RECOVERY_ON_TIMER_EXPIRE" } as const;
 
 export type DeliveryResult =
@@ -89,7 +89,7 @@ export class CallControl {
       const retryable = res.status >= 500 || res.status === 429 || res.status === 408;
       return { ok: false, status: res.status, error: `platform answered ${res.status}${text ? `: ${text.slice(0, 200)}` : ""}`, retryable };
     }
-    // Opentact's REST replies say `{success: false, message}` with a 200 (SPEC c conventions).
+    // Opentact's REST replies say `{success: false, message}` with a 200 (docs/opentact.md §c conventions).
     if (text.startsWith("{")) {
       try {
         const parsed = JSON.parse(text) as { success?: unknown; message?: unknown };

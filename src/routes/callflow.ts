@@ -1,5 +1,5 @@
 /**
- * `GET|POST /v1/callflow`: the SIP Control App's call-flow webhook (SPEC a.2, a.3).
+ * `GET|POST /v1/callflow`: the SIP Control App's call-flow webhook (docs/opentact.md §a.2, a.3).
  *
  * Platform-facing: it answers `200 text/xml; charset=utf-8` with a document for every call —
  * the TN's flow, the catch-all, or the fallback — and never a 5xx or an empty body. The one
@@ -65,7 +65,7 @@ export async function handleCallflow(request: Request, env: Env): Promise<Respon
 type Fields = Record<string, unknown>;
 
 /**
- * The call's fields, query first, then a JSON or form body (SPEC a.2 [R]). Aliases: `ani` for
+ * The call's fields, query first, then a JSON or form body (docs/opentact.md §a.2 [R]). Aliases: `ani` for
  * `from`; `tn`, `dnis` for `to`; `call_uuid`, `uuid` for `call`; `sip_control_app` for `sca`.
  * A JSON body may be the call entity itself or `{ call: {…} }`. Never throws: a body that can't
  * be read just contributes nothing.
@@ -107,7 +107,7 @@ async function readBody(req: Request): Promise<Fields | null> {
     if (text === null || !text.trim()) return null;
     if (mediaType(req.headers.get("content-type")) === "application/x-www-form-urlencoded")
       return Object.fromEntries(new URLSearchParams(text));
-    // Opentact sends JSON (SPEC a.2); accept it whatever the declared type, if it parses.
+    // Opentact sends JSON (docs/opentact.md §a.2); accept it whatever the declared type, if it parses.
     const value: unknown = JSON.parse(text);
     return isObject(value) ? value : null;
   } catch {

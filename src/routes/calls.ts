@@ -1,5 +1,5 @@
 /**
- * A call's routes, each handed to the call's `CallSession` (DESIGN "paths data takes" 2, 3):
+ * A call's routes, each handed to the call's `CallSession` (docs/architecture.md §2, 3):
  *
  * - `GET|POST /v1/calls/{call}/gather` (platform-facing, `?token=`): a Gather's digits in, the
  *   next document out. Always `200 text/xml`; an unknown call or node, or any failure, gets the
@@ -73,7 +73,7 @@ calls.on(["GET", "POST"], "/v1/calls/:call/gather", async (c) => {
 });
 
 /**
- * The entered digits (SPEC b.6, f.4): `dtmf` (dialect B) or `code` (dialect A), from the query,
+ * The entered digits (docs/opentact.md §b.6, f.4): `dtmf` (dialect B) or `code` (dialect A), from the query,
  * else from a form or JSON body. Null when neither came at all; "" when they came empty.
  */
 async function readDigits(req: Request, url: URL): Promise<string | null> {
@@ -242,7 +242,7 @@ openapiPaths["/v1/calls/{call}/commands"] = {
 };
 openapiPaths["/v1/webhooks/events"] = {
   post: {
-    summary: "Platform call events (SPEC d.4, e): one event or an array, either generation, routed to each call's object",
+    summary: "Platform call events (docs/opentact.md §d.4, e): one event or an array, either generation, routed to each call's object",
     parameters: [{ name: "token", in: "query", schema: { type: "string" } }],
     requestBody: {
       required: true,

@@ -1,8 +1,8 @@
 /**
- * WebSocket event streams (DESIGN "paths data takes" 4): `/v1/calls/{call}/events` is served
+ * WebSocket event streams (docs/architecture.md §4): `/v1/calls/{call}/events` is served
  * by the call's `CallSession`, `/v1/events` by the account-wide `EventHub`. The Worker only
  * checks the request is a well-formed upgrade and hands it to the object; authentication
- * happens on the socket, the Opentact way (SPEC d.2), so a bad token gets an `auth` frame and
+ * happens on the socket, the Opentact way (docs/opentact.md §d.2), so a bad token gets an `auth` frame and
  * close 4001 rather than a bare HTTP error.
  */
 import { Hono } from "hono";
@@ -75,7 +75,7 @@ const upgrade = (summary: string, extra: unknown[] = []) => ({
   get: {
     summary,
     description:
-      'WebSocket (send Upgrade: websocket). Authenticate within 5 s (auth frame answer per SPEC d.2; failure closes 4001), acknowledge with {"type":"ack","seq":N}, ping with the text `ping`. See README "Live call events".',
+      'WebSocket (send Upgrade: websocket). Authenticate within 5 s (auth frame answer per docs/opentact.md §d.2; failure closes 4001), acknowledge with {"type":"ack","seq":N}, ping with the text `ping`. See README "Live call events".',
     parameters: [...streamParams, ...extra],
     responses: {
       "101": { description: "Switching protocols: events follow as JSON text frames" },

@@ -30,7 +30,7 @@ const xmlOk = (description: string) => ({ description, content: { "text/xml": { 
 export const openapiPaths: Record<string, PathItem> = {
   "/v1/callflow": {
     get: {
-      summary: "Call-flow webhook (SPEC a.2): the XML document for an inbound call",
+      summary: "Call-flow webhook (docs/opentact.md §a.2): the XML document for an inbound call",
       description:
         "Always answers 200 text/xml: the TN's flow, the catch-all, or the fallback document (header x-tactflow-fallback names why). 401 only when WEBHOOK_TOKEN is set and ?token= does not match.",
       parameters: ["from", "to", "token", "tn", "ani", "dnis", "call", "call_uuid", "uuid", "sca", "sip_control_app", "state"].map(

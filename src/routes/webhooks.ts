@@ -1,11 +1,11 @@
 /**
- * `POST|GET /v1/webhooks/events?token=`: the platform's call events (SPEC d.4, e), routed by call
+ * `POST|GET /v1/webhooks/events?token=`: the platform's call events (docs/opentact.md §d.4, e), routed by call
  * uuid to the call's `CallSession`, which updates the call's state and logs them.
  *
  * Platform-facing: a wrong token is 401 (logged); anything we can't use is acknowledged and
  * skipped (`ignored` says why), so the platform never retries a body that will never work.
  * The body may be one event or an array of them; each event is applied once, however often it
- * is delivered (peers-and-user-pain §3b item 2).
+ * is delivered (retried webhooks must not repeat side effects).
  */
 import { Hono } from "hono";
 import { webhookTokenOk } from "../http/auth.ts";
@@ -43,7 +43,7 @@ webhooks.on(["GET", "POST"], "/v1/webhooks/events", async (c) => {
     try {
       body = JSON.parse(text);
     } catch {
-      throw new ProblemError(400, "Invalid JSON", "the body must be a JSON event (SPEC d.4) or an array of them");
+      throw new ProblemError(400, "Invalid JSON", "the body must be a JSON event (docs/opentact.md §d.4) or an array of them");
     }
     const list = Array.isArray(body) ? body : [body];
     if (list.length > MAX_EVENTS_PER_REQUEST)

@@ -1,9 +1,9 @@
 /**
  * North American Numbering Plan area codes → the USPS code of the state or territory they serve
  * (Canadian codes → the province's postal abbreviation, which never matches a `<Geo states>`
- * list since those are USPS codes, SPEC f.13).
+ * list since those are USPS codes, docs/opentact.md §f.13).
  *
- * Used by `<Geo states>` when tactflow evaluates conditions itself (SPEC b.15). Opentact's own
+ * Used by `<Geo states>` when tactflow evaluates conditions itself (docs/opentact.md §b.15). Opentact's own
  * lookup source is silent (it names "Telecom Data"/LERG); this table is geographic assignment
  * only, so a ported or mobile number resolves to where its area code was issued. Toll-free and
  * non-geographic codes (800, 833, 844, 855, 866, 877, 888, 500s, 900) and Caribbean NANP

@@ -8,7 +8,7 @@
  * the same tree when nothing varies (comments are dropped: they are notes for authors, not for
  * the platform).
  *
- * The tree may be any subtree, not only a whole document, so the CallSession (issue 5) can render
+ * The tree may be any subtree, not only a whole document, so the CallSession can render
  * "a Gather branch followed by its continuation" from a synthetic `<Response>`.
  */
 import {
@@ -85,9 +85,9 @@ type Emit = (ctx: RenderContext, st: RenderState) => string;
 type Item = string | Emit;
 
 const CONDITION_KINDS: ReadonlySet<TagKind> = new Set(["Call", "Geo", "Schedule"]);
-/** Tags whose text content is a URL (SPEC b.5, b.13). */
+/** Tags whose text content is a URL (docs/opentact.md §b.5, b.13). */
 const URL_TEXT_KINDS: ReadonlySet<TagKind> = new Set(["Play", "Callback"]);
-/** Tags whose text is a dial destination (SPEC b.12): caller values there are confined to a user part. */
+/** Tags whose text is a dial destination (docs/opentact.md §b.12): caller values there are confined to a user part. */
 const DEST_TEXT_KINDS: ReadonlySet<TagKind> = new Set(["To", "Sip", "Number"]);
 /** Attribute types a caller-supplied value may fill; the rest take only `{{vars.X}}`. */
 const FREE_TYPES = new Set(["string", "value", "url"]);
@@ -317,7 +317,7 @@ class Compiler {
     const test = this.predicate(el);
     const inner: Item[] = [];
     if (el.kind === "Geo" && el.props.county) {
-      // County needs the platform's lookup (SPEC b.15): we drop the block when the state already
+      // County needs the platform's lookup (docs/opentact.md §b.15): we drop the block when the state already
       // rules it out, and otherwise pass the whole <Geo> through so the platform narrows by county.
       if (!parentInline) inner.push("\n" + this.indent.repeat(depth));
       this.element(el, depth, inner);

@@ -1,5 +1,5 @@
 /**
- * Condition blocks evaluated at render time (SPEC b.14–b.16): `<Call field value>`,
+ * Condition blocks evaluated at render time (docs/opentact.md §b.14–b.16): `<Call field value>`,
  * `<Schedule|Scheduler dow time tz>` and `<Geo states county>`.
  */
 import type { CallValue, ScheduleProps } from "../xml/index.ts";
@@ -8,7 +8,7 @@ import type { RenderContext } from "./context.ts";
 
 // ---- <Call> ---------------------------------------------------------------------------------
 
-/** Fields that hold phone numbers: compared as digits, with and without the leading 1 (SPEC b.14 [R]). */
+/** Fields that hold phone numbers: compared as digits, with and without the leading 1 (docs/opentact.md §b.14 [R]). */
 const PHONE_FIELDS = new Set(["from", "to", "tn", "ani", "dnis"]);
 
 /** A call field's value: the context's own fields first, then the call entity (dotted paths allowed). */

@@ -16,12 +16,12 @@ export interface RenderContext {
   vars: Record<string, string>;
   /** The flow's IANA zone for `<Schedule>` blocks without `tz`; UTC when absent. */
   timezone?: string;
-  /** Digits of the last Gather (issue 5); `{{digits}}`, empty when absent. */
+  /** Digits of the last Gather; `{{digits}}`, empty when absent. */
   digits?: string;
-  /** Digits collected per Gather node (issue 5); `{{gather.NODE}}`, empty when absent. */
+  /** Digits collected per Gather node; `{{gather.NODE}}`, empty when absent. */
   gather?: Record<string, string>;
   /** Call state (`live`, …) when sent; `<Call field="state">`. */
   state?: string;
-  /** The call entity from a POST body (SPEC a.2), for `<Call field>` on any of its fields. */
+  /** The call entity from a POST body (docs/opentact.md §a.2), for `<Call field>` on any of its fields. */
   entity?: Record<string, unknown>;
 }

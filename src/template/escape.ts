@@ -1,7 +1,7 @@
 /**
  * Escaping by context. Every value a template inserts passes through exactly one of these,
- * chosen at compile time from where the placeholder sits (peers-and-user-pain §3b item 7:
- * unescaped caller input injecting `<Record>`):
+ * chosen at compile time from where the placeholder sits (unescaped caller input
+ * injecting `<Record>` is a known failure of XML call-flow servers):
  *
  * - element text → `textEscaper`: `& < >` and `\r` become references;
  * - attribute value → `attrEscaper`: also `"` and tab/newline, so a value can't end the attribute;

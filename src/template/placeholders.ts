@@ -3,7 +3,7 @@
  *
  * Names are a closed list, so a typo is a publish-time error instead of silence on a call:
  * `from`, `to`, `tn`, `call`, `sca`, `now`, `vars.NAME` (the flow's declared variables), and
- * the names issue 5 fills during a Gather, `digits` and `gather.NODE` (empty until then).
+ * the names a Gather fills during a Gather, `digits` and `gather.NODE` (empty until then).
  */
 import type { Position } from "../xml/index.ts";
 import { diag, type Diagnostic } from "../xml/diagnostics.ts";

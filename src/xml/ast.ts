@@ -3,8 +3,8 @@
  *
  * Every element keeps what the author wrote (`name` and `attrs`, in order) so serialising
  * round-trips a document; `kind` is the canonical tag the name resolves to (tag names are
- * matched case-insensitively, SPEC b.0) and `props` is the typed, normalised reading of its
- * attributes (both Gather dialects, both Say/Play/Callback spellings, SPEC b.6 and f.1–f.7).
+ * matched case-insensitively, docs/opentact.md §b.0) and `props` is the typed, normalised reading of its
+ * attributes (both Gather dialects, both Say/Play/Callback spellings, docs/opentact.md §b.6 and f.1–f.7).
  */
 import type { TagProps } from "./props.ts";
 
@@ -42,7 +42,7 @@ export const TAG_KINDS = [
   "Schedule",
   "Hold",
   "Unhold",
-  // Named by the Opentact docs without a page (SPEC b.0): kept unchanged, warned about.
+  // Named by the Opentact docs without a page (docs/opentact.md §b.0): kept unchanged, warned about.
   "Curl",
   "Meta",
   "Tone",

@@ -5,7 +5,7 @@
  * fast-xml-parser does the tokenising (≥ 5.7 for the 2026 entity CVE fixes). Entities are
  * decoded here instead, by a closed list (the five XML entities and character references), and
  * DOCTYPE / ENTITY declarations are refused before the parser sees them: templates come from
- * tenants (platform-notes §5.2).
+ * tenants (fast-xml-parser's 2026 entity-expansion CVEs).
  */
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import type { ElementNode, FlowDocument, Position, XmlAttribute, XmlNode } from "./ast.ts";

@@ -2,7 +2,7 @@
  * Typed, normalised readings of each tag's attributes.
  *
  * Both Gather dialects, both Say/Play/Callback spellings and the case variants all land in one
- * shape here (SPEC b.6, f.1–f.7), so nothing downstream ever looks at raw attribute names.
+ * shape here (docs/opentact.md §b.6, f.1–f.7), so nothing downstream ever looks at raw attribute names.
  * Reading an attribute and checking it are the same step: every problem found becomes a
  * diagnostic naming the tag, the attribute and what is allowed.
  */
@@ -50,7 +50,7 @@ export interface DestinationProps {
   target: string;
 }
 export interface GatherProps extends TagOnlyProps {
-  /** `A`: numDigits/finishOnKey/Switch-Case; `B`: dtmf_length/dtmf_stop/DTMF (SPEC b.6). */
+  /** `A`: numDigits/finishOnKey/Switch-Case; `B`: dtmf_length/dtmf_stop/DTMF (docs/opentact.md §b.6). */
   dialect: "A" | "B";
   maxDigits: number;
   finishKey: string;
@@ -64,7 +64,7 @@ export interface BranchProps extends TagOnlyProps {
   value: string;
 }
 export interface ErrorProps extends TagOnlyProps {
-  /** `say="true"` or `play="true"`: speak the failure reason (SPEC f.6). */
+  /** `say="true"` or `play="true"`: speak the failure reason (docs/opentact.md §f.6). */
   speak: boolean;
 }
 export interface CallbackProps extends TagOnlyProps {
@@ -353,7 +353,7 @@ function buildProps(r: Reader): TagProps[TagKind] {
             "warning",
             "conflicting-spellings",
             input.pos,
-            `<${input.name}> has both a text attribute and element text that differ; the attribute is spoken (SPEC b.4)`,
+            `<${input.name}> has both a text attribute and element text that differ; the attribute is spoken (docs/opentact.md §b.4)`,
             {
               tag: input.name,
               attribute: "text",
@@ -465,7 +465,7 @@ function buildProps(r: Reader): TagProps[TagKind] {
   }
 }
 
-/** What marks a `<Gather>` as one dialect or the other (SPEC b.6); B is checked first. */
+/** What marks a `<Gather>` as one dialect or the other (docs/opentact.md §b.6); B is checked first. */
 export const GATHER_DIALECT_MARKERS = {
   B: { attrs: ["dtmf_length", "length", "dtmf_stop", "url"], child: "DTMF" },
   A: { attrs: ["numDigits", "finishOnKey", "callback", "num_digits", "finish_on_key"], child: "Switch" },
@@ -567,7 +567,7 @@ export function isTimeZone(tz: string): boolean {
   return ok;
 }
 
-/** `<Call value>` is typed: numbers, null and booleans compare as such (SPEC b.14). */
+/** `<Call value>` is typed: numbers, null and booleans compare as such (docs/opentact.md §b.14). */
 export function parseCallValue(raw: string): CallValue {
   const v = raw.trim();
   if (v === "null") return null;

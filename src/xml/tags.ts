@@ -3,7 +3,7 @@
  * with types and defaults, and where it may appear. Parsing, validation, canonical
  * serialisation and the README's dialect table all read from here.
  *
- * Sources: ../shared/opentact/SPEC.md (b.1–b.18, f). [R] marks our choices where the docs are silent.
+ * Sources: docs/opentact.md (b.1–b.18, f). [R] marks our choices where the docs are silent.
  */
 import type { TagKind } from "./ast.ts";
 

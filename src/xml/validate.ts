@@ -161,7 +161,7 @@ function checkGather(el: Extract<ElementNode, { kind: "Gather" }>, out: Diagnost
       ),
     );
   }
-  // SPEC b.6 lists a nested <Gather> among a Gather's children but never says when it runs;
+  // docs/opentact.md §b.6 lists a nested <Gather> among a Gather's children but never says when it runs;
   // the docs only show one inside a branch (f.20), and that is the only place tactflow runs it.
   for (const inner of direct.filter((c) => c.kind === "Gather")) {
     out.push(

@@ -1,5 +1,5 @@
 /**
- * Stateful calls end to end (issue 5): a real `wrangler dev`, the simulator playing the
+ * Stateful calls end to end : a real `wrangler dev`, the simulator playing the
  * platform, and — for parked calls — the simulator's Call Control API on the port the Worker's
  * PLATFORM_API_URL names. The Worker's CallSession keeps the menu's state and enforces the
  * park deadline with its alarm, in real time.

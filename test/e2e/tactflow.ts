@@ -17,7 +17,7 @@ export interface FlowBody {
   conditions?: "evaluate" | "platform";
   variables?: Record<string, string>;
   description?: string;
-  /** Park deadline for async flows (issue 5). */
+  /** Park deadline for async flows. */
   parkTimeoutMs?: number;
 }
 

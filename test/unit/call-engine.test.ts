@@ -1,5 +1,5 @@
 /**
- * The pure parts of the call engine (issue 5), in Node: node ids, continuations, the Gather
+ * The pure parts of the call engine, in Node: node ids, continuations, the Gather
  * state table, command planning, and reading platform events of every generation.
  */
 import fc from "fast-check";

@@ -8,7 +8,7 @@ import { ClientFrame, authenticate, closeReason, parseSubscribeRequest, tokenOf 
 const req = (query: string, headers: Record<string, string> = {}) => new Request(`http://x/v1/events${query}`, { headers });
 
 describe("parseSubscribeRequest", () => {
-  it("reads filters, since, window and the token from any of its SPEC d.2 places", ({ expect }) => {
+  it("reads filters, since, window and the token from any of its docs/opentact.md §d.2 places", ({ expect }) => {
     const ok = parseSubscribeRequest(
       req("?types=call_flow,%20call_state,call_flow&since=12&tn=%2B1%20(838)%20204-9000&window=64&jwt=abc"),
       "hub",

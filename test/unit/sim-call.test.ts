@@ -5,7 +5,7 @@ import { BASE, call, entries, fakeTactflow, keys, ROUND_TIMING, said } from "./s
 const HELLO = `<Response><Say>Hello</Say><Hangup/></Response>`;
 
 describe("requesting the call-flow webhook", () => {
-  it("POSTs the call entity with from, to and the token in the query by default (SPEC a.2)", async () => {
+  it("POSTs the call entity with from, to and the token in the query by default (docs/opentact.md §a.2)", async () => {
     const { server } = await call(HELLO);
     const req = server.requests[0]!;
     expect(req.method).toBe("POST");
@@ -74,7 +74,7 @@ describe("requesting the call-flow webhook", () => {
 });
 
 describe("lifecycle and command events", () => {
-  it("posts init, ringing, live, hangup and destroyed in the SPEC d.4 shape", async () => {
+  it("posts init, ringing, live, hangup and destroyed in the docs/opentact.md §d.4 shape", async () => {
     const { server } = await call(HELLO);
     const states = server.events.filter((e) => e.type === "call_state");
     expect(states.map((e) => (e.payload as { state: string }).state)).toEqual(["init", "ringing", "live", "hangup", "destroyed"]);

@@ -136,7 +136,7 @@ describe("a local Gather (dialect A: Switch/Case)", () => {
     expect(said(result)).toEqual(["Press 1 for sales, 2 for support.", "Press 1 for sales, 2 for support.", "Support.", "Goodbye."]);
   });
 
-  it("uses * as the finish key of dialect A and # of dialect B (SPEC f.3)", async () => {
+  it("uses * as the finish key of dialect A and # of dialect B (docs/opentact.md §f.3)", async () => {
     const a = await call(
       `<Response><Gather numDigits="4"><Say>Code?</Say><Switch><Case dtmf="12"><Say>Twelve.</Say></Case></Switch></Gather></Response>`,
       { inputs: keys("12*") },
@@ -171,7 +171,7 @@ describe("a local Gather (dialect B: DTMF)", () => {
     expect(said(result)).toEqual(["Enter your PIN.", "Wrong PIN.", "Bye."]);
   });
 
-  it("runs a Gather nested in a branch (SPEC f.20)", async () => {
+  it("runs a Gather nested in a branch (docs/opentact.md §f.20)", async () => {
     const xml = `<Response><Gather><Say>Menu.</Say>
       <DTMF value="2"><Gather dtmf_length="2"><Say>Sub menu.</Say><DTMF value="42"><Say>Forty two.</Say></DTMF></Gather></DTMF>
     </Gather></Response>`;

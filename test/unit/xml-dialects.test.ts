@@ -1,5 +1,5 @@
 /**
- * Opentact documents its tags twice over (SPEC b.6, f.1–f.7): two Gather dialects, text as an
+ * Opentact documents its tags twice over (docs/opentact.md §b.6, f.1–f.7): two Gather dialects, text as an
  * attribute or as content, `say` or `play` on <Error>, <Schedule> or <Scheduler>, any letter
  * case. Every spelling reads to the same props; serialising keeps the author's spelling unless
  * asked to canonicalise.
@@ -70,7 +70,7 @@ describe("<Gather>: both dialects read to one shape", () => {
     expect(first(inResponse('<Gather finish_on_key="5"><Say>Hi</Say></Gather>'), "Gather").props.finishKey).toBe("5");
   });
 
-  it("defaults: one digit, one attempt, GET; the finish key is * in dialect A and # in dialect B (SPEC f.3)", () => {
+  it("defaults: one digit, one attempt, GET; the finish key is * in dialect A and # in dialect B (docs/opentact.md §f.3)", () => {
     const a = first(inResponse('<Gather><Switch><Case dtmf="1"><Hangup/></Case><Default><Hangup/></Default></Switch></Gather>'), "Gather");
     const b = first(inResponse('<Gather><DTMF value="1"><Hangup/></DTMF><Default><Hangup/></Default></Gather>'), "Gather");
     expect(a.props).toMatchObject({ dialect: "A", maxDigits: 1, attempts: 1, method: "GET", finishKey: "*" });
@@ -84,7 +84,7 @@ describe("<Gather>: both dialects read to one shape", () => {
   });
 });
 
-describe("<Say>, <Play>, <Callback>: attribute or content (SPEC f.5)", () => {
+describe("<Say>, <Play>, <Callback>: attribute or content (docs/opentact.md §f.5)", () => {
   it("Say text as content or as attribute is the same speech", () => {
     const content = first(inResponse("<Say>  Press 1 for sales  </Say>"), "Say");
     const attribute = first(inResponse('<Say text="Press 1 for sales"/>'), "Say");
@@ -120,13 +120,13 @@ describe("<Say>, <Play>, <Callback>: attribute or content (SPEC f.5)", () => {
 });
 
 describe("other spellings", () => {
-  it('<Error say="true"> ≡ <Error play="true"> (SPEC f.6)', () => {
+  it('<Error say="true"> ≡ <Error play="true"> (docs/opentact.md §f.6)', () => {
     expect(first(inResponse('<Dial><To>1</To><Error say="true"/></Dial>'), "Error").props).toEqual({ speak: true });
     expect(first(inResponse('<Dial><To>1</To><Error play="TRUE"/></Dial>'), "Error").props).toEqual({ speak: true });
     expect(first(inResponse("<Dial><To>1</To><Error/></Dial>"), "Error").props).toEqual({ speak: false });
   });
 
-  it("<Schedule> ≡ <Scheduler> (SPEC f.12), with day ranges and minute-precision windows", () => {
+  it("<Schedule> ≡ <Scheduler> (docs/opentact.md §f.12), with day ranges and minute-precision windows", () => {
     const a = first(inResponse('<Schedule dow="mon-fri" time="09:00:00-17:30:59"><Hangup/></Schedule>'), "Schedule");
     const b = first(inResponse('<Scheduler dow="Mon,Tue,Wed,Thu,Fri" time="09:00-17:30"><Hangup/></Scheduler>'), "Schedule");
     expect(a.props).toEqual(b.props);
@@ -149,7 +149,7 @@ describe("other spellings", () => {
     expect(first(inResponse("<Answer/>"), "Answer").props).toEqual({ delayMs: 0 });
   });
 
-  it("<Call value> is typed: numbers, booleans and null compare as such (SPEC b.14)", () => {
+  it("<Call value> is typed: numbers, booleans and null compare as such (docs/opentact.md §b.14)", () => {
     expect(first(inResponse('<Call field="from" value="15551230000"/>'), "Call").props).toEqual({ field: "from", value: 15551230000 });
     expect(first(inResponse('<Call field="x" value="null"/>'), "Call").props.value).toBeNull();
     expect(first(inResponse('<Call field="x" value="true"/>'), "Call").props.value).toBe(true);

@@ -1,5 +1,5 @@
 /**
- * The stateful Gather (issue 5, DESIGN "paths data takes" 2), through the real route and the
+ * The stateful Gather (docs/architecture.md §2), through the real route and the
  * real CallSession: every row of the README's state table, nesting, digits in later steps,
  * duplicate callbacks, eviction in the middle of a Gather, and the fallback for strangers.
  */

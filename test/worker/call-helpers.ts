@@ -1,7 +1,7 @@
 /**
  * Helpers for the CallSession tests: pin a flow for a fresh call, answer Gathers through the
  * real route, read documents back as trees, and move a call's clock forward by shifting its
- * timers (the alarm scheduler itself can't be faked; platform-notes §3.3).
+ * timers (the alarm scheduler itself can't be faked; the vitest plugin runs alarms only on request).
  */
 import { env, exports } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";

@@ -1,5 +1,5 @@
 /**
- * The call lifecycle (issue 5): platform events in both generations and the flat entity,
+ * The call lifecycle : platform events in both generations and the flat entity,
  * routed by call uuid; state that only moves forward; repeats applied once; the object's own
  * cleanup after the call ends or outlives the maximum length.
  */

@@ -1,5 +1,5 @@
 /**
- * Parked calls (issue 5, DESIGN "paths data takes" 3): the holding document, the deadline on
+ * Parked calls (docs/architecture.md §3): the holding document, the deadline on
  * the object's alarm, commands delivered through the Call Control API (a stand-in Worker here)
  * and spaced by `<Pause>`, the timeout hang-up, and refusals once the call is over.
  */

@@ -1,5 +1,5 @@
 /**
- * The call-flow webhook handing stateful flows to the CallSession (issue 5): a published flow
+ * The call-flow webhook handing stateful flows to the CallSession : a published flow
  * with a branching Gather comes back rewritten for the call; the call stays on its version
  * after a republish; an async flow parks; plain flows never create an object.
  */

@@ -1,5 +1,5 @@
 /**
- * The call-flow webhook (SPEC a.2, a.3): always 200 text/xml, the TN's flow rendered with the
+ * The call-flow webhook (docs/opentact.md §a.2, a.3): always 200 text/xml, the TN's flow rendered with the
  * call's values, the catch-all for unknown TNs, and the fallback document for every failure.
  */
 import { env } from "cloudflare:workers";

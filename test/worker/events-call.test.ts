@@ -14,7 +14,7 @@ import { ADMIN, READER, callEntity, emit, range, seqs, subscribe } from "./event
 const newCall = () => `call-${crypto.randomUUID()}`;
 
 describe("authentication", () => {
-  it("accepts ?token= and answers with an SPEC d.2 auth frame", async ({ expect }) => {
+  it("accepts ?token= and answers with an docs/opentact.md §d.2 auth frame", async ({ expect }) => {
     const call = newCall();
     const sub = await subscribe(`/v1/calls/${call}/events?token=${READER}`, { "CF-Connecting-IP": "203.0.113.7" });
     const auth = await sub.auth();
@@ -32,7 +32,7 @@ describe("authentication", () => {
     expect(payload.ip).toBe("203.0.113.7");
     expect(payload.user.wss_online).toBe(true);
     expect(auth.account).toEqual(payload.account);
-    // Every account key SPEC d.2 shows is present, so clients reading any of them find it.
+    // Every account key docs/opentact.md §d.2 shows is present, so clients reading any of them find it.
     expect(Object.keys(payload.account)).toEqual(
       expect.arrayContaining([
         "uuid",
