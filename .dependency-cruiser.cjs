@@ -10,12 +10,32 @@ module.exports = {
       from: {},
       to: { circular: true },
     },
+    {
+      name: "call-stays-below-the-webhook",
+      severity: "error",
+      comment:
+        "The call object is a store the webhook use case (src/callflow) and the routes call into; it never imports them or the flow store. Shared types live in src/call (e.g. call/request.ts).",
+      from: { path: "^src/call/" },
+      to: { path: "^src/(flows|callflow|routes)/" },
+    },
+    {
+      name: "pure-core-stays-pure",
+      severity: "error",
+      comment:
+        "src/xml, src/template and sim/ run in Node, the Worker and the browser alike: no Worker-only modules (routes, use cases, stores, Durable Objects, cloudflare:*). The event shapes are plain data and may be shared.",
+      from: { path: "^(src/xml|src/template|sim)/" },
+      to: {
+        path: "^(src/(routes|call|events|flows|platform|callflow|http)/|src/index\\.ts$|cloudflare:)",
+        pathNot: "^src/events/shapes\\.ts$",
+      },
+    },
   ],
   options: {
     doNotFollow: { path: "node_modules" },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: "tsconfig.json" },
-    // `cloudflare:workers` and other runtime modules are not files.
-    exclude: { path: "^(node_modules|cloudflare:)" },
+    // Runtime modules (`cloudflare:workers`) are not files: they stay in the graph unresolved,
+    // so the rules above can name them, and are not followed.
+    exclude: { path: "^node_modules" },
   },
 };

@@ -4,11 +4,13 @@
  * the call's `CallSession`, which pins the version and rewrites the Gathers to report to it.
  * Flows without either are rendered by the webhook alone and never touch an object.
  */
+import { clip, log } from "../log.ts";
 import { RenderError } from "../template/index.ts";
-import type { CallRequest } from "../flows/render.ts";
 import type { CallFacts } from "./api.ts";
+import { isCallId } from "./id.ts";
 import type { PinnedFlow, PinnedFlowMeta } from "./render.ts";
 import { needsSession } from "./render.ts";
+import type { CallRequest } from "./request.ts";
 
 export { needsSession };
 
@@ -29,19 +31,11 @@ export interface WebhookFlow {
  */
 export async function beginStatefulCall(env: Env, call: WebhookCall, flow: WebhookFlow): Promise<string> {
   let uuid = call.call;
-  if (!uuid || !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(uuid)) {
+  if (!uuid || !isCallId(uuid)) {
     // Opentact's top-level webhook may carry no call uuid (docs/opentact.md §a.2 "silent"); the Gather URLs
     // then name one of ours, and platform events for the call can't be matched to it.
     uuid = crypto.randomUUID();
-    console.warn(
-      JSON.stringify({
-        level: "warn",
-        msg: "stateful flow without a usable call uuid; using a generated one",
-        given: call.call.slice(0, 40),
-        call: uuid,
-        tn: flow.tn,
-      }),
-    );
+    log("warn", "stateful flow without a usable call uuid; using a generated one", { given: clip(call.call, 40), call: uuid, tn: flow.tn });
   }
   const origin = (env.PUBLIC_URL?.trim() || call.origin || "").replace(/\/+$/, "");
   if (!origin) throw new RenderError("template-invalid", "no origin for the Gather URLs: set PUBLIC_URL");

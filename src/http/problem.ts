@@ -5,6 +5,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { log } from "../log.ts";
 
 export interface Problem {
   type: string;
@@ -54,9 +55,7 @@ export function onError(err: Error, c: Context): Response {
       instance: new URL(c.req.url).pathname,
     });
   }
-  console.error(
-    JSON.stringify({ level: "error", msg: "unhandled error", path: new URL(c.req.url).pathname, error: String(err?.stack ?? err) }),
-  );
+  log("error", "unhandled error", { path: new URL(c.req.url).pathname, error: String(err?.stack ?? err) });
   return problemResponse({
     type: "about:blank",
     title: "Internal error",

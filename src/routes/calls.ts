@@ -11,20 +11,15 @@ import { Hono } from "hono";
 import { requireAdmin, webhookTokenOk } from "../http/auth.ts";
 import { mediaType, readTextLimited } from "../http/body.ts";
 import { ProblemError, problemResponse } from "../http/problem.ts";
-import { fallbackXml, log } from "../flows/render.ts";
+import { fallbackXml } from "../callflow/fallback.ts";
+import { describeError, log } from "../log.ts";
 import type { GatherResult } from "../call/api.ts";
 import { MAX_COMMAND_CHARS } from "../call/commands.ts";
+import { isCallId } from "../call/id.ts";
 import { parseNodeId } from "../call/flowTree.ts";
 import { openapiPaths } from "./openapi.ts";
 
 export const calls = new Hono<{ Bindings: Env }>();
-
-/** Call ids are the platform's uuids; anything printable and short is accepted. */
-const CALL_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-
-export function validCallId(id: string): boolean {
-  return CALL_ID_RE.test(id);
-}
 
 const XML_HEADERS = { "content-type": "text/xml; charset=utf-8", "cache-control": "no-store" };
 
@@ -48,7 +43,7 @@ calls.on(["GET", "POST"], "/v1/calls/:call/gather", async (c) => {
     log("warn", "gather fallback", { reason, detail, call, node });
     return new Response(fallbackXml(c.env), { status: 200, headers: { ...XML_HEADERS, "x-tactflow-fallback": reason } });
   };
-  if (!validCallId(call)) return fallback("unknown-call", "not a call id");
+  if (!isCallId(call)) return fallback("unknown-call", "not a call id");
   if (!parseNodeId(node)) return fallback("unknown-node", `node "${node.slice(0, 40)}" is not a Gather node id`);
   let digits: string | null;
   try {
@@ -60,7 +55,7 @@ calls.on(["GET", "POST"], "/v1/calls/:call/gather", async (c) => {
   try {
     result = await c.env.CALL.getByName(call).gather({ node, attempt, digits });
   } catch (err) {
-    return fallback("internal-error", err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+    return fallback("internal-error", describeError(err));
   }
   if (!result.ok) return fallback(result.reason, result.detail);
   return new Response(result.xml, {
@@ -109,7 +104,7 @@ async function readDigits(req: Request, url: URL): Promise<string | null> {
 
 calls.get("/v1/calls/:call", requireAdmin(), async (c) => {
   const call = c.req.param("call");
-  if (!validCallId(call)) throw new ProblemError(404, "Unknown call", `"${call.slice(0, 40)}" is not a call id`);
+  if (!isCallId(call)) throw new ProblemError(404, "Unknown call", `"${call.slice(0, 40)}" is not a call id`);
   const since = Number(c.req.query("since") ?? "0");
   const limit = Number(c.req.query("limit") ?? "1000");
   const snap = await c.env.CALL.getByName(call).snapshot({
@@ -123,7 +118,7 @@ calls.get("/v1/calls/:call", requireAdmin(), async (c) => {
 
 calls.post("/v1/calls/:call/commands", requireAdmin(), async (c) => {
   const call = c.req.param("call");
-  if (!validCallId(call)) throw new ProblemError(404, "Unknown call", `"${call.slice(0, 40)}" is not a call id`);
+  if (!isCallId(call)) throw new ProblemError(404, "Unknown call", `"${call.slice(0, 40)}" is not a call id`);
   const type = mediaType(c.req.header("content-type"));
   const text = await readTextLimited(c.req.raw, MAX_COMMAND_CHARS * 4);
   if (text === null || text.length > MAX_COMMAND_CHARS)

@@ -15,7 +15,7 @@ import type { z } from "zod";
 import { requireAdmin } from "../http/auth.ts";
 import { mediaType, readTextLimited } from "../http/body.ts";
 import { ProblemError } from "../http/problem.ts";
-import { buildRenderContext } from "../flows/render.ts";
+import { buildRenderContext } from "../callflow/context.ts";
 import {
   FlowOptionsSchema,
   MAX_FLOW_BYTES,

@@ -11,10 +11,10 @@ import { Hono } from "hono";
 import { webhookTokenOk } from "../http/auth.ts";
 import { readTextLimited } from "../http/body.ts";
 import { ProblemError, problemResponse } from "../http/problem.ts";
-import { log } from "../flows/render.ts";
+import { log } from "../log.ts";
 import { readPlatformEvent, readQueryEvent, type ReadResult } from "../call/platformEvents.ts";
 import type { PlatformEventResult } from "../call/api.ts";
-import { validCallId } from "./calls.ts";
+import { isCallId } from "../call/id.ts";
 
 export const webhooks = new Hono<{ Bindings: Env }>();
 
@@ -59,7 +59,7 @@ webhooks.on(["GET", "POST"], "/v1/webhooks/events", async (c) => {
       ignored.push(r.reason);
       continue;
     }
-    if (!validCallId(r.event.callUuid)) {
+    if (!isCallId(r.event.callUuid)) {
       ignored.push(`call uuid "${r.event.callUuid.slice(0, 40)}" is not a call id`);
       continue;
     }

@@ -6,7 +6,7 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, it } from "vitest";
 import app from "../../src/index.ts";
-import { BUILTIN_FALLBACK_XML } from "../../src/flows/render.ts";
+import { BUILTIN_FALLBACK_XML } from "../../src/callflow/fallback.ts";
 import { checkFlow, elementChildren, type ElementNode } from "../../src/xml/index.ts";
 import { api, freshTn, publishOk, webhook } from "./helpers/flows.ts";
 
