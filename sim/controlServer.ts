@@ -27,31 +27,50 @@ async function toRequest(req: IncomingMessage, base: string): Promise<Request> {
 }
 
 async function send(res: ServerResponse, answer: Response): Promise<void> {
+  const body = Buffer.from(await answer.arrayBuffer());
+  // The client may have gone (or the server closed) while the platform worked on the request.
+  if (res.destroyed || res.writableEnded) return;
   res.statusCode = answer.status;
   for (const [k, v] of answer.headers) res.setHeader(k, v);
-  res.end(Buffer.from(await answer.arrayBuffer()));
+  res.end(body);
 }
 
-/** Serve `platform` on 127.0.0.1:`port` (0: any free port). */
+function fail(res: ServerResponse, err: unknown): void {
+  if (res.destroyed || res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.statusCode = 500;
+  res.setHeader("content-type", "application/json");
+  res.end(JSON.stringify({ success: false, message: err instanceof Error ? err.message : String(err) }));
+}
+
+/**
+ * Serve `platform` on 127.0.0.1:`port` (0: any free port). A request that arrives while the
+ * server is closing is still answered (or dropped) without throwing: the base URL is fixed once
+ * the port is known, because `server.address()` is null after `close()`.
+ */
 export function serveCallControl(platform: CallControlPlatform, port = 0): Promise<ControlServer> {
   return new Promise((resolve, reject) => {
+    let base = `http://127.0.0.1:${port}`;
     const server: Server = createServer((req, res) => {
-      const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
       toRequest(req, base)
         .then((request) => platform.handle(request))
         .then((answer) => send(res, answer))
-        .catch((err: unknown) => {
-          res.statusCode = 500;
-          res.setHeader("content-type", "application/json");
-          res.end(JSON.stringify({ success: false, message: err instanceof Error ? err.message : String(err) }));
-        });
+        .catch((err: unknown) => fail(res, err));
     });
     server.on("error", reject);
     server.listen(port, "127.0.0.1", () => {
       const address = server.address() as { port: number };
+      base = `http://127.0.0.1:${address.port}`;
       resolve({
-        url: `http://127.0.0.1:${address.port}`,
-        close: () => new Promise((done) => server.close(() => done())),
+        url: base,
+        close: () =>
+          new Promise((done) => {
+            server.close(() => done());
+            // Keep-alive connections would hold close() open; requests in flight still finish.
+            server.closeIdleConnections();
+          }),
       });
     });
   });
