@@ -44,6 +44,8 @@ export default defineConfig({
         test: {
           name: "worker",
           include: ["test/worker/**/*.test.ts"],
+          // Property tests send hundreds of requests; on a busy 2-core machine 5 s is too tight.
+          testTimeout: 30_000,
         },
       },
       {
