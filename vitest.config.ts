@@ -16,7 +16,7 @@ export default defineConfig({
       {
         plugins: [
           cloudflareTest({
-            wrangler: { configPath: "./wrangler.toml" },
+            wrangler: { configPath: "./wrangler.jsonc" },
             // Test-only secrets; WEBHOOK_TOKEN stays unset so platform routes are open unless a test sets it.
             miniflare: {
               bindings: {
@@ -25,6 +25,8 @@ export default defineConfig({
                 // Explicitly empty: `npm start` writes a WEBHOOK_TOKEN to .dev.vars, which the
                 // plugin would otherwise load, so tests would pass or fail by machine.
                 WEBHOOK_TOKEN: "",
+                // Likewise a deployer's PUBLIC_URL in wrangler.jsonc: the tests use the request's origin.
+                PUBLIC_URL: "",
                 // the Call Control API is a stand-in Worker that records what it is sent.
                 PLATFORM_API_URL: "http://platform.test/api",
                 PLATFORM_API_TOKEN: "test-platform-token",

@@ -4,6 +4,7 @@
  */
 import { Command } from "commander";
 import { registerCall } from "./call.ts";
+import { registerDeploy } from "./deploy.ts";
 import { registerFlows } from "./flows.ts";
 import { registerTail } from "./tail.ts";
 import { registerValidate } from "./validate.ts";
@@ -24,5 +25,6 @@ registerValidate(program);
 registerFlows(program);
 registerCall(program);
 registerTail(program);
+registerDeploy(program);
 
 await program.parseAsync(process.argv);

@@ -11,7 +11,7 @@
  */
 import type { Command } from "commander";
 import WebSocket from "ws";
-import { z } from "zod";
+import * as z from "zod";
 import { DEFAULT_URL, resolveToken, resolveUrl } from "./config.ts";
 
 export interface TailOptions {

@@ -99,6 +99,9 @@ async function main(): Promise<void> {
   // A .dev.vars from before parked calls existed lacks the Call Control settings: supply them.
   const extra: string[] = [];
   if (!vars.PLATFORM_API_URL) extra.push("--var", `PLATFORM_API_URL:${DEV_PLATFORM_API_URL}`);
+  // A deployer's wrangler.jsonc names the production origin in PUBLIC_URL; locally the
+  // Gather URLs must point here.
+  if (!vars.PUBLIC_URL) extra.push("--var", `PUBLIC_URL:${base}`);
   const child = spawn(wrangler, ["dev", "--ip", "127.0.0.1", "--port", String(port), "--show-interactive-dev-session=false", ...extra], {
     cwd: root,
     stdio: ["ignore", "inherit", "inherit"],

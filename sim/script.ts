@@ -21,7 +21,7 @@
  * JSON: the same fields as `Scenario` plus `timezone`; `inputs` entries may be strings
  * (`"1234#"`, `""` for silence) or `{ "digits": "1", "afterMs": 2500 }`.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { KEY_PATTERN, parseDuration } from "./caller.ts";
 import { DIAL_OUTCOMES, type CallerInput, type DialOutcome, type Scenario } from "./types.ts";
 

@@ -1,4 +1,4 @@
-// Secrets and optional settings. They are not in wrangler.toml, so `wrangler types` does not
+// Secrets and optional settings. They are not in wrangler.jsonc, so `wrangler types` does not
 // see them; this declaration merges into the generated `Env` (worker-configuration.d.ts).
 interface Env {
   /** Bearer token for the developer-facing API. */

@@ -9,14 +9,14 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 import type { WorkerOptions } from "miniflare";
+import { unstable_readConfig } from "wrangler";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-const wranglerToml = readFileSync(join(root, "wrangler.toml"), "utf8");
-export const compatibilityDate = /compatibility_date\s*=\s*"([^"]+)"/.exec(wranglerToml)?.[1] ?? "2026-11-01";
-const compatibilityFlags = [...(/compatibility_flags\s*=\s*\[([^\]]*)\]/.exec(wranglerToml)?.[1] ?? "").matchAll(/"([^"]+)"/g)].map(
-  (m) => m[1]!,
-);
+// Read the way wrangler reads it (JSONC), so the bench runs on the deployed date and flags.
+const wranglerConfig = unstable_readConfig({ config: join(root, "wrangler.jsonc") }, { hideWarnings: true });
+export const compatibilityDate = wranglerConfig.compatibility_date ?? "2026-11-01";
+const compatibilityFlags = wranglerConfig.compatibility_flags;
 
 /** The installed Miniflare's version. */
 export function miniflareVersion(): string {
@@ -28,7 +28,7 @@ type Binding = { type: "kv" } | { type: "text"; value: string } | { type: "durab
 /**
  * One Worker for Miniflare 5, in the shape wrangler's config resolves to: `source` as its main
  * module, bindings by type, Durable Object classes as SQLite-backed exports; the compatibility
- * date and flags from wrangler.toml.
+ * date and flags from wrangler.jsonc.
  */
 export function worker(
   name: string,

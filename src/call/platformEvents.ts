@@ -10,7 +10,7 @@
  * Everything is optional on the wire; what we need is a call uuid. Field spelling drift
  * (`sipcontrol_app`, `delete_on`, `timestamp` vs `created_on`) is folded here, once.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { CallEntity } from "../events/shapes.ts";
 
 export interface PlatformCommand {

@@ -7,7 +7,7 @@
  * `Authorization: Bearer`) or a first text frame `{"type":"auth","token":…}` (also `jwt` /
  * `X-Auth-Token` keys); the answer is an `auth` frame, and failure closes with 4001.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { canonicalTn, normalizeTn } from "../tn.ts";
 import { safeEqual, bearerToken } from "../http/auth.ts";
 import { CALL_EVENT_TYPES } from "./shapes.ts";

@@ -2,7 +2,7 @@
  * A flow's metadata and the schemas that admit it. A flow is an XML template plus this; both go
  * into the version's content hash, so changing the mode or a variable is a new version.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { NAME_RE } from "../template/index.ts";
 import { isTimeZone } from "../xml/props.ts";
 

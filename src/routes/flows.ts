@@ -11,7 +11,7 @@
  * diagnostic with its line and column.
  */
 import { Hono, type Context } from "hono";
-import type { z } from "zod";
+import type * as z from "zod";
 import { requireAdmin } from "../http/auth.ts";
 import { mediaType, readTextLimited } from "../http/body.ts";
 import { ProblemError } from "../http/problem.ts";

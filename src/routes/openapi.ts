@@ -5,7 +5,7 @@
  * Other resources add their operations to {@link openapiPaths} (one entry per path).
  */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { PreviewBodySchema, PublishBodySchema, RollbackBodySchema } from "../flows/meta.ts";
 
 type Operation = Record<string, unknown>;

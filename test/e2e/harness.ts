@@ -104,6 +104,7 @@ export async function startTactflow(options: StartOptions = {}): Promise<Running
     WEBHOOK_TOKEN: info.webhookToken,
     PLATFORM_API_URL: info.platformApiUrl,
     PLATFORM_API_TOKEN: info.platformApiToken,
+    PUBLIC_URL: url,
     ...options.vars,
   };
   const bin = join(ROOT, "node_modules", ".bin");
