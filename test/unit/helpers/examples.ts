@@ -1,52 +1,88 @@
 /**
- * The XML examples of the Opentact material beside the project (../shared): the ```xml blocks
- * of opentact/SPEC.md and the documents inside the GitBook page dumps in seeds/.
+ * The XML examples of our own manual and benchmarks: every ```xml block of README.md and
+ * docs/*.md (a block marked ```xml invalid shows a mistake on purpose), and the benchmark flows.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 export const projectRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-export const sharedDir = join(projectRoot, "..", "shared");
 
 export interface Example {
-  /** Where it came from, e.g. `SPEC.md#3` or `seeds/000_….txt#2`. */
+  /** Where it came from: `docs/flow-xml.md:42` (the line of the opening fence), or a fixture's path. */
   label: string;
+  /** The file it came from, relative to the project root. */
+  file: string;
+  /** A whole document: a fragment (a bare command or two) is wrapped in `<Response>`. */
   xml: string;
+  /** Lines added above the block by the wrapping, to map positions back to the block. */
+  lineOffset: number;
+  /** Marked ```xml invalid: the text says this is refused. */
+  invalid: boolean;
+  /** The ```text block right after an invalid example: the findings the text promises. */
+  expectedOutput?: string;
 }
 
-function requireShared(): void {
-  if (!existsSync(join(sharedDir, "opentact", "SPEC.md"))) {
-    throw new Error(`the shared Opentact material is missing: expected ${sharedDir} beside the project (CI checks it out as ../shared)`);
-  }
-}
+/** Words allowed after ```xml; anything else is a typo that would silently skip a check. */
+const FLAGS = new Set(["invalid"]);
 
 /** Fragments (a bare command or two) are wrapped in <Response> so they form a document. */
-function asDocument(xml: string): string {
+function asDocument(xml: string): { xml: string; lineOffset: number } {
   const body = xml.trim();
-  return /^(<\?xml|<Response[\s/>])/.test(body) ? body : `<Response>\n${body}\n</Response>`;
+  return /^(<\?xml|<Response[\s/>])/.test(body) ? { xml: body, lineOffset: 0 } : { xml: `<Response>\n${body}\n</Response>`, lineOffset: 1 };
 }
 
-export function specExamples(): Example[] {
-  requireShared();
-  const text = readFileSync(join(sharedDir, "opentact", "SPEC.md"), "utf8");
-  const blocks = [...text.matchAll(/```xml\n([\s\S]*?)```/g)].map((m) => m[1]!);
-  return blocks.map((xml, i) => ({ label: `SPEC.md#${i + 1}`, xml: asDocument(xml) }));
+/** The manual's pages: README.md and every docs/*.md, relative to the project root. */
+export function manualFiles(): string[] {
+  const docs = readdirSync(join(projectRoot, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .sort()
+    .map((f) => `docs/${f}`);
+  return ["README.md", ...docs];
 }
 
-/** Each document in a page dump: from an optional `<?xml …?>` through `</Response>`. */
-export function seedExamples(): Example[] {
-  requireShared();
-  const dir = join(sharedDir, "seeds");
+/** Every ```xml block of one Markdown text. Throws on an unknown flag after `xml`. */
+export function examplesIn(file: string, markdown: string): Example[] {
   const out: Example[] = [];
-  for (const file of readdirSync(dir)
-    .filter((f) => f.endsWith(".txt"))
-    .sort()) {
-    const text = readFileSync(join(dir, file), "utf8");
-    const docs = [...text.matchAll(/(?:<\?xml[^>]*\?>\s*)?<Response\b[\s\S]*?<\/Response>/g)].map((m) => m[0]);
-    for (const [i, xml] of docs.entries()) out.push({ label: `seeds/${file}#${i + 1}`, xml });
+  const lines = markdown.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^```xml(?:\s+(.*))?$/.exec(lines[i]!);
+    if (!open) continue;
+    const flags = (open[1] ?? "").trim().split(/\s+/).filter(Boolean);
+    for (const f of flags)
+      if (!FLAGS.has(f)) throw new Error(`${file}:${i + 1}: unknown flag "${f}" after \`\`\`xml (known: ${[...FLAGS].join(", ")})`);
+    const start = i;
+    const body: string[] = [];
+    for (i++; i < lines.length && lines[i] !== "```"; i++) body.push(lines[i]!);
+    if (i >= lines.length) throw new Error(`${file}:${start + 1}: \`\`\`xml block never closed`);
+    const invalid = flags.includes("invalid");
+    let expectedOutput: string | undefined;
+    if (invalid) {
+      // An optional ```text block after it (blank lines between) lists the findings it causes.
+      let j = i + 1;
+      while (j < lines.length && lines[j]!.trim() === "") j++;
+      if (lines[j] === "```text") {
+        const text: string[] = [];
+        for (j++; j < lines.length && lines[j] !== "```"; j++) text.push(lines[j]!);
+        expectedOutput = text.join("\n");
+      }
+    }
+    const doc = asDocument(body.join("\n"));
+    out.push({
+      label: `${file}:${start + 1}`,
+      file,
+      xml: doc.xml,
+      lineOffset: doc.lineOffset,
+      invalid,
+      ...(expectedOutput !== undefined ? { expectedOutput } : {}),
+    });
   }
   return out;
+}
+
+/** Every ```xml block of the manual, in file order. */
+export function docExamples(): Example[] {
+  return manualFiles().flatMap((file) => examplesIn(file, readFileSync(join(projectRoot, file), "utf8")));
 }
 
 /** The benchmark flows (bench/fixtures): realistic documents other benchmarks reuse too. */
@@ -54,6 +90,9 @@ export function benchFixtures(): Example[] {
   const dir = join(projectRoot, "bench", "fixtures");
   return ["small", "medium", "large"].map((name) => ({
     label: `bench/fixtures/${name}.xml`,
+    file: `bench/fixtures/${name}.xml`,
     xml: readFileSync(join(dir, `${name}.xml`), "utf8"),
+    lineOffset: 0,
+    invalid: false,
   }));
 }
