@@ -152,7 +152,7 @@ export async function runCall(opts: CallOptions, deps: CallDeps): Promise<number
     throw err;
   }
   if (scenario.at !== undefined && Math.abs(new Date(scenario.at).getTime() - Date.now()) > 60_000) {
-    // The simulator's clock is virtual; the server's is not (README, "What the simulator does").
+    // The simulator's clock is virtual; the server's is not (docs/simulator.md, "What the simulator does").
     deps.err(
       "tactflow call: note: --at moves the simulator's clock; <Schedule> blocks tactflow evaluates itself use the server's clock (publish with conditions: platform, or try `tactflow flows preview --at`)",
     );
@@ -276,7 +276,7 @@ export function registerCall(program: Command): void {
     .option("--call-id <id>", "the call uuid (default a fresh one)")
     .option("--url <url>", `where tactflow runs (default $TACTFLOW_URL or ${DEFAULT_URL})`)
     .option("--method <method>", "how the platform requests the webhook: GET, or POST with the call entity", "POST")
-    .option("--script <file>", "read the scenario from a file (JSON or the line format in the README)")
+    .option("--script <file>", "read the scenario from a file (JSON or the line format in docs/simulator.md)")
     .option("--json", "print the machine-readable trace instead of the transcript")
     .option("--verbose", "also show every state change and event post")
     .option("--no-events", "do not post call events to /v1/webhooks/events")

@@ -78,8 +78,8 @@ export interface BranchInput {
 
 /**
  * The Gather state table, the same one the CallSession applies when the server keeps the
- * Gather (src/call/gatherTable.ts, README "Gather state table"), so a flow behaves alike
- * whichever side branches. Silence and a wrong key are kept apart (docs/opentact.md §f.2 read with both
+ * Gather (src/call/gatherTable.ts; docs/stateful-calls.md, "The Gather state table"), so a flow
+ * behaves alike whichever side branches. Silence and a wrong key are kept apart (docs/opentact.md §f.2 read with both
  * dialects' examples): a wrong key is input that matched nothing (`<Default>` first), silence
  * is a Gather that collected nothing (`<Error>` first). While attempts remain, either replays
  * the prompts.

@@ -1,7 +1,7 @@
 /**
  * The Gather state table: given what the caller entered and how many attempts are left, which
- * part of a branching `<Gather>` runs next. The README's "Gather state table" is this file in
- * prose; keep them in step.
+ * part of a branching `<Gather>` runs next. The Gather state table in docs/stateful-calls.md is
+ * this file in prose; keep them in step.
  *
  * The docs disagree on where silence goes (docs/opentact.md §f.2: dialect B sends it to `<Default>`, the
  * dialect A example to `<Error>`). We keep the two inputs apart, which is what both examples

@@ -46,7 +46,7 @@ eventRoutes.get("/v1/events", (c) => {
 });
 
 // The streams in the OpenAPI document. OpenAPI has no words for a WebSocket, so the operation
-// describes the upgrade and points at the README for the frames.
+// describes the upgrade and points at docs/events.md for the frames.
 const streamParams = [
   { name: "types", in: "query", required: false, description: "Comma-separated: call_state, call_flow.", schema: { type: "string" } },
   {
@@ -75,7 +75,7 @@ const upgrade = (summary: string, extra: unknown[] = []) => ({
   get: {
     summary,
     description:
-      'WebSocket (send Upgrade: websocket). Authenticate within 5 s (auth frame answer per docs/opentact.md §d.2; failure closes 4001), acknowledge with {"type":"ack","seq":N}, ping with the text `ping`. See README "Live call events".',
+      'WebSocket (send Upgrade: websocket). Authenticate within 5 s (auth frame answer per docs/opentact.md §d.2; failure closes 4001), acknowledge with {"type":"ack","seq":N}, ping with the text `ping`. See docs/events.md in the repository.',
     parameters: [...streamParams, ...extra],
     responses: {
       "101": { description: "Switching protocols: events follow as JSON text frames" },

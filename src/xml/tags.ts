@@ -1,7 +1,7 @@
 /**
  * The tag registry: every tag tactflow understands, the spellings it accepts, its attributes
  * with types and defaults, and where it may appear. Parsing, validation, canonical
- * serialisation and the README's dialect table all read from here.
+ * serialisation and the tag tables of docs/flow-xml.md all read from here.
  *
  * Sources: docs/opentact.md (b.1–b.18, f). [R] marks our choices where the docs are silent.
  */
@@ -28,7 +28,7 @@ export interface AttrSpec {
   /** Other accepted spellings (matched case-insensitively, like `name`). */
   aliases?: readonly string[];
   type: AttrType;
-  /** Default as documented, for humans (README, messages). */
+  /** Default as documented, for humans (docs/flow-xml.md, messages). */
   default?: string;
   doc: string;
 }

@@ -1,7 +1,8 @@
 /**
- * The stateful Gather (docs/architecture.md §2), through the real route and the
- * real CallSession: every row of the README's state table, nesting, digits in later steps,
- * duplicate callbacks, eviction in the middle of a Gather, and the fallback for strangers.
+ * The stateful Gather (docs/architecture.md §2), through the real route and the real
+ * CallSession: every row of the Gather state table (docs/stateful-calls.md), nesting, digits in
+ * later steps, duplicate callbacks, eviction in the middle of a Gather, and the fallback for
+ * strangers.
  */
 import { env, exports } from "cloudflare:workers";
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
