@@ -10,6 +10,7 @@ import { flows } from "./routes/flows.ts";
 import { openapi } from "./routes/openapi.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { calls } from "./routes/calls.ts";
+import { gather } from "./routes/gather.ts";
 import { webhooks } from "./routes/webhooks.ts";
 
 export { CallSession } from "./call/CallSession.ts";
@@ -22,6 +23,7 @@ app.route("/v1/callflow", callflow);
 app.route("/v1/flows", flows);
 app.route("/v1/openapi.json", openapi);
 app.route("/", eventRoutes);
+app.route("/", gather);
 app.route("/", calls);
 app.route("/", webhooks);
 

@@ -10,6 +10,7 @@
 import * as z from "zod";
 import { canonicalTn, normalizeTn } from "../tn.ts";
 import { safeEqual, bearerToken } from "../http/auth.ts";
+import { problemDocument, type Problem } from "../http/problem.ts";
 import { CALL_EVENT_TYPES } from "./shapes.ts";
 import type { CallEventType } from "./shapes.ts";
 
@@ -125,6 +126,33 @@ export function parseSubscribeRequest(request: Request, stream: "call" | "hub"):
     ok: true,
     value: { types: q.types ?? null, since: q.since ?? null, tn: q.tn ?? null, window: q.window ?? DEFAULT_WINDOW, token },
   };
+}
+
+export type UpgradeCheck = { ok: true; value: SubscribeOptions } | { ok: false; problem: Problem; headers: Record<string, string> };
+
+/**
+ * The one check of a subscription request: a WebSocket upgrade (else 426) with a valid query
+ * (else 400). The Worker's route makes it, so a bad request never reaches an object, and the
+ * object that accepts the socket makes it again on what it is handed.
+ */
+export function checkUpgrade(request: Request, stream: "call" | "hub"): UpgradeCheck {
+  if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+    return {
+      ok: false,
+      problem: problemDocument(
+        426,
+        "Upgrade required",
+        "This is a WebSocket endpoint: connect with Upgrade: websocket (e.g. `tactflow tail`).",
+      ),
+      headers: { upgrade: "websocket" },
+    };
+  }
+  const parsed = parseSubscribeRequest(request, stream);
+  if (!parsed.ok) {
+    const detail = parsed.errors.map((e) => `${e.param}: ${e.message}`).join("; ");
+    return { ok: false, problem: problemDocument(400, "Invalid subscription", detail, { errors: parsed.errors }), headers: {} };
+  }
+  return parsed;
 }
 
 /** Frames a client may send (besides the bare text `ping`, which the runtime answers itself). */

@@ -35,11 +35,11 @@ import {
   closeReason,
   errorFrame,
   gapFrame,
-  parseSubscribeRequest,
+  checkUpgrade,
   tokenOf,
 } from "./protocol.ts";
 import type { Role, StreamInfo, SubscribeOptions } from "./protocol.ts";
-import { problemResponse } from "../http/problem.ts";
+import { problemDocument, problemResponse } from "../http/problem.ts";
 
 /** One event as a stream sends it: its stream sequence number, what filters look at, the wire JSON. */
 export interface StreamFrame {
@@ -127,7 +127,7 @@ function closeQuietly(ws: WebSocket, code: number, reason: string): void {
 }
 
 function problem(status: number, title: string, detail: string, extra: Record<string, unknown> = {}): Response {
-  return problemResponse({ type: "about:blank", title, status, detail, ...extra });
+  return problemResponse(problemDocument(status, title, detail, extra));
 }
 
 export class Subscribers {
@@ -159,14 +159,8 @@ export class Subscribers {
 
   /** Answers the upgrade request: accepts a hibernatable socket and, with a token on the URL, authenticates it at once. */
   upgrade(request: Request): Response {
-    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-      return problem(426, "Upgrade required", "This is a WebSocket endpoint: connect with Upgrade: websocket.");
-    }
-    const parsed = parseSubscribeRequest(request, this.#opts.kind);
-    if (!parsed.ok)
-      return problem(400, "Invalid subscription", parsed.errors.map((e) => `${e.param}: ${e.message}`).join("; "), {
-        errors: parsed.errors,
-      });
+    const parsed = checkUpgrade(request, this.#opts.kind);
+    if (!parsed.ok) return problemResponse(parsed.problem, parsed.headers);
     if (this.count() >= MAX_SUBSCRIBERS) {
       return problem(503, "Too many subscribers", `This stream already has ${MAX_SUBSCRIBERS} subscribers.`);
     }

@@ -18,6 +18,7 @@ import { canonicalTn, normalizeTn, tnCandidates } from "../tn.ts";
 import { checkTemplate, compileTemplate, type CompiledTemplate } from "../template/index.ts";
 import { parseXml, type Diagnostic, type FlowDocument } from "../xml/index.ts";
 import { contentHash, type FlowMeta } from "./meta.ts";
+import { matchVersion, type HistoryEntry, type VersionMatch } from "./versions.ts";
 
 /** What `ver:<hash>` holds. */
 export interface StoredVersion {
@@ -43,15 +44,6 @@ interface PointerMetadata {
   updatedAt: string;
   size: number;
   description: string;
-}
-
-/** One line of a TN's history. */
-export interface HistoryEntry {
-  version: string;
-  /** When the pointer moved to it (ISO 8601). */
-  at: string;
-  size: number;
-  action: "publish" | "rollback";
 }
 
 /** A version ready to render: parsed and compiled once per isolate. */
@@ -313,6 +305,11 @@ export async function getHistory(env: Env, key: string): Promise<HistoryEntry[]>
   return (await kv("read", () => env.FLOWS.get<HistoryEntry[]>(histKey(key), "json"))) ?? [];
 }
 
+/** The version `wanted` (a hash or a unique prefix) names in the TN's history, read fresh. */
+export async function resolveVersion(env: Env, key: string, wanted: string): Promise<VersionMatch> {
+  return matchVersion(await getHistory(env, key), key, wanted);
+}
+
 export type PublishResult =
   | { status: "invalid"; diagnostics: Diagnostic[] }
   | { status: "created" | "unchanged"; tn: string; version: string; stored: StoredVersion; warnings: Diagnostic[] };
@@ -368,7 +365,8 @@ async function movePointer(
 
 export type RollbackResult =
   | { status: "rolled-back"; tn: string; version: string; previous: string; stored: StoredVersion }
-  | { status: "no-flow" | "nothing-to-roll-back-to" | "unknown-version" | "ambiguous-version"; detail: string };
+  | { status: "no-flow" | "nothing-to-roll-back-to"; detail: string }
+  | Exclude<VersionMatch, { status: "found" }>;
 
 /**
  * Move the TN's pointer back: to `version` (a hash or a unique prefix from its history), or by
@@ -380,11 +378,9 @@ export async function rollbackFlow(env: Env, key: string, version?: string): Pro
   const history = await getHistory(env, key);
   let target: string | undefined;
   if (version) {
-    const matches = [...new Set(history.map((h) => h.version).filter((v) => v.startsWith(version)))];
-    if (matches.length > 1)
-      return { status: "ambiguous-version", detail: `${version} matches ${matches.length} versions of ${key}; give more digits` };
-    target = matches[0];
-    if (!target) return { status: "unknown-version", detail: `${version} is not in the history of ${key}` };
+    const match = matchVersion(history, key, version);
+    if (match.status !== "found") return match;
+    target = match.version;
   } else {
     target = history.find((h) => h.version !== pointer.version)?.version;
     if (!target) return { status: "nothing-to-roll-back-to", detail: `${key} has only ever served ${pointer.version.slice(0, 12)}` };

@@ -16,6 +16,19 @@ export interface Problem {
   [extension: string]: unknown;
 }
 
+/**
+ * The one way a problem document is made: `type` is tactflow's URI for the title
+ * (`https://tactflow.dev/problems/<slug>`), then status, detail and any extensions. `instance`
+ * (the request path) is added where the response is made.
+ */
+export function problemDocument(status: number, title: string, detail?: string, extensions: Record<string, unknown> = {}): Problem {
+  const slug = title
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "");
+  return { type: `https://tactflow.dev/problems/${slug}`, title, status, ...(detail ? { detail } : {}), ...extensions };
+}
+
 /** Throw this from a handler; `onError` renders it as `application/problem+json`. */
 export class ProblemError extends HTTPException {
   readonly problem: Problem;
@@ -29,11 +42,7 @@ export class ProblemError extends HTTPException {
   ) {
     super(status, { message: detail ?? title });
     this.headers = headers;
-    const slug = title
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, "-")
-      .replace(/^-|-$/g, "");
-    this.problem = { type: `https://tactflow.dev/problems/${slug}`, title, status, ...(detail ? { detail } : {}), ...extensions };
+    this.problem = problemDocument(status, title, detail, extensions);
   }
 }
 

@@ -10,40 +10,32 @@ import { getQueryParam } from "hono/utils/url";
 import { answerCall, type CallAnswer } from "../callflow/answer.ts";
 import { fallbackXml } from "../callflow/fallback.ts";
 import { originOf, readCallRequest } from "../callflow/request.ts";
-import { safeEqual } from "../http/auth.ts";
-import { problemResponse } from "../http/problem.ts";
+import { authoriseWebhook, requireWebhookToken, webhookRefusal, type WebhookRoute } from "../http/webhookAuth.ts";
 import { describeError, log } from "../log.ts";
 
 export const callflow = new Hono<{ Bindings: Env }>();
 
-callflow.on(["GET", "POST"], "/", (c) => handleCallflow(c.req.raw, c.env));
+const CALLFLOW_ROUTE: WebhookRoute = { name: "callflow", url: "The webhook URL" };
+
+callflow.on(["GET", "POST"], "/", requireWebhookToken(CALLFLOW_ROUTE), (c) => answerWebhook(c.req.raw, c.env, c.req.query()));
 
 /**
  * The webhook itself, as a plain function: `src/index.ts` calls it before Hono's router, because
  * this is the one hot path and its budget is measured against a constant-response Worker
- * (bench:http); the sub-app above serves the same handler for anything that reaches the router.
+ * (bench:http). So it makes the same token check as `requireWebhookToken` by calling it directly;
+ * the sub-app above serves the same answer for anything that reaches the router.
  */
-export async function handleCallflow(request: Request, env: Env): Promise<Response> {
+export function handleCallflow(request: Request, env: Env): Promise<Response> | Response {
   // Hono's query parser works on the URL string in JS; a workerd URL object would cross into
   // native code for every field.
   const query = getQueryParam(request.url) as Record<string, string>;
-  const expected = env.WEBHOOK_TOKEN;
-  if (expected && !safeEqual(query["token"] ?? "", expected)) {
-    log("warn", "callflow rejected: wrong or missing token", {
-      ip: request.headers.get("cf-connecting-ip") ?? undefined,
-      hasToken: "token" in query,
-    });
-    return problemResponse(
-      {
-        type: "https://tactflow.dev/problems/unauthorized",
-        title: "Unauthorized",
-        status: 401,
-        detail: "The webhook URL's ?token= does not match WEBHOOK_TOKEN.",
-        instance: "/v1/callflow",
-      },
-      {},
-    );
-  }
+  const verdict = authoriseWebhook(env, query["token"]);
+  if (!verdict.ok) return webhookRefusal(CALLFLOW_ROUTE, request, verdict);
+  return answerWebhook(request, env, query);
+}
+
+/** Read the call, answer it: always a 200 XML document. */
+async function answerWebhook(request: Request, env: Env, query: Record<string, string>): Promise<Response> {
   const headers: Record<string, string> = { "content-type": "text/xml; charset=utf-8", "cache-control": "no-store" };
   let answer: CallAnswer;
   try {

@@ -1,110 +1,36 @@
 /**
- * A call's routes, each handed to the call's `CallSession` (docs/architecture.md §2, 3):
+ * A call's developer-facing routes, each handed to the call's `CallSession`
+ * (docs/architecture.md §2, 3); the platform-facing Gather route is src/routes/gather.ts:
  *
- * - `GET|POST /v1/calls/{call}/gather` (platform-facing, `?token=`): a Gather's digits in, the
- *   next document out. Always `200 text/xml`; an unknown call or node, or any failure, gets the
- *   fallback document and a log line, never dead air. A wrong token is 401, logged.
  * - `GET /v1/calls/{call}` (Bearer ADMIN_TOKEN): state, pinned version, gather history, events.
  * - `POST /v1/calls/{call}/commands` (Bearer ADMIN_TOKEN): commands for a parked call.
  */
 import { Hono } from "hono";
-import { requireAdmin, webhookTokenOk } from "../http/auth.ts";
-import { mediaType, readTextLimited } from "../http/body.ts";
-import { ProblemError, problemResponse } from "../http/problem.ts";
-import { fallbackXml } from "../callflow/fallback.ts";
-import { describeError, log } from "../log.ts";
-import type { GatherResult } from "../call/api.ts";
+import type { Context } from "hono";
+import * as z from "zod";
 import { MAX_COMMAND_CHARS } from "../call/commands.ts";
-import { isCallId } from "../call/id.ts";
-import { parseNodeId } from "../call/flowTree.ts";
+import { isCallId, quoteCallId } from "../call/id.ts";
+import { requireAdmin } from "../http/adminAuth.ts";
+import { mediaType, readTextLimited } from "../http/body.ts";
+import { ProblemError } from "../http/problem.ts";
 import { openapiPaths } from "./openapi.ts";
 
-export const calls = new Hono<{ Bindings: Env }>();
+type Env_ = { Bindings: Env };
 
-const XML_HEADERS = { "content-type": "text/xml; charset=utf-8", "cache-control": "no-store" };
+export const calls = new Hono<Env_>();
 
-calls.on(["GET", "POST"], "/v1/calls/:call/gather", async (c) => {
-  const url = new URL(c.req.url);
-  const call = c.req.param("call");
-  if (!webhookTokenOk(c.env, url)) {
-    log("warn", "gather rejected: wrong or missing token", { call, hasToken: url.searchParams.has("token") });
-    return problemResponse({
-      type: "https://tactflow.dev/problems/unauthorized",
-      title: "Unauthorized",
-      status: 401,
-      detail: "The Gather URL's ?token= does not match WEBHOOK_TOKEN.",
-      instance: url.pathname,
-    });
-  }
-  const node = url.searchParams.get("node") ?? "";
-  const attemptRaw = url.searchParams.get("attempt");
-  const attempt = attemptRaw !== null && /^\d{1,9}$/.test(attemptRaw) && Number(attemptRaw) > 0 ? Number(attemptRaw) : null;
-  const fallback = (reason: string, detail: string) => {
-    log("warn", "gather fallback", { reason, detail, call, node });
-    return new Response(fallbackXml(c.env), { status: 200, headers: { ...XML_HEADERS, "x-tactflow-fallback": reason } });
-  };
-  if (!isCallId(call)) return fallback("unknown-call", "not a call id");
-  if (!parseNodeId(node)) return fallback("unknown-node", `node "${node.slice(0, 40)}" is not a Gather node id`);
-  let digits: string | null;
-  try {
-    digits = await readDigits(c.req.raw, url);
-  } catch {
-    digits = null;
-  }
-  let result: GatherResult;
-  try {
-    result = await c.env.CALL.getByName(call).gather({ node, attempt, digits });
-  } catch (err) {
-    return fallback("internal-error", describeError(err));
-  }
-  if (!result.ok) return fallback(result.reason, result.detail);
-  return new Response(result.xml, {
-    status: 200,
-    headers: {
-      ...XML_HEADERS,
-      "x-tactflow-gather": `${result.node};attempt=${result.attempt};${result.action}${result.duplicate ? ";duplicate" : ""}`,
-    },
-  });
-});
+/** The JSON form of a commands body: the XML in one field (the other form is the XML itself). */
+export const CommandsJsonBodySchema = z.object({ xml: z.string() });
 
-/**
- * The entered digits (docs/opentact.md §b.6, f.4): `dtmf` (dialect B) or `code` (dialect A), from the query,
- * else from a form or JSON body. Null when neither came at all; "" when they came empty.
- */
-async function readDigits(req: Request, url: URL): Promise<string | null> {
-  for (const name of ["dtmf", "code", "digits", "Digits"]) {
-    const v = url.searchParams.get(name);
-    if (v !== null) return v;
-  }
-  if (req.method !== "POST" || !req.body) return null;
-  const text = await readTextLimited(req, 256 * 1024);
-  if (!text) return null;
-  if (mediaType(req.headers.get("content-type")) === "application/x-www-form-urlencoded") {
-    const form = new URLSearchParams(text);
-    for (const name of ["dtmf", "code", "digits", "Digits"]) {
-      const v = form.get(name);
-      if (v !== null) return v;
-    }
-    return null;
-  }
-  try {
-    const body = JSON.parse(text) as unknown;
-    if (body && typeof body === "object" && !Array.isArray(body)) {
-      for (const name of ["dtmf", "code", "digits"]) {
-        const v = (body as Record<string, unknown>)[name];
-        if (typeof v === "string") return v;
-        if (typeof v === "number" && Number.isFinite(v)) return String(v);
-      }
-    }
-  } catch {
-    // Not JSON: no digits in the body.
-  }
-  return null;
+/** The `{call}` path parameter; 404 when it can't name a call (src/call/id.ts). */
+function callParam(c: Context<Env_>): string {
+  const call = c.req.param("call") ?? "";
+  if (!isCallId(call)) throw new ProblemError(404, "Unknown call", `${quoteCallId(call)} is not a call id`);
+  return call;
 }
 
 calls.get("/v1/calls/:call", requireAdmin(), async (c) => {
-  const call = c.req.param("call");
-  if (!isCallId(call)) throw new ProblemError(404, "Unknown call", `"${call.slice(0, 40)}" is not a call id`);
+  const call = callParam(c);
   const since = Number(c.req.query("since") ?? "0");
   const limit = Number(c.req.query("limit") ?? "1000");
   const snap = await c.env.CALL.getByName(call).snapshot({
@@ -117,8 +43,7 @@ calls.get("/v1/calls/:call", requireAdmin(), async (c) => {
 });
 
 calls.post("/v1/calls/:call/commands", requireAdmin(), async (c) => {
-  const call = c.req.param("call");
-  if (!isCallId(call)) throw new ProblemError(404, "Unknown call", `"${call.slice(0, 40)}" is not a call id`);
+  const call = callParam(c);
   const type = mediaType(c.req.header("content-type"));
   const text = await readTextLimited(c.req.raw, MAX_COMMAND_CHARS * 4);
   if (text === null || text.length > MAX_COMMAND_CHARS)
@@ -135,9 +60,9 @@ calls.post("/v1/calls/:call/commands", requireAdmin(), async (c) => {
         'the body is not JSON; send the commands as application/xml, or JSON {"xml": "<Say>…</Say>"}',
       );
     }
-    const v = body && typeof body === "object" ? (body as Record<string, unknown>).xml : undefined;
-    if (typeof v !== "string") throw new ProblemError(422, "Invalid commands", 'a JSON body must be {"xml": "<Say>…</Say>"}');
-    xml = v;
+    const parsed = CommandsJsonBodySchema.safeParse(body);
+    if (!parsed.success) throw new ProblemError(422, "Invalid commands", 'a JSON body must be {"xml": "<Say>…</Say>"}');
+    xml = parsed.data.xml;
   } else if (type && !["application/xml", "text/xml", "text/plain"].includes(type)) {
     throw new ProblemError(415, "Unsupported media type", 'send the commands as application/xml (or text/xml), or JSON {"xml": "…"}');
   }
@@ -167,38 +92,14 @@ calls.post("/v1/calls/:call/commands", requireAdmin(), async (c) => {
 
 // ---- OpenAPI (src/routes/openapi.ts collects one entry per path) --------------------------------
 
-const callParam = { name: "call", in: "path", required: true, description: "The platform's call uuid.", schema: { type: "string" } };
+const callPathParam = { name: "call", in: "path", required: true, description: "The platform's call uuid.", schema: { type: "string" } };
 const problemRef = {
   description: "Problem document (RFC 9457)",
   content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
 };
-const xmlAnswer = { description: "Opentact Call Flow XML", content: { "text/xml": { schema: { type: "string" } } } };
 
-openapiPaths["/v1/calls/{call}/gather"] = {
-  parameters: [callParam],
-  get: {
-    summary: "A stateful Gather's digits (platform-facing): the branch and the continuation, per the Gather state table",
-    description:
-      "Always 200 text/xml; an unknown call, node or attempt gets the fallback document (x-tactflow-fallback). The same node+attempt twice gets the same document. 401 when WEBHOOK_TOKEN is set and ?token= does not match.",
-    parameters: ["node", "attempt", "dtmf", "code", "token"].map((name) => ({
-      name,
-      in: "query",
-      required: name === "node",
-      schema: { type: "string" },
-    })),
-    responses: { "200": xmlAnswer, "401": problemRef },
-  },
-  post: {
-    summary: "The same, with dtmf or code in a form or JSON body",
-    requestBody: {
-      required: false,
-      content: { "application/x-www-form-urlencoded": { schema: { type: "object" } }, "application/json": { schema: { type: "object" } } },
-    },
-    responses: { "200": xmlAnswer, "401": problemRef },
-  },
-};
 openapiPaths["/v1/calls/{call}"] = {
-  parameters: [callParam],
+  parameters: [callPathParam],
   get: {
     summary: "A call's state: entity, pinned flow version, parked deadline, Gather attempts, digits and history, timers, events",
     security: [{ bearer: [] }],
@@ -210,7 +111,7 @@ openapiPaths["/v1/calls/{call}"] = {
   },
 };
 openapiPaths["/v1/calls/{call}/commands"] = {
-  parameters: [callParam],
+  parameters: [callPathParam],
   post: {
     summary:
       "Commands for a parked call (async mode): delivered through the Call Control API, spaced by <Pause>, each re-arming the deadline",
@@ -220,7 +121,7 @@ openapiPaths["/v1/calls/{call}/commands"] = {
       required: true,
       content: {
         "application/xml": { schema: { type: "string", description: "A <Response> or bare commands" } },
-        "application/json": { schema: { type: "object", required: ["xml"], properties: { xml: { type: "string" } } } },
+        "application/json": { schema: z.toJSONSchema(CommandsJsonBodySchema, { io: "input" }) },
       },
     },
     responses: {

@@ -6,44 +6,38 @@
  * close 4001 rather than a bare HTTP error.
  */
 import { Hono } from "hono";
-import type { Context } from "hono";
-import { ProblemError } from "../http/problem.ts";
-import { parseSubscribeRequest } from "../events/protocol.ts";
+import type { MiddlewareHandler } from "hono";
+import { isCallId, quoteCallId } from "../call/id.ts";
 import { HUB_NAME } from "../events/EventHub.ts";
-import { MAX_WINDOW } from "../events/protocol.ts";
+import { checkUpgrade, MAX_WINDOW } from "../events/protocol.ts";
+import { ProblemError, problemResponse } from "../http/problem.ts";
 import { openapiPaths } from "./openapi.ts";
 
-export const eventRoutes = new Hono<{ Bindings: Env }>();
+type Env_ = { Bindings: Env };
 
-function checkUpgrade(c: Context<{ Bindings: Env }>, stream: "call" | "hub"): void {
-  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
-    throw new ProblemError(
-      426,
-      "Upgrade required",
-      "This is a WebSocket endpoint: connect with Upgrade: websocket (e.g. `tactflow tail`).",
-      {},
-      { upgrade: "websocket" },
-    );
-  }
-  const parsed = parseSubscribeRequest(c.req.raw, stream);
-  if (!parsed.ok) {
-    throw new ProblemError(400, "Invalid subscription", parsed.errors.map((e) => `${e.param}: ${e.message}`).join("; "), {
-      errors: parsed.errors,
-    });
-  }
+export const eventRoutes = new Hono<Env_>();
+
+/** Middleware: only a well-formed subscription upgrade goes on to the object (events/protocol.ts). */
+function subscriptionUpgrade(stream: "call" | "hub"): MiddlewareHandler<Env_> {
+  return async (c, next) => {
+    const checked = checkUpgrade(c.req.raw, stream);
+    if (!checked.ok) return problemResponse({ ...checked.problem, instance: new URL(c.req.url).pathname }, checked.headers);
+    await next();
+  };
 }
 
-eventRoutes.get("/v1/calls/:call/events", (c) => {
-  const call = c.req.param("call");
-  if (call.length === 0 || call.length > 200) throw new ProblemError(400, "Invalid call id", "The call id must be 1 to 200 characters.");
-  checkUpgrade(c, "call");
-  return c.env.CALL.getByName(call).fetch(c.req.raw);
-});
+eventRoutes.get(
+  "/v1/calls/:call/events",
+  async (c, next) => {
+    const call = c.req.param("call");
+    if (!isCallId(call)) throw new ProblemError(400, "Invalid call id", `${quoteCallId(call)} is not a call id.`);
+    await next();
+  },
+  subscriptionUpgrade("call"),
+  (c) => c.env.CALL.getByName(c.req.param("call")).fetch(c.req.raw),
+);
 
-eventRoutes.get("/v1/events", (c) => {
-  checkUpgrade(c, "hub");
-  return c.env.EVENT_HUB.getByName(HUB_NAME).fetch(c.req.raw);
-});
+eventRoutes.get("/v1/events", subscriptionUpgrade("hub"), (c) => c.env.EVENT_HUB.getByName(HUB_NAME).fetch(c.req.raw));
 
 // The streams in the OpenAPI document. OpenAPI has no words for a WebSocket, so the operation
 // describes the upgrade and points at docs/events.md for the frames.

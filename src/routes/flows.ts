@@ -12,7 +12,7 @@
  */
 import { Hono, type Context } from "hono";
 import type * as z from "zod";
-import { requireAdmin } from "../http/auth.ts";
+import { requireAdmin } from "../http/adminAuth.ts";
 import { mediaType, readTextLimited } from "../http/body.ts";
 import { ProblemError } from "../http/problem.ts";
 import { buildRenderContext } from "../callflow/context.ts";
@@ -36,9 +36,11 @@ import {
   loadStoredVersion,
   loadVersion,
   publishFlow,
+  resolveVersion,
   rollbackFlow,
   type StoredVersion,
 } from "../flows/store.ts";
+import type { VersionMatch } from "../flows/versions.ts";
 import { RenderError } from "../template/index.ts";
 import type { Diagnostic } from "../xml/index.ts";
 
@@ -63,6 +65,27 @@ function keyParam(c: Context<Env_>): string {
     );
   }
   return key;
+}
+
+/** A version name that names no version (404) or several (409): the one answer for every route. */
+function versionProblem(match: Exclude<VersionMatch, { status: "found" }>): ProblemError {
+  switch (match.status) {
+    case "unknown-version":
+      return new ProblemError(404, "Version not found", `${match.detail}.`);
+    case "ambiguous-version":
+      return new ProblemError(409, "Ambiguous version", `${match.detail}.`);
+    default: {
+      const never: never = match.status;
+      throw new Error(`unhandled version match ${String(never)}`);
+    }
+  }
+}
+
+/** The version a `?version=` or body `version` names in the TN's history (src/flows/versions.ts). */
+async function versionParam(c: Context<Env_>, key: string, wanted: string): Promise<string> {
+  const match = await resolveVersion(c.env, key, wanted);
+  if (match.status !== "found") throw versionProblem(match);
+  return match.version;
 }
 
 function invalidBody(error: z.ZodError, what = "request body"): ProblemError {
@@ -189,16 +212,7 @@ flows.get("/:tn", async (c) => {
   let updatedAt: string | undefined;
   const current = await getFlow(c.env, key);
   if (wanted) {
-    const history = await getHistory(c.env, key);
-    const matches = [...new Set(history.map((h) => h.version).filter((v) => v.startsWith(wanted)))];
-    if (matches.length !== 1) {
-      throw new ProblemError(
-        404,
-        "Version not found",
-        matches.length ? `${wanted} matches ${matches.length} versions; give more digits.` : `${wanted} is not in the history of ${key}.`,
-      );
-    }
-    version = matches[0]!;
+    version = await versionParam(c, key, wanted);
     stored = await getVersion(c.env, version);
   } else {
     if (!current)
@@ -255,11 +269,12 @@ flows.post("/:tn/rollback", async (c) => {
     case "rolled-back":
       return c.json(versionJson(result.tn, result.version, result.stored, { previous: result.previous }));
     case "no-flow":
-    case "unknown-version":
-      throw new ProblemError(404, result.status === "no-flow" ? "Flow not found" : "Version not found", result.detail);
+      throw new ProblemError(404, "Flow not found", result.detail);
     case "nothing-to-roll-back-to":
+      throw new ProblemError(409, "Nothing to roll back to", result.detail);
+    case "unknown-version":
     case "ambiguous-version":
-      throw new ProblemError(409, result.status === "ambiguous-version" ? "Ambiguous version" : "Nothing to roll back to", result.detail);
+      throw versionProblem(result);
     default: {
       const never: never = result;
       throw new Error(`unhandled rollback result ${JSON.stringify(never)}`);
@@ -279,11 +294,7 @@ flows.post("/:tn/preview", async (c) => {
   let hash: string;
   let stored: StoredVersion | null;
   if (body.version) {
-    const history = await getHistory(c.env, key);
-    const matches = [...new Set(history.map((h) => h.version).filter((v) => v.startsWith(body.version!)))];
-    if (matches.length !== 1)
-      throw new ProblemError(404, "Version not found", `${body.version} is not (uniquely) in the history of ${key}.`);
-    hash = matches[0]!;
+    hash = await versionParam(c, key, body.version);
     stored = await getVersion(c.env, hash);
   } else {
     const current = (await getFlow(c.env, key)) ?? (key === CATCH_ALL ? null : await getFlow(c.env, CATCH_ALL));

@@ -8,9 +8,9 @@
  * is delivered (retried webhooks must not repeat side effects).
  */
 import { Hono } from "hono";
-import { webhookTokenOk } from "../http/auth.ts";
 import { readTextLimited } from "../http/body.ts";
-import { ProblemError, problemResponse } from "../http/problem.ts";
+import { ProblemError } from "../http/problem.ts";
+import { requireWebhookToken, type WebhookRoute } from "../http/webhookAuth.ts";
 import { log } from "../log.ts";
 import { readPlatformEvent, readQueryEvent, type ReadResult } from "../call/platformEvents.ts";
 import type { PlatformEventResult } from "../call/api.ts";
@@ -21,18 +21,10 @@ export const webhooks = new Hono<{ Bindings: Env }>();
 const MAX_EVENTS_BYTES = 1 << 20;
 const MAX_EVENTS_PER_REQUEST = 100;
 
-webhooks.on(["GET", "POST"], "/v1/webhooks/events", async (c) => {
+const EVENTS_ROUTE: WebhookRoute = { name: "events webhook", url: "The events webhook URL" };
+
+webhooks.on(["GET", "POST"], "/v1/webhooks/events", requireWebhookToken(EVENTS_ROUTE), async (c) => {
   const url = new URL(c.req.url);
-  if (!webhookTokenOk(c.env, url)) {
-    log("warn", "events webhook rejected: wrong or missing token", { hasToken: url.searchParams.has("token") });
-    return problemResponse({
-      type: "https://tactflow.dev/problems/unauthorized",
-      title: "Unauthorized",
-      status: 401,
-      detail: "The events webhook URL's ?token= does not match WEBHOOK_TOKEN.",
-      instance: url.pathname,
-    });
-  }
   let reads: ReadResult[];
   if (c.req.method === "GET") {
     reads = [readQueryEvent(url.searchParams)];

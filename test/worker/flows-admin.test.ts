@@ -201,6 +201,33 @@ describe("versions, rollback, delete", () => {
     expect((await api(`/v1/flows/${freshTn()}/rollback`, { method: "POST" })).status).toBe(404);
   });
 
+  it("names versions by one rule: 409 for a prefix that fits several, 404 for one that fits none", async ({ expect }) => {
+    const tn = freshTn();
+    // Publish until two versions share their first hex digit (16 digits: a handful of publishes).
+    const seen = new Set<string>();
+    let shared: string | undefined;
+    for (let i = 0; i < 40 && !shared; i++) {
+      const digit = (await publishOk(tn, `<Response><Say>take ${i}</Say></Response>`)).version.slice(0, 1);
+      if (seen.has(digit)) shared = digit;
+      seen.add(digit);
+    }
+    expect(shared).toBeDefined();
+    const ambiguous = await api(`/v1/flows/${tn}?version=${shared}`);
+    expect(ambiguous.status).toBe(409);
+    expect(((await ambiguous.json()) as { title: string }).title).toBe("Ambiguous version");
+
+    const json = { "content-type": "application/json" };
+    const unknown = [...seen].includes("0") ? "fedc9876" : "0123abcd";
+    for (const res of [
+      await api(`/v1/flows/${tn}?version=${unknown}`),
+      await api(`/v1/flows/${tn}/preview`, { method: "POST", headers: json, body: JSON.stringify({ version: unknown }) }),
+      await api(`/v1/flows/${tn}/rollback`, { method: "POST", headers: json, body: JSON.stringify({ version: unknown }) }),
+    ]) {
+      expect(res.status).toBe(404);
+      expect(((await res.json()) as { title: string }).title).toBe("Version not found");
+    }
+  });
+
   it("lists TNs and deletes one", async ({ expect }) => {
     const tn = freshTn();
     const { version } = await publishOk(tn, SIMPLE, { description: "to delete" });

@@ -1,0 +1,123 @@
+/**
+ * `GET|POST /v1/calls/{call}/gather` (platform-facing, `?token=`): a stateful Gather's digits
+ * in, the next document out, decided by the call's `CallSession` (docs/architecture.md §2).
+ * Always `200 text/xml`; an unknown call or node, or any failure, gets the fallback document and
+ * a log line, never dead air. A wrong token is 401, logged.
+ */
+import { Hono } from "hono";
+import type { GatherResult } from "../call/api.ts";
+import { parseNodeId } from "../call/flowTree.ts";
+import { isCallId } from "../call/id.ts";
+import { fallbackXml } from "../callflow/fallback.ts";
+import { mediaType, readTextLimited } from "../http/body.ts";
+import { requireWebhookToken, type WebhookRoute } from "../http/webhookAuth.ts";
+import { describeError, log } from "../log.ts";
+import { openapiPaths } from "./openapi.ts";
+
+export const gather = new Hono<{ Bindings: Env }>();
+
+const GATHER_ROUTE: WebhookRoute = { name: "gather", url: "The Gather URL" };
+
+const XML_HEADERS = { "content-type": "text/xml; charset=utf-8", "cache-control": "no-store" };
+
+gather.on(["GET", "POST"], "/v1/calls/:call/gather", requireWebhookToken(GATHER_ROUTE), async (c) => {
+  const url = new URL(c.req.url);
+  const call = c.req.param("call");
+  const node = url.searchParams.get("node") ?? "";
+  const attemptRaw = url.searchParams.get("attempt");
+  const attempt = attemptRaw !== null && /^\d{1,9}$/.test(attemptRaw) && Number(attemptRaw) > 0 ? Number(attemptRaw) : null;
+  const fallback = (reason: string, detail: string) => {
+    log("warn", "gather fallback", { reason, detail, call, node });
+    return new Response(fallbackXml(c.env), { status: 200, headers: { ...XML_HEADERS, "x-tactflow-fallback": reason } });
+  };
+  if (!isCallId(call)) return fallback("unknown-call", "not a call id");
+  if (!parseNodeId(node)) return fallback("unknown-node", `node "${node.slice(0, 40)}" is not a Gather node id`);
+  let digits: string | null;
+  try {
+    digits = await readDigits(c.req.raw, url);
+  } catch {
+    digits = null;
+  }
+  let result: GatherResult;
+  try {
+    result = await c.env.CALL.getByName(call).gather({ node, attempt, digits });
+  } catch (err) {
+    return fallback("internal-error", describeError(err));
+  }
+  if (!result.ok) return fallback(result.reason, result.detail);
+  return new Response(result.xml, {
+    status: 200,
+    headers: {
+      ...XML_HEADERS,
+      "x-tactflow-gather": `${result.node};attempt=${result.attempt};${result.action}${result.duplicate ? ";duplicate" : ""}`,
+    },
+  });
+});
+
+/**
+ * The entered digits (docs/opentact.md §b.6, f.4): `dtmf` (dialect B) or `code` (dialect A), from the query,
+ * else from a form or JSON body. Null when neither came at all; "" when they came empty.
+ */
+async function readDigits(req: Request, url: URL): Promise<string | null> {
+  for (const name of ["dtmf", "code", "digits", "Digits"]) {
+    const v = url.searchParams.get(name);
+    if (v !== null) return v;
+  }
+  if (req.method !== "POST" || !req.body) return null;
+  const text = await readTextLimited(req, 256 * 1024);
+  if (!text) return null;
+  if (mediaType(req.headers.get("content-type")) === "application/x-www-form-urlencoded") {
+    const form = new URLSearchParams(text);
+    for (const name of ["dtmf", "code", "digits", "Digits"]) {
+      const v = form.get(name);
+      if (v !== null) return v;
+    }
+    return null;
+  }
+  try {
+    const body = JSON.parse(text) as unknown;
+    if (body && typeof body === "object" && !Array.isArray(body)) {
+      for (const name of ["dtmf", "code", "digits"]) {
+        const v = (body as Record<string, unknown>)[name];
+        if (typeof v === "string") return v;
+        if (typeof v === "number" && Number.isFinite(v)) return String(v);
+      }
+    }
+  } catch {
+    // Not JSON: no digits in the body.
+  }
+  return null;
+}
+
+// ---- OpenAPI (src/routes/openapi.ts collects one entry per path) --------------------------------
+
+const callParam = { name: "call", in: "path", required: true, description: "The platform's call uuid.", schema: { type: "string" } };
+const problemRef = {
+  description: "Problem document (RFC 9457)",
+  content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
+};
+const xmlAnswer = { description: "Opentact Call Flow XML", content: { "text/xml": { schema: { type: "string" } } } };
+
+openapiPaths["/v1/calls/{call}/gather"] = {
+  parameters: [callParam],
+  get: {
+    summary: "A stateful Gather's digits (platform-facing): the branch and the continuation, per the Gather state table",
+    description:
+      "Always 200 text/xml; an unknown call, node or attempt gets the fallback document (x-tactflow-fallback). The same node+attempt twice gets the same document. 401 when WEBHOOK_TOKEN is set and ?token= does not match.",
+    parameters: ["node", "attempt", "dtmf", "code", "token"].map((name) => ({
+      name,
+      in: "query",
+      required: name === "node",
+      schema: { type: "string" },
+    })),
+    responses: { "200": xmlAnswer, "401": problemRef },
+  },
+  post: {
+    summary: "The same, with dtmf or code in a form or JSON body",
+    requestBody: {
+      required: false,
+      content: { "application/x-www-form-urlencoded": { schema: { type: "object" } }, "application/json": { schema: { type: "object" } } },
+    },
+    responses: { "200": xmlAnswer, "401": problemRef },
+  },
+};
