@@ -10,7 +10,17 @@
  */
 import { compileTemplate, splitPlaceholders, type CompiledTemplate, type ConditionMode, type RenderContext } from "../template/index.ts";
 import { createElement, elementChildren, parseXml, type ElementNode } from "../xml/index.ts";
-import { branchingGathers, indexPaths, type BranchNode } from "./flowTree.ts";
+import {
+  branchingGathers,
+  continuationOf,
+  gatherParts,
+  indexPaths,
+  isBranchingGather,
+  locateGather,
+  type BranchNode,
+  type GatherNode,
+  type GatherParts,
+} from "./flowTree.ts";
 import { responseOf, type RewriteOptions } from "./rewrite.ts";
 
 /** The flow options a call needs (a structural subset of the flow store's `FlowMeta`). */
@@ -37,6 +47,16 @@ export interface ParsedFlow {
   ids: WeakMap<ElementNode, string>;
   /** Node ids of the branching Gathers, in document order. */
   gathers: string[];
+  /** `gatherSite` answers, by node id (null: no branching Gather there). */
+  sites: Map<string, GatherSite | null>;
+}
+
+/** A branching Gather of a flow version, with what every decision on it needs. */
+export interface GatherSite {
+  el: GatherNode;
+  parts: GatherParts;
+  /** The commands after the Gather once its branch has run (src/call/flowTree.ts). */
+  continuation: ElementNode[];
 }
 
 const PARSED_LIMIT = 128;
@@ -61,7 +81,26 @@ export function parsedFlow(flow: Pick<PinnedFlow, "version" | "xml">): ParsedFlo
   const { document } = parseXml(flow.xml);
   if (!document) throw new Error(`flow version ${flow.version} no longer parses`);
   const root = document.root;
-  return remember(parsed, PARSED_LIMIT, flow.version, { root, ids: indexPaths(root), gathers: branchingGathers(root).map((g) => g.id) });
+  return remember(parsed, PARSED_LIMIT, flow.version, {
+    root,
+    ids: indexPaths(root),
+    gathers: branchingGathers(root).map((g) => g.id),
+    sites: new Map(),
+  });
+}
+
+/** The branching Gather a node id names in a parsed flow, worked out once per (version, node). */
+export function gatherSite(p: ParsedFlow, nodeId: string): GatherSite | null {
+  const known = p.sites.get(nodeId);
+  if (known !== undefined) return known;
+  const located = locateGather(p.root, nodeId);
+  const site =
+    located && isBranchingGather(located.el)
+      ? { el: located.el, parts: gatherParts(located.el), continuation: continuationOf(located.steps) }
+      : null;
+  // Bounded by the node ids the route lets through; a flow has few Gathers, so cap what strangers can add.
+  if (site || p.sites.size < 256) p.sites.set(nodeId, site);
+  return site;
 }
 
 /** Whether calls of this flow need a CallSession: async mode, or a Gather that branches. */
@@ -73,6 +112,24 @@ export function needsSession(flow: Pick<PinnedFlow, "version" | "xml" | "meta">)
 export function gatherUrl(origin: string, call: string, nodeId: string, attempt: number, token: string | undefined): string {
   const q = `node=${nodeId}&attempt=${attempt}${token ? `&token=${encodeURIComponent(token)}` : ""}`;
   return `${origin}/v1/calls/${call}/gather?${q}`;
+}
+
+/**
+ * Which call, node and attempt a Gather URL reports to (the inverse of `gatherUrl`), or null when
+ * the URL is not one of ours. `attempt` is null when it is missing or not a positive number.
+ */
+export function readGatherUrl(url: string): { call: string; node: string; attempt: number | null } | null {
+  let u: URL;
+  try {
+    u = new URL(url, "http://tactflow.invalid");
+  } catch {
+    return null;
+  }
+  const m = /\/v1\/calls\/([^/]+)\/gather$/.exec(u.pathname);
+  const node = u.searchParams.get("node");
+  if (!m?.[1] || !node) return null;
+  const a = u.searchParams.get("attempt");
+  return { call: decodeURIComponent(m[1]), node, attempt: a !== null && /^\d{1,9}$/.test(a) && Number(a) > 0 ? Number(a) : null };
 }
 
 function compile(root: ElementNode, meta: PinnedFlowMeta): CompiledTemplate {
@@ -130,11 +187,12 @@ const MARK_RE = /\uE000(g[0-9_]+)\uE000/g;
  * for the call. The compiled form depends only on the flow version, the decision (`key`), the
  * origin and the token, so it is compiled once per isolate and shared by every call; the call
  * id comes in through `{{call}}`, each attempt number through a mark replaced after rendering.
+ * `commands` is asked for only when the answer is not compiled yet.
  */
 export function renderAnswer(
   flow: PinnedFlow,
   key: string,
-  commands: readonly ElementNode[],
+  commands: () => readonly ElementNode[],
   origin: string,
   token: string | undefined,
   attemptFor: (nodeId: string) => number,
@@ -145,7 +203,7 @@ export function renderAnswer(
   if (!compiled) {
     const p = parsedFlow(flow);
     const urlFor = (id: string) => gatherUrl(origin, "{{call}}", id, 0, token).replace("attempt=0", `attempt=${MARK}${id}${MARK}`);
-    compiled = remember(answers, ANSWER_LIMIT, cacheKey, compile(responseOf(commands, { ids: p.ids, urlFor }), flow.meta));
+    compiled = remember(answers, ANSWER_LIMIT, cacheKey, compile(responseOf(commands(), { ids: p.ids, urlFor }), flow.meta));
   }
   return compiled.render(ctx).replace(MARK_RE, (_, id: string) => String(attemptFor(id)));
 }

@@ -3,6 +3,7 @@
  * WebSocket subscribers and a copy to the account-wide `EventHub`. CallSession holds one of
  * these and delegates `publish`, `fetch` (the upgrade) and the `webSocket*` handlers to it.
  */
+import { describeError, log } from "../log.ts";
 import type { EventLog } from "./log.ts";
 import { HUB_NAME } from "./EventHub.ts";
 import type { EventHub } from "./EventHub.ts";
@@ -149,15 +150,11 @@ export class HubForwarder {
           this.#hub = null;
           failures += 1;
           if (failures >= FORWARD_ATTEMPTS || !isRetryable(err)) {
-            console.error(
-              JSON.stringify({
-                level: "error",
-                msg: "event hub forward failed; retrying with the next event or the alarm",
-                call: this.#ctx.id.name,
-                from_seq: batch[0]?.seq,
-                error: String(err),
-              }),
-            );
+            log("error", "event hub forward failed; retrying with the next event or the alarm", {
+              call: this.#ctx.id.name,
+              from_seq: batch[0]?.seq,
+              error: describeError(err),
+            });
             this.#requestWake(Date.now() + FORWARD_RETRY_MS);
             return;
           }

@@ -9,7 +9,12 @@ export class EventLog {
 
   constructor(sql: SqlStorage) {
     this.#sql = sql;
-    this.#sql.exec(
+    EventLog.schema(sql);
+  }
+
+  /** The log's table (part of the call object's schema, src/call/schema.ts). */
+  static schema(sql: SqlStorage): void {
+    sql.exec(
       `CREATE TABLE IF NOT EXISTS events (
          seq INTEGER PRIMARY KEY AUTOINCREMENT,
          uuid TEXT NOT NULL UNIQUE,

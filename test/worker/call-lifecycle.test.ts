@@ -247,6 +247,6 @@ describe("schema", () => {
       stub,
       (_i: CallSession, state) => state.storage.sql.exec<{ version: number }>("SELECT version FROM call_schema").one().version,
     );
-    expect(version).toBe(2);
+    expect(version).toBe(3);
   });
 });

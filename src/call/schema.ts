@@ -1,0 +1,102 @@
+/**
+ * The call object's SQLite schema: numbered steps, oldest first, append only. Each step runs
+ * once per object and the version reached is kept in `call_schema` (SQLite-backed objects don't
+ * support `PRAGMA user_version`, Durable Objects SQLite limits), so an object created by older
+ * code keeps its data and gains what is new. Never edit or reorder a step: add one.
+ */
+import { EventLog } from "../events/log.ts";
+import { Timers } from "./timers.ts";
+
+const MIGRATIONS: ReadonlyArray<(sql: SqlStorage) => void> = [
+  // 1: the call's tables.
+  (sql) => {
+    sql.exec(`CREATE TABLE IF NOT EXISTS session (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      call_uuid TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      state TEXT NOT NULL,
+      mode TEXT,
+      flow_json TEXT,
+      facts_json TEXT,
+      entity_json TEXT NOT NULL,
+      origin TEXT,
+      park_timeout_ms INTEGER,
+      ended_at INTEGER,
+      end_reason TEXT
+    )`);
+    sql.exec(`CREATE TABLE IF NOT EXISTS nodes (
+      node TEXT PRIMARY KEY,
+      used INTEGER NOT NULL,
+      done INTEGER NOT NULL DEFAULT 0
+    )`);
+    sql.exec(`CREATE TABLE IF NOT EXISTS responses (
+      node TEXT NOT NULL,
+      attempt INTEGER NOT NULL,
+      xml TEXT NOT NULL,
+      meta TEXT NOT NULL,
+      PRIMARY KEY (node, attempt)
+    )`);
+    sql.exec(`CREATE TABLE IF NOT EXISTS gather_history (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      node TEXT NOT NULL,
+      attempt INTEGER NOT NULL,
+      attempts INTEGER NOT NULL,
+      digits TEXT NOT NULL,
+      input TEXT NOT NULL,
+      action TEXT NOT NULL,
+      branch TEXT,
+      at INTEGER NOT NULL
+    )`);
+    sql.exec(`CREATE TABLE IF NOT EXISTS outbox (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      kind TEXT NOT NULL,
+      body TEXT NOT NULL,
+      gap_ms INTEGER NOT NULL,
+      tries INTEGER NOT NULL DEFAULT 0,
+      names TEXT NOT NULL DEFAULT ''
+    )`);
+    sql.exec("CREATE TABLE IF NOT EXISTS command_keys (key TEXT PRIMARY KEY, result TEXT NOT NULL)");
+    sql.exec("CREATE TABLE IF NOT EXISTS seen_events (key TEXT PRIMARY KEY, at INTEGER NOT NULL)");
+    Timers.schema(sql);
+  },
+  // 2: the webhook token for Gather URLs travels with the call.
+  (sql) => addColumn(sql, "session", "token TEXT"),
+  // 3: a delivery's outcome stays in its outbox row (rows were deleted once delivered), so what
+  // a command request reports survives the object being evicted while it delivers.
+  (sql) => {
+    addColumn(sql, "outbox", "status TEXT NOT NULL DEFAULT 'pending'");
+    addColumn(sql, "outbox", "error TEXT");
+    addColumn(sql, "outbox", "done_at INTEGER");
+    // The event log is part of the call's schema too (it created its own table before).
+    EventLog.schema(sql);
+  },
+];
+
+/** The version `migrate` brings an object to. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** ALTER TABLE … ADD COLUMN, tolerating a column that is already there (objects made before versioning). */
+function addColumn(sql: SqlStorage, table: string, definition: string): void {
+  try {
+    sql.exec(`ALTER TABLE ${table} ADD COLUMN ${definition}`);
+  } catch (err) {
+    if (!/duplicate column/i.test(err instanceof Error ? err.message : String(err))) throw err;
+  }
+}
+
+/** Bring the schema up to date; a no-op (one read) when it already is. */
+export function migrate(sql: SqlStorage): void {
+  sql.exec("CREATE TABLE IF NOT EXISTS call_schema (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)");
+  const from = sql.exec<{ version: number }>("SELECT version FROM call_schema WHERE id = 1").toArray()[0]?.version ?? 0;
+  for (let v = from; v < MIGRATIONS.length; v++) MIGRATIONS[v]?.(sql);
+  if (from < MIGRATIONS.length)
+    sql.exec(
+      "INSERT INTO call_schema (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+      MIGRATIONS.length,
+    );
+}
+
+/** Whether this object holds a call's tables at all (a read; creates nothing). */
+export function hasSchema(sql: SqlStorage): boolean {
+  return sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'session'").toArray().length > 0;
+}
