@@ -1,5 +1,9 @@
 // Import rules for `npm run lint:deps` (part of `npm test`). Imports point down the layers
 // (routes → use cases → stores → the pure core) and never in a circle.
+/** The IVR engine and what it is made of: plain TypeScript, shared by the call object, `tactflow test` and the simulator. */
+const IVR_ENGINE =
+  "^src/call/(ivr|ivrState|memoryState|render|rewrite|flowTree|gatherTable|entity|api|commands|platformEvents|request|id)\\.ts$";
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -26,6 +30,17 @@ module.exports = {
       from: { path: "^(src/xml|src/template|sim)/" },
       to: {
         path: "^(src/(routes|call|events|flows|platform|callflow|http)/|src/index\\.ts$|cloudflare:)",
+        pathNot: ["^src/events/shapes\\.ts$", IVR_ENGINE],
+      },
+    },
+    {
+      name: "ivr-engine-stays-pure",
+      severity: "error",
+      comment:
+        "The IVR engine (src/call/ivr.ts over a CallState; memoryState.ts keeps one in memory) is what `tactflow test` runs in Node: it imports the pure core and the event shapes, never the call object's SQLite parts, Worker-only modules or cloudflare:*.",
+      from: { path: IVR_ENGINE },
+      to: {
+        path: "^(src/(routes|events|flows|platform|callflow|http)/|src/index\\.ts$|cloudflare:|src/call/(?!(ivr|ivrState|memoryState|render|rewrite|flowTree|gatherTable|entity|api|commands|platformEvents|request|id)\\.ts$))",
         pathNot: "^src/events/shapes\\.ts$",
       },
     },
