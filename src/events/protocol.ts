@@ -24,6 +24,19 @@ export const CLOSE = {
   full: 4029,
 } as const;
 
+/**
+ * The code to send in a close frame, given the code we would like to send (our own, or the
+ * peer's when reciprocating its close). RFC 6455 §7.4.1–7.4.2: 1005 (no status received), 1006
+ * (abnormal closure, no close frame at all) and 1015 (TLS failure) are reserved for reporting and
+ * must never be sent, 1004 is reserved, and 1016–2999 belong to the protocol; runtimes refuse to
+ * send them (a refused close leaves the client in CLOSING until it reports 1006). So anything but
+ * 1000–1003, 1007–1014 and the application range 3000–4999 becomes a plain 1000.
+ */
+export function sendableCloseCode(code: number): number {
+  const ok = Number.isInteger(code) && ((code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999));
+  return ok ? code : CLOSE.normal;
+}
+
 export const AUTH_TIMEOUT_MS = 5_000;
 /** A client must show a sign of life (a `ping` text frame, an ack, any frame) this often. */
 export const STALE_AFTER_MS = 90_000;

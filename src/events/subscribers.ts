@@ -36,6 +36,7 @@ import {
   errorFrame,
   gapFrame,
   checkUpgrade,
+  sendableCloseCode,
   tokenOf,
 } from "./protocol.ts";
 import type { Role, StreamInfo, SubscribeOptions } from "./protocol.ts";
@@ -116,11 +117,14 @@ function matches(a: Attachment, f: StreamFrame): boolean {
   return (a.types === null || a.types.includes(f.type)) && (a.tn === null || f.tn === a.tn);
 }
 
-/** `ws.close` that tolerates a socket already closing; 1005/1006 may not be sent (RFC 6455 §7.4.1). */
+/**
+ * `ws.close` that tolerates a socket already closing. The code is made sendable first
+ * (`sendableCloseCode`): a peer that closed without a status is reported to us as 1005, one that
+ * vanished as 1006, and echoing either back would be refused, leaving its side half closed.
+ */
 function closeQuietly(ws: WebSocket, code: number, reason: string): void {
-  const sendable = code === 1000 || (code >= 1001 && code <= 1014 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
   try {
-    ws.close(sendable ? code : 1000, closeReason(reason));
+    ws.close(sendableCloseCode(code), closeReason(reason));
   } catch {
     // Already closed: nothing to reciprocate.
   }

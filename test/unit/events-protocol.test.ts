@@ -3,7 +3,7 @@
  * a client frame may be, and close reasons that fit the 123-byte limit.
  */
 import { describe, it } from "vitest";
-import { ClientFrame, authenticate, closeReason, parseSubscribeRequest, tokenOf } from "../../src/events/protocol.ts";
+import { ClientFrame, authenticate, closeReason, parseSubscribeRequest, sendableCloseCode, tokenOf } from "../../src/events/protocol.ts";
 
 const req = (query: string, headers: Record<string, string> = {}) => new Request(`http://x/v1/events${query}`, { headers });
 
@@ -64,5 +64,16 @@ describe("closeReason", () => {
     const long = closeReason("é".repeat(100));
     expect(new TextEncoder().encode(long).length).toBeLessThanOrEqual(123);
     expect(long.endsWith("é...")).toBe(true);
+  });
+});
+
+describe("sendableCloseCode", () => {
+  it("never sends a reserved code (RFC 6455 §7.4): 1005, 1006, 1015 and the rest become 1000", ({ expect }) => {
+    for (const reserved of [1004, 1005, 1006, 1015, 1016, 2000, 2999, 999, 0, 5000, 1000.5, Number.NaN]) {
+      expect(sendableCloseCode(reserved), String(reserved)).toBe(1000);
+    }
+    for (const sendable of [1000, 1001, 1002, 1003, 1007, 1008, 1011, 1013, 1014, 3000, 4001, 4999]) {
+      expect(sendableCloseCode(sendable), String(sendable)).toBe(sendable);
+    }
   });
 });

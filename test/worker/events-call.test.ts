@@ -362,3 +362,19 @@ describe("backpressure", () => {
     expect(sub.closed).toBeNull();
   });
 });
+
+describe("closing", () => {
+  it.for([
+    ["no status code (the server sees 1005)", undefined, 1000],
+    ["1000", 1000, 1000],
+    ["1001 going away", 1001, 1001],
+    ["an application code", 4000, 4000],
+  ] as const)("reciprocates a client's close with %s, never with a reserved code", async ([, sent, echoed], { expect }) => {
+    const sub = await subscribe(`/v1/calls/${newCall()}/events?token=${READER}`);
+    await sub.auth();
+    if (sent === undefined) sub.ws.close();
+    else sub.ws.close(sent, "bye");
+    const closed = await sub.close();
+    expect(closed.code).toBe(echoed);
+  });
+});
