@@ -15,7 +15,7 @@ import type {
   PlatformEvent,
   PlatformEventResult,
 } from "./api.ts";
-import { blankEntity } from "./entity.ts";
+import { blankEntity, mergeEntity, overlay } from "./entity.ts";
 import { GatherStore } from "./gatherStore.ts";
 import { answerGather, beginCall } from "./ivr.ts";
 import { Outbox, type OutboxRow } from "./outbox.ts";
@@ -145,7 +145,7 @@ export class CallSession extends DurableObject<Env> {
     }
     session ??= this.#createSession(ev.callUuid, now);
     this.#sql.exec("INSERT INTO seen_events (key, at) VALUES (?, ?)", ev.key, now);
-    const entity = { ...session.entity, ...stripUndefined(ev.call), uuid: session.call } as CallEntity;
+    const entity = mergeEntity(session.entity, overlay(ev.entity, stripUndefined(ev.call)), session.call);
     let seq: number | null = null;
     let applied = false;
     if (ev.type === "call_state" && ev.state) {

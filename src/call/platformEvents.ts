@@ -33,6 +33,8 @@ export interface PlatformEvent {
   at: string;
   /** Call entity fields it carries, spelled the JSON-example way. */
   call: Partial<CallEntity>;
+  /** The call entity as the platform sent it, every field (the call object bounds what it keeps). */
+  entity?: Record<string, unknown>;
   /** For `call_flow`: the command it reports. */
   command?: PlatformCommand;
 }
@@ -108,7 +110,7 @@ function readEnvelope(o: Obj, type: string): ReadResult {
   if (!callUuid) return { ok: false, reason: `${type} event without a call uuid` };
   const at = isoOf(o.created_on) ?? isoOf(o.timestamp) ?? new Date().toISOString();
   const state = (payload && str(payload.state)) ?? call.state;
-  const event: PlatformEvent = { key: "", type, callUuid, at, call, ...(state ? { state } : {}) };
+  const event: PlatformEvent = { key: "", type, callUuid, at, call, ...(callRaw ? { entity: callRaw } : {}), ...(state ? { state } : {}) };
   if (type === "call_flow") {
     const cmd = (payload && obj(payload.command)) ?? obj(o.call_flow) ?? {};
     const name = str(cmd.name) ?? str(cmd.command) ?? str(o.command) ?? "command";
@@ -133,7 +135,7 @@ function readFlat(o: Obj): ReadResult {
   const state = call.state;
   return {
     ok: true,
-    event: { key: `call_state|${state ?? ""}|${at}`, type: "call_state", callUuid, at, call, ...(state ? { state } : {}) },
+    event: { key: `call_state|${state ?? ""}|${at}`, type: "call_state", callUuid, at, call, entity: o, ...(state ? { state } : {}) },
   };
 }
 

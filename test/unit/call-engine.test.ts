@@ -169,6 +169,8 @@ describe("platform events", () => {
         state: "live",
         at: "2024-02-19T16:06:00.210Z",
         call: { uuid: "c1", from: "+1838", to: "18382049000", direction: "in" },
+        // The entity as sent, every field kept (the call object bounds what it keeps).
+        entity: { uuid: "c1", from: "+1838", to: 18382049000, direction: "in" },
       },
     });
     const e2022 = readPlatformEvent({

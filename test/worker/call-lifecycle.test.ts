@@ -149,6 +149,30 @@ describe("POST /v1/webhooks/events", () => {
     expect(guarded.status).toBe(401);
   });
 
+  it("keeps the call entity as the platform sent it, unknown fields included, with the normalised fields beside them", async ({
+    expect,
+  }) => {
+    const call = newCall("life");
+    const fields = {
+      freeswitch_call_state: "EARLY",
+      freeswitch_channel_state: "CS_EXECUTE",
+      stir_shaken_attest_level: "A",
+      tn: { tn: 18382049000, created_on: "2024-01-01T00:00:00Z" },
+      sip_control_app: { uuid: "sca-9", name: "Main", auto_answer: true },
+    };
+    await post(call2024(call, "live", fields));
+    const snap = await snapshot(call);
+    const expected = { ...fields, uuid: call, state: "live", from: "+18389999168", direction: "in" };
+    expect(snap.body.call).toMatchObject(expected);
+    expect(snap.body.events[0]).toMatchObject({ type: "call_state", call: expected });
+    // Too big to keep whole: the largest platform fields go, and the entity says so.
+    const logs = Array.from({ length: 500 }, (_, i) => `log line ${i} ${"x".repeat(20)}`);
+    await post(call2024(call, "hangup", { ...fields, logs }));
+    const last = (await snapshot(call)).body.events.at(-1) as unknown as { call: Record<string, unknown> };
+    expect(last.call).toMatchObject({ ...fields, state: "hangup", _tactflow: { dropped: ["logs"] } });
+    expect(last.call).not.toHaveProperty("logs");
+  });
+
   it("takes the GET form of the SCA webhook (?state=&from=&to=&call=)", async ({ expect }) => {
     const call = newCall("life");
     const res = await exports.default.fetch(`${ORIGIN}/v1/webhooks/events?state=ringing&from=%2B12015550123&to=18005550100&call=${call}`);

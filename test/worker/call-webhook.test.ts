@@ -104,6 +104,26 @@ describe("GET|POST /v1/callflow with a stateful flow", () => {
     expect((await gather(invented, "g1", 1, "1")).headers.get("x-tactflow-fallback")).toBeNull();
     await clearAlarmsFor(invented);
   });
+
+  it("carries the POSTed call entity into the call's events, fields we don't model included", async ({ expect }) => {
+    const tn = freshTn();
+    await publishOk(tn, IVR, { variables: { company: "Acme" } });
+    const call = newCall("hook");
+    const entity = {
+      uuid: call,
+      direction: "in",
+      from: "+15550001111",
+      to: tn,
+      state: "ringing",
+      freeswitch_call_state: "DOWN",
+      stir_shaken_attest_level: "B",
+      tn: { tn: Number(tn) },
+      sip_control_app: { uuid: "sca-7", name: "IVR", auto_answer: false },
+    };
+    await webhook(`to=${tn}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(entity) });
+    const [served] = (await snapshot(call)).body.events;
+    expect(served?.payload).toMatchObject({ command: { name: "Response", success: true }, call: { ...entity, from: "+15550001111" } });
+  });
 });
 
 async function clearAlarmsFor(call: string): Promise<void> {
