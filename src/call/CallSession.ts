@@ -326,9 +326,9 @@ export class CallSession extends DurableObject<Env> {
   }
 
   #emit(event: UnsequencedEvent): CallEvent {
-    const stored = this.#log.append(event);
-    this.publish(stored);
-    return stored;
+    const stored = this.#log.appendFrame(event);
+    this.#events.publish(stored.event, stored.json);
+    return stored.event;
   }
 
   /** A delivery's events: one per command it carried, or the hang-up. */

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { HubLog } from "./hubLog.ts";
+import { HubLog, type HubFrame } from "./hubLog.ts";
 import { Subscribers } from "./subscribers.ts";
 import type { StreamFrame } from "./subscribers.ts";
 import type { CallEvent } from "./shapes.ts";
@@ -37,7 +37,7 @@ export class EventHub extends DurableObject<Env> {
    * Takes a batch of one call's events (in the call's order) and fans out the ones not seen
    * before. Called by `CallSession` off its critical path; safe to repeat.
    */
-  async ingest(events: CallEvent[]): Promise<{ accepted: number; last_hub_seq: number }> {
+  async ingest(events: ReadonlyArray<CallEvent | HubFrame>): Promise<{ accepted: number; last_hub_seq: number }> {
     const frames: StreamFrame[] = [];
     for (const event of events) {
       const frame = this.#log.append(event);

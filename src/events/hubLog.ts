@@ -14,6 +14,20 @@ export const HUB_RETAIN = 10_000;
 /** A hub event: the call's event plus its place in the account-wide stream. */
 export type HubEvent = CallEvent & { hub_seq: number };
 
+/** An event as a call forwards it: its JSON as the call logged it, ready for the hub's log. */
+export interface HubFrame {
+  call_uuid: string;
+  seq: number;
+  type: CallEventType;
+  /** The call's TN (`tnOf`), for the hub's `?tn=` filter. */
+  tn: string | null;
+  json: string;
+}
+
+function isFrame(e: CallEvent | HubFrame): e is HubFrame {
+  return typeof (e as Partial<HubFrame>).json === "string";
+}
+
 export function callOf(event: CallEvent): CallEntity {
   return event.type === "call_state" ? event.call : event.payload.call;
 }
@@ -49,13 +63,14 @@ export class HubLog implements StreamSource {
     this.#last = Math.max(given, held);
   }
 
-  /** Logs an event; null when this (call, seq) is already logged. */
-  append(event: CallEvent): StreamFrame | null {
+  /** Logs an event (as the call forwarded it, or whole); null when this (call, seq) is already logged. */
+  append(event: CallEvent | HubFrame): StreamFrame | null {
     // One statement per event: the hub_seq is ours to give (the object is the only writer), so
-    // the body can carry it from the start.
+    // the body can carry it from the start. A forwarded frame's JSON gets it spliced in as the
+    // last key, exactly what serialising `{ ...event, hub_seq }` writes.
     const hubSeq = this.#last + 1;
-    const tn = tnOf(event);
-    const json = JSON.stringify({ ...event, hub_seq: hubSeq });
+    const tn = isFrame(event) ? event.tn : tnOf(event);
+    const json = isFrame(event) ? `${event.json.slice(0, -1)},"hub_seq":${hubSeq}}` : JSON.stringify({ ...event, hub_seq: hubSeq });
     const inserted = this.#sql
       .exec(
         "INSERT OR IGNORE INTO hub_events (hub_seq, call_uuid, seq, type, tn, body) VALUES (?, ?, ?, ?, ?, ?) RETURNING hub_seq",

@@ -27,17 +27,27 @@ export class EventLog {
 
   /** Append an event and return it with its sequence number. */
   append(event: UnsequencedEvent): CallEvent {
-    const row = this.#sql
-      .exec<{ seq: number }>(
-        "INSERT INTO events (uuid, type, created_on, body) VALUES (?, ?, ?, '') RETURNING seq",
-        event.uuid,
-        event.type,
-        event.created_on,
-      )
-      .one();
-    const full = { ...event, seq: row.seq } as CallEvent;
-    this.#sql.exec("UPDATE events SET body = ? WHERE seq = ?", JSON.stringify(full), row.seq);
-    return full;
+    return this.appendFrame(event).event;
+  }
+
+  /**
+   * Append an event; returns it with its sequence number and as stored (the JSON subscribers and
+   * the hub are sent). One write: the object is the log's only writer, so the next number is
+   * the newest plus one, and the body carries it from the start.
+   */
+  appendFrame(event: UnsequencedEvent): { event: CallEvent; json: string } {
+    const seq = this.lastSeq() + 1;
+    const full = { ...event, seq } as CallEvent;
+    const json = JSON.stringify(full);
+    this.#sql.exec(
+      "INSERT INTO events (seq, uuid, type, created_on, body) VALUES (?, ?, ?, ?, ?)",
+      seq,
+      event.uuid,
+      event.type,
+      event.created_on,
+      json,
+    );
+    return { event: full, json };
   }
 
   /** Events with `seq > since`, oldest first, optionally only some types. */
