@@ -3,10 +3,11 @@
  * as far as they are due, and answered with what became of them. Each command re-arms the park
  * deadline; an `Idempotency-Key` makes a repeated request answer the first one's result.
  */
+import { type CallEntity, callFlowEvent, type UnsequencedEvent } from "../events/shapes.ts";
 import type { CallControl } from "../platform/CallControl.ts";
 import type { CommandInput, CommandResult } from "./api.ts";
 import { planCommands } from "./commands.ts";
-import type { Outbox } from "./outbox.ts";
+import type { Outbox, OutboxRow } from "./outbox.ts";
 import { isTerminal } from "./platformEvents.ts";
 import type { SessionStore } from "./sessionStore.ts";
 import type { Timers } from "./timers.ts";
@@ -125,4 +126,18 @@ export async function queueCommands(p: ParkedCall, input: CommandInput): Promise
   };
   if (key) p.sql.exec("INSERT OR REPLACE INTO command_keys (key, result) VALUES (?, ?)", key, JSON.stringify(result));
   return result;
+}
+
+/** A delivery's events: one per command it carried (path `Commands[seq].Name[n]`), or the hang-up. */
+export function deliveryEvents(row: OutboxRow, success: boolean, reason: string, entity: CallEntity, at: Date): UnsequencedEvent[] {
+  if (row.kind === "hangup")
+    return [callFlowEvent(entity, { name: "Hangup", success, reason, path: `Commands[${row.seq}].Hangup[0]` }, at)];
+  const { names, tags } = JSON.parse(row.names || '{"names":[],"tags":[]}') as { names: string[]; tags: Array<string | null> };
+  const counts = new Map<string, number>();
+  return names.map((name, i) => {
+    const n = counts.get(name) ?? 0;
+    counts.set(name, n + 1);
+    const tag = tags[i] ?? undefined;
+    return callFlowEvent(entity, { name, success, reason, path: `Commands[${row.seq}].${name}[${n}]`, ...(tag ? { tag } : {}) }, at);
+  });
 }

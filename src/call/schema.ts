@@ -96,7 +96,12 @@ export function migrate(sql: SqlStorage): void {
     );
 }
 
-/** Whether this object holds a call's tables at all (a read; creates nothing). */
-export function hasSchema(sql: SqlStorage): boolean {
-  return sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'session'").toArray().length > 0;
+/**
+ * Whether the object holds any table of ours (a read; creates nothing). The runtime's own
+ * tables (`_cf_KV`, `_cf_METADATA` for an alarm) don't count: they are not a call.
+ */
+export function holdsTables(sql: SqlStorage): boolean {
+  return (
+    sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' LIMIT 1").toArray().length > 0
+  );
 }

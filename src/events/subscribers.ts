@@ -364,6 +364,16 @@ export class Subscribers {
     return next;
   }
 
+  /** The earliest auth deadline of a socket that has not authenticated yet; null when there is none. */
+  authDeadline(): number | null {
+    let next: number | null = null;
+    for (const ws of this.sockets()) {
+      const st = this.#state(ws, this.#opts.source.lastSeq());
+      if (st && st.a.role === null) next = Math.min(next ?? Number.POSITIVE_INFINITY, st.a.at + AUTH_TIMEOUT_MS);
+    }
+    return next;
+  }
+
   /** What a test (or an operator) can observe about each subscriber. */
   inspect(): { conn: string; role: Role | null; cursor: number; acked: number; inflight: number; owed: number; live: boolean }[] {
     const out = [];

@@ -109,6 +109,8 @@ describe("authentication", () => {
 
   it("closes 4001 when no auth arrives within 5 s (the object's alarm, not a timer)", async ({ expect }) => {
     const call = newCall();
+    // A call the object knows (an object nobody started keeps no alarm: test/worker/call-unknown.test.ts).
+    await emit(call, 1);
     const started = Date.now();
     const sub = await subscribe(`/v1/calls/${call}/events`);
     const alarm = await runInDurableObject(env.CALL.getByName(call), (_i, state) => state.storage.getAlarm());
