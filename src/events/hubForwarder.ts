@@ -20,6 +20,11 @@ const FORWARD_ATTEMPTS = 4;
  * much extra latency on the hub stream.
  */
 export const FORWARD_INTERVAL_MS = 250;
+/**
+ * A forwarder gone quiet stores the hub's acknowledgement this much later unless an event (whose
+ * transaction it then joins) comes first: a busy call writes no transaction of its own for it.
+ */
+const QUIET_SAVE_MS = 1_000;
 /** After a forward gives up, the call's alarm tries again this much later (and again, while behind). */
 export const FORWARD_RETRY_MS = 10_000;
 
@@ -139,6 +144,8 @@ export class HubForwarder {
     while (drop < q.length && (q[drop]?.seq ?? 0) <= after) drop++;
     if (drop) q.splice(0, drop);
     if (q[0]?.seq === after + 1) return q.splice(0, FORWARD_BATCH);
+    // Caught up: nothing to read.
+    if (this.#latestSeq() <= after) return [];
     this.#queued = [];
     const log = this.#log();
     if (!log) return [];
@@ -159,8 +166,8 @@ export class HubForwarder {
         const batch = this.#next(this.forwarded());
         const last = batch.at(-1);
         if (!last) {
-          // Nothing left to send: store how far the hub got before going quiet.
-          this.save();
+          // Nothing left to send: store how far the hub got, if no event does it first.
+          if (this.#unsaved) this.#ctx.waitUntil(sleep(QUIET_SAVE_MS).then(() => this.save()));
           return;
         }
         this.#lastSentAt = Date.now();
