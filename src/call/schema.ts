@@ -70,6 +70,13 @@ const MIGRATIONS: ReadonlyArray<(sql: SqlStorage) => void> = [
     // The event log is part of the call's schema too (it created its own table before).
     EventLog.schema(sql);
   },
+  // 4: a decided Gather attempt is one row: its history row keeps the answer served (looked up
+  // by node and attempt for repeats) and the counters are read from it, so a decision no longer
+  // writes `nodes` and `responses` too. Older rows keep their answers in `responses`.
+  (sql) => {
+    addColumn(sql, "gather_history", "xml TEXT");
+    sql.exec("CREATE INDEX IF NOT EXISTS gather_history_node ON gather_history (node, attempt)");
+  },
 ];
 
 /** The version `migrate` brings an object to. */

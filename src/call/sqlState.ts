@@ -1,11 +1,12 @@
 /**
  * The IVR engine's `CallState` (src/call/ivrState.ts) over the call object's SQLite storage:
- * the session row, the Gather counters and history, and the response cache. Each write method
+ * the session row, the Gather history (counters and answers), and the response cache (the
+ * initial document, and answers stored before the history kept them). Each write method
  * is a run of synchronous SQL, so it commits as one transaction (Durable Objects write coalescing).
  */
 import type { CallEntity, UnsequencedEvent } from "../events/shapes.ts";
 import type { GatherStore } from "./gatherStore.ts";
-import type { CallState, DecisionCommit, GatherCounter, PinnedCall, StoredAnswer } from "./ivrState.ts";
+import { type CallState, type DecisionCommit, type GatherCounter, INITIAL_ANSWER, type PinnedCall, type StoredAnswer } from "./ivrState.ts";
 import type { ResponseCache } from "./responseCache.ts";
 import type { SessionStore } from "./sessionStore.ts";
 
@@ -47,7 +48,8 @@ export class SqlCallState implements CallState {
   }
 
   answer(node: string, attempt: number): StoredAnswer | null {
-    return this.#p.responses.get(node, attempt);
+    if (node === INITIAL_ANSWER.node) return this.#p.responses.get(node, attempt);
+    return this.#p.gathers.answer(node, attempt) ?? this.#p.responses.get(node, attempt);
   }
 
   saveAnswer(node: string, attempt: number, answer: StoredAnswer): void {
@@ -55,9 +57,8 @@ export class SqlCallState implements CallState {
   }
 
   commitDecision(node: string, commit: DecisionCommit): void {
-    this.#p.gathers.record(node, commit.counter, commit.record);
+    this.#p.gathers.record(node, commit.counter, commit.record, commit.answer.xml);
     if (commit.facts) this.#p.session.setFacts(commit.facts);
-    this.#p.responses.put(node, commit.record.attempt, commit.answer);
   }
 
   emit(event: UnsequencedEvent): void {

@@ -244,6 +244,30 @@ describe("the end of a call", () => {
 });
 
 describe("schema", () => {
+  it("an attempt decided before the history kept its answer is still answered from the response cache", async ({ expect }) => {
+    const call = newCall("schema");
+    await begin(call, `<Response><Gather numDigits="1" attempts="3"><DTMF value="1"><Say>One</Say></DTMF></Gather></Response>`);
+    const first = await exports.default.fetch(`${ORIGIN}/v1/calls/${call}/gather?node=g0&attempt=1&dtmf=9`);
+    const xml = await first.text();
+    const stub = env.CALL.getByName(call);
+    // Store it the way older code did: the answer in `responses`, the counter in `nodes`.
+    await runInDurableObject(stub, (_i: CallSession, state) => {
+      const sql = state.storage.sql;
+      sql.exec(
+        "INSERT INTO responses (node, attempt, xml, meta) SELECT node, attempt, xml, json_object('input', input, 'action', action, 'digits', digits) FROM gather_history",
+      );
+      sql.exec("INSERT INTO nodes (node, used, done) VALUES ('g0', 1, 0)");
+      sql.exec("UPDATE gather_history SET xml = NULL");
+    });
+    await evictDurableObject(stub);
+    const again = await exports.default.fetch(`${ORIGIN}/v1/calls/${call}/gather?node=g0&attempt=1&dtmf=1`);
+    expect(again.headers.get("x-tactflow-gather")).toBe("g0;attempt=1;retry;duplicate");
+    expect(await again.text()).toBe(xml);
+    const next = await exports.default.fetch(`${ORIGIN}/v1/calls/${call}/gather?node=g0&dtmf=1`);
+    expect(next.headers.get("x-tactflow-gather")).toBe("g0;attempt=2;branch");
+    expect((await snapshot(call)).body.gather.attempts).toEqual({ g0: 2 });
+  });
+
   it("an object made before a schema change keeps its call and gains the new column", async ({ expect }) => {
     const call = newCall("schema");
     await begin(call, `<Response><Gather numDigits="1"><DTMF value="1"><Say>One</Say></DTMF></Gather></Response>`);
@@ -270,6 +294,6 @@ describe("schema", () => {
       stub,
       (_i: CallSession, state) => state.storage.sql.exec<{ version: number }>("SELECT version FROM call_schema").one().version,
     );
-    expect(version).toBe(3);
+    expect(version).toBe(4);
   });
 });
