@@ -1,9 +1,8 @@
 /**
- * `tactflow deploy` / `npm run deploy`: what it refuses before anything is uploaded, and the
- * bundle budget on the real build (`wrangler deploy --dry-run`, no account or network needed).
+ * `tactflow deploy` / `npm run deploy`: what it refuses before anything is uploaded. The real
+ * build against the budget runs before vitest in `npm test` (scripts/check-deploy.ts), alone,
+ * because a bundle build beside the parallel unit files slows every CLI test.
  */
-import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { unstable_readConfig } from "wrangler";
 import { describe, expect, it } from "vitest";
@@ -54,54 +53,5 @@ describe("deploy checks", () => {
   it("the budget counts raw and gzipped bytes separately", () => {
     expect(checkBundle({ raw: BUNDLE_BUDGET.raw, gzip: BUNDLE_BUDGET.gzip })).toEqual([]);
     expect(codes(checkBundle({ raw: BUNDLE_BUDGET.raw + 1, gzip: 1 }))).toEqual(["error:bundle-over-budget"]);
-  });
-});
-
-describe("npm run deploy -- --dry-run", () => {
-  it("on a configured copy of wrangler.jsonc: every check passes and the bundle is within budget", { timeout: 120_000 }, async () => {
-    // A deployer's configuration: the repository's, with a real-looking id and PUBLIC_URL.
-    const dir = join(projectRoot, "dist", "deploy-test");
-    mkdirSync(dir, { recursive: true });
-    const raw = unstable_readConfig({ config: join(projectRoot, "wrangler.jsonc") }, { hideWarnings: true });
-    const config = {
-      name: raw.name,
-      main: "../../src/index.ts",
-      compatibility_date: raw.compatibility_date,
-      compatibility_flags: raw.compatibility_flags,
-      minify: raw.minify,
-      kv_namespaces: READY.kv_namespaces,
-      durable_objects: raw.durable_objects,
-      exports: raw.exports,
-      vars: { ...raw.vars, PUBLIC_URL: "https://flows.example.com" },
-    };
-    writeFileSync(join(dir, "wrangler.jsonc"), JSON.stringify(config, null, 2));
-    writeFileSync(join(dir, "secrets.env"), "ADMIN_TOKEN=a\nWEBHOOK_TOKEN=b\nEVENTS_TOKEN=c\n");
-    // No account: the secrets come from the file, as on a first deploy.
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-    for (const k of Object.keys(env)) if (k.startsWith("CLOUDFLARE_")) delete env[k];
-    const bin = join(projectRoot, "bin", "tactflow.mjs");
-    const args = [
-      bin,
-      "deploy",
-      "--dry-run",
-      "--json",
-      "--config",
-      join(dir, "wrangler.jsonc"),
-      "--secrets-file",
-      join(dir, "secrets.env"),
-    ];
-    const run = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, args, { cwd: projectRoot, env, stdio: ["ignore", "pipe", "pipe"] });
-      let stdout = "";
-      child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code, stdout }));
-    });
-    const report = JSON.parse(run.stdout) as { ok: boolean; findings: unknown[]; bundle: { raw: number; gzip: number } };
-    expect(report.findings).toEqual([]);
-    expect(report.ok).toBe(true);
-    expect(run.code).toBe(0);
-    expect(report.bundle.raw).toBeLessThanOrEqual(BUNDLE_BUDGET.raw);
-    expect(report.bundle.gzip).toBeLessThanOrEqual(BUNDLE_BUDGET.gzip);
   });
 });
