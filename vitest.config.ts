@@ -30,6 +30,8 @@ export default defineConfig({
                 // the Call Control API is a stand-in Worker that records what it is sent.
                 PLATFORM_API_URL: "http://platform.test/api",
                 PLATFORM_API_TOKEN: "test-platform-token",
+                // Outbound requests are signed in every test (src/http/signatures.ts).
+                WEBHOOK_SIGNING_SECRET: "whsec_dGFjdGZsb3ctdGVzdC1zaWduaW5nLXNlY3JldC0zMmI=",
               },
               outboundService: "platform-mock",
               workers: [

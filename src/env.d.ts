@@ -21,6 +21,16 @@ interface Env {
   MAX_CALL_MS?: string;
   /** How long an ended call's state stays readable before the object deletes it (ms; default 10 min). */
   CALL_RETENTION_MS?: string;
+  /**
+   * Standard Webhooks secret(s), `whsec_…`, space-separated while one is rotated (newest first):
+   * every request tactflow sends is signed with each (`v1`), and inbound requests signed with any
+   * of them are accepted instead of a token (src/http/signatures.ts).
+   */
+  WEBHOOK_SIGNING_SECRET?: string;
+  /** Optional Ed25519 private key, `whsk_…`: adds a `v1a` signature; its public key is served at /v1/webhooks/signing-key. */
+  WEBHOOK_SIGNING_KEY?: string;
+  /** Ed25519 public keys, `whpk_…`, whose `v1a` signatures inbound requests may carry instead of a token. */
+  WEBHOOK_VERIFY_KEYS?: string;
   /** Public origin for URLs the platform calls back (e.g. https://flows.example.com); default: the request's. */
   PUBLIC_URL?: string;
 }

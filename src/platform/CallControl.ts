@@ -13,7 +13,13 @@
  * Both carry `X-Auth-Token: {PLATFORM_API_TOKEN}` and an `Idempotency-Key` that is the same on
  * every retry of one delivery, so a platform that saw it once can ignore the repeat
  * (duplicate side effects on retried webhooks are a common complaint). Any 2xx is success; a JSON body with `success: false` is not.
+ *
+ * With `WEBHOOK_SIGNING_SECRET` (or `WEBHOOK_SIGNING_KEY`) set, each request is also signed the
+ * Standard Webhooks way (src/http/signatures.ts): `webhook-id` is the Idempotency-Key, so it too
+ * is the same on every retry, and `webhook-timestamp`/`webhook-signature` are made fresh for each
+ * try. A signing secret that can't be read fails the delivery rather than send it unsigned.
  */
+import { type SigningKeys, signingKeysFromEnv, signWebhook } from "../http/signatures.ts";
 
 export interface HangupCause {
   q850_cause: number;
@@ -35,6 +41,8 @@ export interface CallControlOptions {
   /** Per request; the object's alarm must not hang on a slow platform. Default 5 s. */
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /** The Standard Webhooks keys to sign with; none: unsigned. */
+  signing?: () => Promise<SigningKeys | null>;
 }
 
 export class CallControl {
@@ -42,16 +50,18 @@ export class CallControl {
   readonly #token: string | undefined;
   readonly #timeoutMs: number;
   readonly #fetch: typeof fetch;
+  readonly #signing: (() => Promise<SigningKeys | null>) | undefined;
 
   constructor(opts: CallControlOptions) {
     this.#base = opts.baseUrl?.trim().replace(/\/+$/, "") || undefined;
     this.#token = opts.token;
     this.#timeoutMs = opts.timeoutMs ?? 5000;
     this.#fetch = opts.fetch ?? ((input, init) => fetch(input, init));
+    this.#signing = opts.signing;
   }
 
   static fromEnv(env: Env): CallControl {
-    return new CallControl({ baseUrl: env.PLATFORM_API_URL, token: env.PLATFORM_API_TOKEN });
+    return new CallControl({ baseUrl: env.PLATFORM_API_URL, token: env.PLATFORM_API_TOKEN, signing: () => signingKeysFromEnv(env) });
   }
 
   /** Whether a platform API is configured at all. */
@@ -73,6 +83,12 @@ export class CallControl {
     if (!this.#base) return { ok: false, error: "PLATFORM_API_URL is not set: no platform to deliver to", retryable: false };
     const headers: Record<string, string> = { "content-type": contentType, "idempotency-key": idempotencyKey, accept: "application/json" };
     if (this.#token) headers["x-auth-token"] = this.#token;
+    try {
+      const keys = await this.#signing?.();
+      if (keys && (keys.hmac.length > 0 || keys.ed25519)) Object.assign(headers, await signWebhook(keys, idempotencyKey, body));
+    } catch (err) {
+      return { ok: false, error: `cannot sign the request: ${err instanceof Error ? err.message : String(err)}`, retryable: false };
+    }
     let res: Response;
     try {
       res = await this.#fetch(`${this.#base}/calls/${encodeURIComponent(call)}/${action}`, {
