@@ -5,6 +5,7 @@
  */
 import { Hono } from "hono";
 import { notFound, onError } from "./http/problem.ts";
+import { logRequest, requestLog } from "./http/requestLog.ts";
 import { callflow, handleCallflow } from "./routes/callflow.ts";
 import { flows } from "./routes/flows.ts";
 import { openapi } from "./routes/openapi.ts";
@@ -12,13 +13,18 @@ import { eventRoutes } from "./routes/events.ts";
 import { calls } from "./routes/calls.ts";
 import { gather } from "./routes/gather.ts";
 import { webhooks } from "./routes/webhooks.ts";
+import { keys } from "./routes/keys.ts";
+import { health } from "./routes/health.ts";
+import { audit } from "./routes/audit.ts";
 
 export { CallSession } from "./call/CallSession.ts";
 export { EventHub } from "./events/EventHub.ts";
+export { AccessStore } from "./access/AccessStore.ts";
 
 const app = new Hono<{ Bindings: Env }>();
 
-app.get("/healthz", (c) => c.json({ ok: true, service: "tactflow" }));
+app.use(requestLog());
+app.route("/", health);
 app.route("/v1/callflow", callflow);
 app.route("/v1/flows", flows);
 app.route("/v1/openapi.json", openapi);
@@ -26,6 +32,8 @@ app.route("/", eventRoutes);
 app.route("/", gather);
 app.route("/", calls);
 app.route("/", webhooks);
+app.route("/", keys);
+app.route("/", audit);
 
 app.notFound(notFound);
 app.onError(onError);
@@ -42,8 +50,23 @@ export default {
     if (start >= 0 && url.startsWith(CALLFLOW_PREFIX, start)) {
       const after = url.charCodeAt(start + CALLFLOW_PREFIX.length);
       // NaN: the URL ends there; 63: "?".
-      if ((Number.isNaN(after) || after === 63) && (request.method === "GET" || request.method === "POST"))
-        return handleCallflow(request, env);
+      if ((Number.isNaN(after) || after === 63) && (request.method === "GET" || request.method === "POST")) {
+        const began = Date.now();
+        const logged = (res: Response): Response => {
+          logRequest({
+            method: request.method,
+            route: CALLFLOW_PREFIX,
+            status: res.status,
+            ms: Date.now() - began,
+            tn: after === 63 ? (new URL(url).searchParams.get("to") ?? undefined) : undefined,
+            version: res.headers.get("x-tactflow-version") ?? undefined,
+            fallback: res.headers.get("x-tactflow-fallback") ?? undefined,
+          });
+          return res;
+        };
+        const res = handleCallflow(request, env);
+        return res instanceof Response ? logged(res) : res.then(logged);
+      }
     }
     return app.fetch(request, env, ctx);
   },
