@@ -25,6 +25,9 @@ export default defineConfig({
                 // Explicitly empty: `npm start` writes a WEBHOOK_TOKEN to .dev.vars, which the
                 // plugin would otherwise load, so tests would pass or fail by machine.
                 WEBHOOK_TOKEN: "",
+                // A development server: routes whose secret is unset run open (WEBHOOK_TOKEN above), as
+                // the tests of the routes themselves expect; test/worker/fail-closed.test.ts drops it.
+                INSECURE_DEV_MODE: "1",
                 // Likewise a deployer's PUBLIC_URL in wrangler.jsonc: the tests use the request's origin.
                 PUBLIC_URL: "",
                 // the Call Control API is a stand-in Worker that records what it is sent.

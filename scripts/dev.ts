@@ -10,7 +10,7 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseDevVars } from "../cli/config.ts";
@@ -57,7 +57,17 @@ function ensureDevVars(): Record<string, string> {
     );
     say(`wrote development tokens to ${devVarsPath}`);
   }
-  return parseDevVars(readFileSync(devVarsPath, "utf8"));
+  const vars = parseDevVars(readFileSync(devVarsPath, "utf8"));
+  // A .dev.vars from an older start may lack a token; the server fails closed without it, so
+  // add the missing ones (appended, nothing already there is changed).
+  const missing = ["ADMIN_TOKEN", "WEBHOOK_TOKEN", "EVENTS_TOKEN"].filter((k) => !vars[k]);
+  if (missing.length > 0) {
+    const lines = missing.map((k) => `${k}=${randomBytes(24).toString("base64url")}`);
+    appendFileSync(devVarsPath, `\n# Added by npm start: the server refuses routes whose token is not set.\n${lines.join("\n")}\n`);
+    say(`added ${missing.join(", ")} to ${devVarsPath}`);
+    return parseDevVars(readFileSync(devVarsPath, "utf8"));
+  }
+  return vars;
 }
 
 async function waitForHealth(child: ReturnType<typeof spawn>, timeoutMs: number): Promise<void> {

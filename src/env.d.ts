@@ -31,6 +31,13 @@ interface Env {
   WEBHOOK_SIGNING_KEY?: string;
   /** Ed25519 public keys, `whpk_…`, whose `v1a` signatures inbound requests may carry instead of a token. */
   WEBHOOK_VERIFY_KEYS?: string;
+  /**
+   * `1` runs routes whose secret is not configured open (development only). Without it a missing
+   * WEBHOOK_TOKEN refuses the platform-facing routes (the call-flow webhook answers the fallback).
+   */
+  INSECURE_DEV_MODE?: string;
+  /** Optional source-address allow-list for platform-facing routes: addresses and CIDR ranges, comma-separated. */
+  WEBHOOK_ALLOWED_IPS?: string;
   /** Public origin for URLs the platform calls back (e.g. https://flows.example.com); default: the request's. */
   PUBLIC_URL?: string;
 }

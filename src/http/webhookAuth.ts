@@ -3,6 +3,12 @@
  * calls (the call-flow webhook, a Gather's URL, the events webhook), because Opentact signs
  * nothing and sends no auth header (docs/opentact.md §a.2, e). Compared in constant time.
  *
+ * It fails closed: with no WEBHOOK_TOKEN configured every request is refused (503 naming the
+ * secret; the call-flow and Gather routes, whose caller is a live call, answer the fallback
+ * document instead and log an error), unless `INSECURE_DEV_MODE=1` says this is a development
+ * server that may run open. `WEBHOOK_ALLOWED_IPS` (comma-separated addresses or CIDR ranges,
+ * matched against `cf-connecting-ip`) adds a source-address check on top of the token.
+ *
  * One decision, three ways in:
  * - {@link authoriseWebhook}: the verdict, for the `/v1/callflow` fast path, which runs before
  *   Hono's router and so can't use middleware;
@@ -12,6 +18,7 @@
 import type { MiddlewareHandler } from "hono";
 import { clip, log } from "../log.ts";
 import { safeEqual } from "./auth.ts";
+import { ipAllowed } from "./ipAllow.ts";
 import { problemDocument, problemResponse } from "./problem.ts";
 
 /** A platform-facing route, as its refusals name it. */
@@ -20,26 +27,81 @@ export interface WebhookRoute {
   name: string;
   /** What carries the token, for the 401's detail: `The webhook URL`, `The Gather URL`. */
   url: string;
+  /**
+   * For routes a live call is waiting on: the document to answer when WEBHOOK_TOKEN is not
+   * configured, so the caller hears the fallback rather than dead air.
+   */
+  fallbackXml?: (env: Env) => string;
 }
 
-export type WebhookVerdict = { ok: true } | { ok: false; reason: "missing-token" | "wrong-token" };
+export type WebhookVerdict =
+  | { ok: true }
+  | { ok: false; reason: "missing-token" | "wrong-token" | "not-configured" | "address-not-allowed" };
 
 const ADMITTED: WebhookVerdict = { ok: true };
 
+/** Whether `INSECURE_DEV_MODE=1` lets routes whose secret is not configured run open. */
+export function insecureDevMode(env: Pick<Env, "INSECURE_DEV_MODE">): boolean {
+  return env.INSECURE_DEV_MODE === "1" || env.INSECURE_DEV_MODE === "true";
+}
+
 /**
  * Whether a platform-facing request may proceed, given the `?token=` it carried (undefined when
- * it carried none). Admits everything while no WEBHOOK_TOKEN is configured.
+ * it carried none) and its source address (`cf-connecting-ip`, null when absent).
  */
-export function authoriseWebhook(env: Pick<Env, "WEBHOOK_TOKEN">, token: string | undefined): WebhookVerdict {
+export function authoriseWebhook(
+  env: Pick<Env, "WEBHOOK_TOKEN" | "INSECURE_DEV_MODE" | "WEBHOOK_ALLOWED_IPS">,
+  token: string | undefined,
+  ip: string | null = null,
+): WebhookVerdict {
+  if (env.WEBHOOK_ALLOWED_IPS && !ipAllowed(env.WEBHOOK_ALLOWED_IPS, ip)) return { ok: false, reason: "address-not-allowed" };
   const expected = env.WEBHOOK_TOKEN;
-  if (!expected) return ADMITTED;
+  if (!expected) return insecureDevMode(env) ? ADMITTED : { ok: false, reason: "not-configured" };
   if (token === undefined) return { ok: false, reason: "missing-token" };
   return safeEqual(token, expected) ? ADMITTED : { ok: false, reason: "wrong-token" };
 }
 
-/** The answer to a refused platform-facing request: logged, then a 401 problem document. */
-export function webhookRefusal(route: WebhookRoute, request: Request, verdict: Extract<WebhookVerdict, { ok: false }>): Response {
+/**
+ * The answer to a refused platform-facing request, logged: 401 for a wrong or missing token,
+ * 403 for an address outside WEBHOOK_ALLOWED_IPS, 503 naming WEBHOOK_TOKEN when it is not set.
+ */
+export function webhookRefusal(
+  route: WebhookRoute,
+  request: Request,
+  verdict: Extract<WebhookVerdict, { ok: false }>,
+  env?: Env,
+): Response {
   const path = pathOf(request.url);
+  if (verdict.reason === "not-configured") {
+    log("error", `${route.name} refused: WEBHOOK_TOKEN is not configured`, {
+      path: clip(path, 200),
+      answered: route.fallbackXml && env ? "fallback document" : "503",
+    });
+    if (route.fallbackXml && env)
+      return new Response(route.fallbackXml(env), {
+        status: 200,
+        headers: { "content-type": "text/xml; charset=utf-8", "cache-control": "no-store", "x-tactflow-fallback": "not-configured" },
+      });
+    return problemResponse({
+      ...problemDocument(
+        503,
+        "Not configured",
+        "The WEBHOOK_TOKEN secret is not set, so platform-facing routes refuse every request (wrangler secret put WEBHOOK_TOKEN; INSECURE_DEV_MODE=1 runs them open on a development server).",
+        { missing: ["WEBHOOK_TOKEN"] },
+      ),
+      instance: path,
+    });
+  }
+  if (verdict.reason === "address-not-allowed") {
+    log("warn", `${route.name} rejected: source address not allowed`, {
+      path: clip(path, 200),
+      ip: clip(request.headers.get("cf-connecting-ip"), 64),
+    });
+    return problemResponse({
+      ...problemDocument(403, "Forbidden", "The request's source address is not in WEBHOOK_ALLOWED_IPS."),
+      instance: path,
+    });
+  }
   log("warn", `${route.name} rejected: wrong or missing token`, {
     reason: verdict.reason,
     path: clip(path, 200),
@@ -53,10 +115,10 @@ export function webhookRefusal(route: WebhookRoute, request: Request, verdict: E
 }
 
 /** Middleware: the request goes on only with the right `?token=` (see {@link authoriseWebhook}). */
-export function requireWebhookToken(route: WebhookRoute): MiddlewareHandler<{ Bindings: Env }> {
+export function requireWebhookToken<E extends { Bindings: Env } = { Bindings: Env }>(route: WebhookRoute): MiddlewareHandler<E> {
   return async (c, next) => {
-    const verdict = authoriseWebhook(c.env, c.req.query("token"));
-    if (!verdict.ok) return webhookRefusal(route, c.req.raw, verdict);
+    const verdict = authoriseWebhook(c.env, c.req.query("token"), c.req.header("cf-connecting-ip") ?? null);
+    if (!verdict.ok) return webhookRefusal(route, c.req.raw, verdict, c.env);
     await next();
   };
 }

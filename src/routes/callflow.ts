@@ -2,8 +2,9 @@
  * `GET|POST /v1/callflow`: the SIP Control App's call-flow webhook (docs/opentact.md §a.2, a.3).
  *
  * Platform-facing: it answers `200 text/xml; charset=utf-8` with a document for every call —
- * the TN's flow, the catch-all, or the fallback — and never a 5xx or an empty body. The one
- * exception is a wrong `?token=` when `WEBHOOK_TOKEN` is set: 401, logged.
+ * the TN's flow, the catch-all, or the fallback — and never a 5xx or an empty body. The
+ * exceptions: a wrong `?token=` is 401 and an address outside WEBHOOK_ALLOWED_IPS 403, logged;
+ * with no WEBHOOK_TOKEN configured every call gets the fallback document and an error line.
  */
 import { Hono } from "hono";
 import { getQueryParam } from "hono/utils/url";
@@ -15,7 +16,7 @@ import { describeError, log } from "../log.ts";
 
 export const callflow = new Hono<{ Bindings: Env }>();
 
-const CALLFLOW_ROUTE: WebhookRoute = { name: "callflow", url: "The webhook URL" };
+const CALLFLOW_ROUTE: WebhookRoute = { name: "callflow", url: "The webhook URL", fallbackXml };
 
 callflow.on(["GET", "POST"], "/", requireWebhookToken(CALLFLOW_ROUTE), (c) => answerWebhook(c.req.raw, c.env, c.req.query()));
 
@@ -29,8 +30,8 @@ export function handleCallflow(request: Request, env: Env): Promise<Response> | 
   // Hono's query parser works on the URL string in JS; a workerd URL object would cross into
   // native code for every field.
   const query = getQueryParam(request.url) as Record<string, string>;
-  const verdict = authoriseWebhook(env, query["token"]);
-  if (!verdict.ok) return webhookRefusal(CALLFLOW_ROUTE, request, verdict);
+  const verdict = authoriseWebhook(env, query["token"], request.headers.get("cf-connecting-ip"));
+  if (!verdict.ok) return webhookRefusal(CALLFLOW_ROUTE, request, verdict, env);
   return answerWebhook(request, env, query);
 }
 

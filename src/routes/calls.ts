@@ -2,20 +2,22 @@
  * A call's developer-facing routes, each handed to the call's `CallSession`
  * (docs/architecture.md §2, 3); the platform-facing Gather route is src/routes/gather.ts:
  *
- * - `GET /v1/calls/{call}` (Bearer ADMIN_TOKEN): state, pinned version, gather history, events.
- * - `POST /v1/calls/{call}/commands` (Bearer ADMIN_TOKEN): commands for a parked call.
+ * - `GET /v1/calls/{call}` (`calls:control`): state, pinned version, gather history, events.
+ * - `POST /v1/calls/{call}/commands` (`calls:control`, or a Standard Webhooks signature):
+ *   commands for a parked call.
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
 import * as z from "zod";
 import { MAX_COMMAND_CHARS } from "../call/commands.ts";
 import { isCallId, quoteCallId } from "../call/id.ts";
-import { requireAdmin } from "../http/adminAuth.ts";
+import { type AccessEnv, requireScope } from "../http/access.ts";
+import { signatureOr } from "../http/signedRequest.ts";
 import { mediaType, readTextLimited } from "../http/body.ts";
 import { ProblemError } from "../http/problem.ts";
 import { openapiPaths } from "./openapi.ts";
 
-type Env_ = { Bindings: Env };
+type Env_ = AccessEnv;
 
 export const calls = new Hono<Env_>();
 
@@ -29,7 +31,7 @@ function callParam(c: Context<Env_>): string {
   return call;
 }
 
-calls.get("/v1/calls/:call", requireAdmin(), async (c) => {
+calls.get("/v1/calls/:call", requireScope("calls:control"), async (c) => {
   const call = callParam(c);
   const since = Number(c.req.query("since") ?? "0");
   const limit = Number(c.req.query("limit") ?? "1000");
@@ -42,53 +44,57 @@ calls.get("/v1/calls/:call", requireAdmin(), async (c) => {
   return c.json(snap);
 });
 
-calls.post("/v1/calls/:call/commands", requireAdmin(), async (c) => {
-  const call = callParam(c);
-  const type = mediaType(c.req.header("content-type"));
-  const text = await readTextLimited(c.req.raw, MAX_COMMAND_CHARS * 4);
-  if (text === null || text.length > MAX_COMMAND_CHARS)
-    throw new ProblemError(413, "Commands too large", `send at most ${MAX_COMMAND_CHARS} characters of XML per request`);
-  let xml = text;
-  if (type === "application/json") {
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw new ProblemError(
-        400,
-        "Invalid JSON",
-        'the body is not JSON; send the commands as application/xml, or JSON {"xml": "<Say>…</Say>"}',
-      );
+calls.post(
+  "/v1/calls/:call/commands",
+  signatureOr(requireScope("calls:control"), { scope: "calls:control", maxBytes: MAX_COMMAND_CHARS * 4 }),
+  async (c) => {
+    const call = callParam(c);
+    const type = mediaType(c.req.header("content-type"));
+    const text = await readTextLimited(c.req.raw, MAX_COMMAND_CHARS * 4);
+    if (text === null || text.length > MAX_COMMAND_CHARS)
+      throw new ProblemError(413, "Commands too large", `send at most ${MAX_COMMAND_CHARS} characters of XML per request`);
+    let xml = text;
+    if (type === "application/json") {
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new ProblemError(
+          400,
+          "Invalid JSON",
+          'the body is not JSON; send the commands as application/xml, or JSON {"xml": "<Say>…</Say>"}',
+        );
+      }
+      const parsed = CommandsJsonBodySchema.safeParse(body);
+      if (!parsed.success) throw new ProblemError(422, "Invalid commands", 'a JSON body must be {"xml": "<Say>…</Say>"}');
+      xml = parsed.data.xml;
+    } else if (type && !["application/xml", "text/xml", "text/plain"].includes(type)) {
+      throw new ProblemError(415, "Unsupported media type", 'send the commands as application/xml (or text/xml), or JSON {"xml": "…"}');
     }
-    const parsed = CommandsJsonBodySchema.safeParse(body);
-    if (!parsed.success) throw new ProblemError(422, "Invalid commands", 'a JSON body must be {"xml": "<Say>…</Say>"}');
-    xml = parsed.data.xml;
-  } else if (type && !["application/xml", "text/xml", "text/plain"].includes(type)) {
-    throw new ProblemError(415, "Unsupported media type", 'send the commands as application/xml (or text/xml), or JSON {"xml": "…"}');
-  }
-  const key = c.req.header("idempotency-key")?.trim();
-  if (key !== undefined && (key.length === 0 || key.length > 200))
-    throw new ProblemError(400, "Invalid Idempotency-Key", "an Idempotency-Key is 1 to 200 characters");
-  const result = await c.env.CALL.getByName(call).command({ xml, ...(key ? { idempotencyKey: key } : {}) });
-  if (!result.ok) {
-    throw new ProblemError(result.status, result.title, result.detail, result.diagnostics ? { diagnostics: result.diagnostics } : {});
-  }
-  const a = result.accepted;
-  return c.json(
-    {
-      call,
-      deliveries: a.deliveries,
-      delivered: a.delivered,
-      pending: a.pending,
-      deadline_at: a.deadlineAt === null ? null : new Date(a.deadlineAt).toISOString(),
-      dropped: a.dropped,
-      warnings: a.warnings,
-      errors: a.errors,
-      replay: a.replay,
-    },
-    202,
-  );
-});
+    const key = c.req.header("idempotency-key")?.trim();
+    if (key !== undefined && (key.length === 0 || key.length > 200))
+      throw new ProblemError(400, "Invalid Idempotency-Key", "an Idempotency-Key is 1 to 200 characters");
+    const result = await c.env.CALL.getByName(call).command({ xml, ...(key ? { idempotencyKey: key } : {}) });
+    if (!result.ok) {
+      throw new ProblemError(result.status, result.title, result.detail, result.diagnostics ? { diagnostics: result.diagnostics } : {});
+    }
+    const a = result.accepted;
+    return c.json(
+      {
+        call,
+        deliveries: a.deliveries,
+        delivered: a.delivered,
+        pending: a.pending,
+        deadline_at: a.deadlineAt === null ? null : new Date(a.deadlineAt).toISOString(),
+        dropped: a.dropped,
+        warnings: a.warnings,
+        errors: a.errors,
+        replay: a.replay,
+      },
+      202,
+    );
+  },
+);
 
 // ---- OpenAPI (src/routes/openapi.ts collects one entry per path) --------------------------------
 

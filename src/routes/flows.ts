@@ -12,7 +12,9 @@
  */
 import { Hono, type Context } from "hono";
 import type * as z from "zod";
-import { requireAdmin } from "../http/adminAuth.ts";
+import { recordAudit } from "../access/record.ts";
+import { allowsTn } from "../access/scopes.ts";
+import { type AccessEnv, principalOf, requireScope } from "../http/access.ts";
 import { mediaType, readTextLimited } from "../http/body.ts";
 import { ProblemError } from "../http/problem.ts";
 import { buildRenderContext } from "../callflow/context.ts";
@@ -44,11 +46,17 @@ import type { VersionMatch } from "../flows/versions.ts";
 import { RenderError } from "../template/index.ts";
 import type { Diagnostic } from "../xml/index.ts";
 
-type Env_ = { Bindings: Env };
+type Env_ = AccessEnv;
 
 export const flows = new Hono<Env_>();
 
-flows.use("*", requireAdmin());
+// Reading (and previewing, which changes nothing) takes flows:read; anything else flows:write,
+// for the TN in the path when there is one (src/access/scopes.ts).
+const flowScope = (method: string, path: string) =>
+  method === "GET" || method === "HEAD" || path.endsWith("/preview") ? "flows:read" : "flows:write";
+flows.use("/", async (c, next) => requireScope(flowScope(c.req.method, c.req.path))(c, next));
+flows.use("/:tn", async (c, next) => requireScope(flowScope(c.req.method, c.req.path), { tn: "tn" })(c, next));
+flows.use("/:tn/*", async (c, next) => requireScope(flowScope(c.req.method, c.req.path), { tn: "tn" })(c, next));
 
 const XML_TYPES = new Set(["application/xml", "text/xml"]);
 
@@ -176,8 +184,11 @@ flows.put("/:tn", async (c) => {
   if (new TextEncoder().encode(xml).length > MAX_FLOW_BYTES) {
     throw new ProblemError(413, "Payload too large", `The flow is over ${MAX_FLOW_BYTES} bytes (256 KiB).`, { limit: MAX_FLOW_BYTES });
   }
+  const before = (await getFlow(c.env, key))?.pointer.version ?? null;
   const result = await publishFlow(c.env, key, xml, meta);
   if (result.status === "invalid") throw invalidFlow(result.diagnostics);
+  if (result.status === "created")
+    await recordAudit(c.env, { actor: principalOf(c).id, action: "flow.publish", tn: key, before, after: result.version });
   const body = {
     tn: result.tn,
     version: result.version,
@@ -195,7 +206,9 @@ flows.get("/", async (c) => {
   const limit = Number(c.req.query("limit") ?? "1000");
   const cursor = c.req.query("cursor");
   const res = await listFlows(c.env, { limit: Number.isFinite(limit) && limit > 0 ? limit : 1000, ...(cursor ? { cursor } : {}) });
-  return c.json(res);
+  // A key limited to TN patterns lists only its numbers.
+  const visible = allowsTn(principalOf(c), "flows:read");
+  return c.json({ ...res, flows: res.flows.filter((f) => visible(f.tn)) });
 });
 
 function wantsXml(c: Context<Env_>): boolean {
@@ -241,7 +254,9 @@ flows.get("/:tn", async (c) => {
 
 flows.delete("/:tn", async (c) => {
   const key = keyParam(c);
+  const before = (await getFlow(c.env, key))?.pointer.version ?? null;
   if (!(await deleteFlow(c.env, key))) throw new ProblemError(404, "Flow not found", `${key} has no flow.`, { tn: key });
+  await recordAudit(c.env, { actor: principalOf(c).id, action: "flow.delete", tn: key, before });
   return c.body(null, 204);
 });
 
@@ -267,6 +282,13 @@ flows.post("/:tn/rollback", async (c) => {
   const result = await rollbackFlow(c.env, key, parsed.data.version ?? c.req.query("version"));
   switch (result.status) {
     case "rolled-back":
+      await recordAudit(c.env, {
+        actor: principalOf(c).id,
+        action: "flow.rollback",
+        tn: key,
+        before: result.previous,
+        after: result.version,
+      });
       return c.json(versionJson(result.tn, result.version, result.stored, { previous: result.previous }));
     case "no-flow":
       throw new ProblemError(404, "Flow not found", result.detail);

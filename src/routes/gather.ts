@@ -16,7 +16,7 @@ import { openapiPaths } from "./openapi.ts";
 
 export const gather = new Hono<{ Bindings: Env }>();
 
-const GATHER_ROUTE: WebhookRoute = { name: "gather", url: "The Gather URL" };
+const GATHER_ROUTE: WebhookRoute = { name: "gather", url: "The Gather URL", fallbackXml };
 
 const XML_HEADERS = { "content-type": "text/xml; charset=utf-8", "cache-control": "no-store" };
 

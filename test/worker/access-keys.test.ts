@@ -105,3 +105,65 @@ describe("the audit log", () => {
     expect(res.body.errors).toEqual([{ path: "limit", message: expect.any(String) }]);
   });
 });
+
+describe("a key scoped to flows:read on 1800555*", () => {
+  const FLOW = "<Response><Say>Hello</Say></Response>";
+  const publish = (tn: string, token?: string) =>
+    api(`/v1/flows/${tn}`, { method: "PUT", headers: { "content-type": "application/xml" }, body: FLOW, ...(token ? { token } : {}) });
+
+  it("reads those flows and nothing else", async ({ expect }) => {
+    expect((await publish("18005550142")).status).toBeLessThan(300);
+    expect((await publish("19005550142")).status).toBeLessThan(300);
+    const { body } = await createKey("reader", ["flows:read@1800555*"]);
+    const token = body.secret as string;
+    // Its numbers, in any spelling.
+    expect((await api("/v1/flows/18005550142", { token })).status).toBe(200);
+    expect((await api("/v1/flows/%2B1%20800%20555%200142", { token })).status).toBe(200);
+    expect((await api("/v1/flows/18005550142/versions", { token })).status).toBe(200);
+    // Not another number.
+    const other = await api("/v1/flows/19005550142", { token });
+    expect(other.status).toBe(403);
+    expect(other.body).toMatchObject({ scope: "flows:read" });
+    // The list shows only its numbers.
+    const list = await api("/v1/flows", { token });
+    const tns = (list.body.flows as Array<{ tn: string }>).map((f) => f.tn);
+    expect(tns).toContain("18005550142");
+    expect(tns.every((tn) => tn.startsWith("1800555"))).toBe(true);
+    // No writing, not even its own numbers.
+    const write = await publish("18005550142", token);
+    expect(write.status).toBe(403);
+    expect(write.body).toMatchObject({ scope: "flows:write" });
+    expect((await api("/v1/flows/18005550142", { method: "DELETE", token })).status).toBe(403);
+    // Nor anything outside flows.
+    expect((await api("/v1/keys", { token })).status).toBe(403);
+    expect((await api("/v1/audit", { token })).status).toBe(403);
+    expect((await api("/v1/calls/c-1", { token })).status).toBe(403);
+  });
+
+  it("publishes, rollbacks and deletes are in the audit log with the key that made them, filterable by TN", async ({ expect }) => {
+    const { body } = await createKey("publisher", ["flows:write@1800555*", "audit:read@1800555*"]);
+    const token = body.secret as string;
+    const keyId = (body.key as { id: string }).id;
+    const tn = "18005550177";
+    const v1 = await publish(tn, token);
+    const v2 = await api(`/v1/flows/${tn}`, {
+      method: "PUT",
+      headers: { "content-type": "application/xml" },
+      body: "<Response><Say>Bye</Say></Response>",
+      token,
+    });
+    expect((await api(`/v1/flows/${tn}/rollback`, { method: "POST", token })).status).toBe(200);
+    expect((await api(`/v1/flows/${tn}`, { method: "DELETE", token })).status).toBe(204);
+    const log = await api(`/v1/audit?tn=${tn}`, { token });
+    expect(log.status).toBe(200);
+    const entries = log.body.entries as Array<Record<string, unknown>>;
+    expect(entries.map((e) => e.action)).toEqual(["flow.delete", "flow.rollback", "flow.publish", "flow.publish"]);
+    expect(entries.every((e) => e.actor === keyId && e.tn === tn)).toBe(true);
+    expect(entries[3]).toMatchObject({ before: null, after: v1.body.version });
+    expect(entries[2]).toMatchObject({ before: v1.body.version, after: v2.body.version });
+    expect(entries[1]).toMatchObject({ before: v2.body.version, after: v1.body.version });
+    expect(entries[0]).toMatchObject({ before: v1.body.version });
+    // Another number's log is out of its scope.
+    expect((await api("/v1/audit?tn=19005550142", { token })).status).toBe(403);
+  });
+});
