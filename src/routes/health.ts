@@ -10,7 +10,7 @@
  *   503 naming the one that failed, so a load balancer or uptime check can tell.
  */
 import { Hono } from "hono";
-import pkg from "../../package.json" with { type: "json" };
+import { version as packageVersion } from "../../package.json";
 import { HUB_NAME } from "../events/EventHub.ts";
 import { describeError } from "../log.ts";
 
@@ -54,7 +54,7 @@ health.get("/healthz", async (c) => {
     {
       ok,
       service: "tactflow",
-      version: pkg.version,
+      version: packageVersion,
       ...(meta?.id
         ? { deployment: { id: meta.id, ...(meta.tag ? { tag: meta.tag } : {}), ...(meta.timestamp ? { at: meta.timestamp } : {}) } }
         : {}),
