@@ -8,6 +8,8 @@ import { ACCESS_NAME } from "../access/AccessStore.ts";
 import { allows, allowsEveryTn } from "../access/scopes.ts";
 import { type AccessEnv, forbidden, principalOf, requireScope } from "../http/access.ts";
 import { ProblemError } from "../http/problem.ts";
+import { AUDIT_ACTIONS } from "../access/auditTable.ts";
+import { openapiPaths } from "./openapi.ts";
 import { canonicalTn, normalizeTn } from "../tn.ts";
 
 export const audit = new Hono<AccessEnv>();
@@ -45,3 +47,52 @@ audit.get("/v1/audit", requireScope("audit:read"), async (c) => {
     : page.entries.filter((e) => e.tn !== null && allows(who, "audit:read", e.tn));
   return c.json({ entries, ...(page.next ? { next: page.next } : {}) });
 });
+
+// ---- OpenAPI (src/routes/openapi.ts collects one entry per path) --------------------------------
+
+const entry = {
+  type: "object",
+  required: ["seq", "at", "actor", "action", "tn", "before", "after", "detail"],
+  properties: {
+    seq: { type: "integer" },
+    at: { type: "string", format: "date-time" },
+    actor: { type: "string", description: "root, or the API key id" },
+    action: { type: "string", enum: [...AUDIT_ACTIONS] },
+    tn: { type: ["string", "null"] },
+    before: { type: ["string", "null"], description: "The version (or key id) before" },
+    after: { type: ["string", "null"], description: "The version (or key id) after" },
+    detail: { type: ["string", "null"] },
+  },
+};
+
+openapiPaths["/v1/audit"] = {
+  get: {
+    summary: "Who changed which flow or key, newest first",
+    parameters: [
+      { name: "tn", in: "query", required: false, description: "Only this number's entries", schema: { type: "string" } },
+      {
+        name: "limit",
+        in: "query",
+        required: false,
+        description: `Entries per page (default ${AUDIT_LIMIT.default})`,
+        schema: { type: "integer", minimum: 1, maximum: AUDIT_LIMIT.max, default: AUDIT_LIMIT.default },
+      },
+      { name: "before", in: "query", required: false, description: "The previous page's next", schema: { type: "integer", minimum: 1 } },
+    ],
+    responses: {
+      "200": {
+        description: "A page of entries",
+        content: {
+          "application/json": {
+            schema: {
+              type: "object",
+              required: ["entries"],
+              properties: { entries: { type: "array", items: entry }, next: { type: "integer", description: "before= for the next page" } },
+            },
+          },
+        },
+      },
+      "400": { description: "A query parameter out of range (errors names it)" },
+    },
+  },
+};

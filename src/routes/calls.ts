@@ -8,7 +8,8 @@
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
-import * as z from "zod";
+import { CommandsJsonBodySchema } from "../contract/bodies.ts";
+import requestSchemas from "../contract/request-schemas.json";
 import { MAX_COMMAND_CHARS } from "../call/commands.ts";
 import { isCallId, quoteCallId } from "../call/id.ts";
 import { type AccessEnv, requireScope } from "../http/access.ts";
@@ -20,9 +21,6 @@ import { openapiPaths } from "./openapi.ts";
 type Env_ = AccessEnv;
 
 export const calls = new Hono<Env_>();
-
-/** The JSON form of a commands body: the XML in one field (the other form is the XML itself). */
-export const CommandsJsonBodySchema = z.object({ xml: z.string() });
 
 /** The `{call}` path parameter; 404 when it can't name a call (src/call/id.ts). */
 function callParam(c: Context<Env_>): string {
@@ -127,7 +125,7 @@ openapiPaths["/v1/calls/{call}/commands"] = {
       required: true,
       content: {
         "application/xml": { schema: { type: "string", description: "A <Response> or bare commands" } },
-        "application/json": { schema: z.toJSONSchema(CommandsJsonBodySchema, { io: "input" }) },
+        "application/json": { schema: requestSchemas.CommandsJsonBody },
       },
     },
     responses: {

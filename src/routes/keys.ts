@@ -5,23 +5,16 @@
  * wider key than its holder's.
  */
 import { Hono } from "hono";
-import * as z from "zod";
+import { CreateKeyBodySchema } from "../contract/bodies.ts";
+import requestSchemas from "../contract/request-schemas.json";
 import { ACCESS_NAME } from "../access/AccessStore.ts";
 import { formatGrant, type Grant, type Principal, parseGrant } from "../access/scopes.ts";
 import { type AccessEnv, principalOf, requireScope } from "../http/access.ts";
 import { readTextLimited } from "../http/body.ts";
 import { ProblemError } from "../http/problem.ts";
+import { openapiPaths } from "./openapi.ts";
 
 export const keys = new Hono<AccessEnv>();
-
-export const CreateKeyBodySchema = z.object({
-  name: z.string().trim().min(1).max(100).describe("What the key is for, e.g. `ci-publish`"),
-  grants: z
-    .array(z.string().max(200))
-    .min(1)
-    .max(20)
-    .describe("Scopes, each optionally limited to TN patterns: `flows:read`, `flows:write@1800555*,1900*`"),
-});
 
 /** Whether `who` may hand out `g`: root may; a key only what one of its own grants covers. */
 function mayGrant(who: Principal, g: Grant): boolean {
@@ -73,3 +66,53 @@ keys.delete("/v1/keys/:id", requireScope("keys:admin"), async (c) => {
   if (!record) throw new ProblemError(404, "Unknown key", `no key ${id}`);
   return c.json({ key: record });
 });
+
+// ---- OpenAPI (src/routes/openapi.ts collects one entry per path) --------------------------------
+
+const keyRecord = {
+  type: "object",
+  required: ["id", "name", "grants", "created_at", "created_by", "revoked_at", "last_used_at"],
+  properties: {
+    id: { type: "string" },
+    name: { type: "string" },
+    grants: { type: "array", items: { type: "string" }, description: "scope or scope@pattern,pattern" },
+    created_at: { type: "string", format: "date-time" },
+    created_by: { type: "string", description: "root, or the id of the key that created it" },
+    revoked_at: { type: ["string", "null"], format: "date-time" },
+    last_used_at: { type: ["string", "null"], format: "date-time" },
+  },
+};
+const jsonBody = (schema: unknown) => ({ "application/json": { schema } });
+
+openapiPaths["/v1/keys"] = {
+  post: {
+    summary: "Create an API key; its secret is in this answer and nowhere else, ever",
+    requestBody: { required: true, content: jsonBody(requestSchemas.CreateKeyBody) },
+    responses: {
+      "201": {
+        description: "The key and its secret",
+        content: jsonBody({ type: "object", required: ["key", "secret"], properties: { key: keyRecord, secret: { type: "string" } } }),
+      },
+      "400": { description: "A grant is not valid (errors: one item per grant)" },
+    },
+  },
+  get: {
+    summary: "Every key, newest first, without secrets",
+    responses: {
+      "200": {
+        description: "The keys",
+        content: jsonBody({ type: "object", required: ["keys"], properties: { keys: { type: "array", items: keyRecord } } }),
+      },
+    },
+  },
+};
+openapiPaths["/v1/keys/{id}"] = {
+  parameters: [{ name: "id", in: "path", required: true, description: "The key id", schema: { type: "string" } }],
+  delete: {
+    summary: "Revoke a key: refused from the next request on",
+    responses: {
+      "200": { description: "The revoked key", content: jsonBody({ type: "object", required: ["key"], properties: { key: keyRecord } }) },
+      "404": { description: "No such key" },
+    },
+  },
+};

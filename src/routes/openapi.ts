@@ -1,17 +1,16 @@
 /**
  * `GET /v1/openapi.json`: the OpenAPI 3.1 description of the HTTP API. Request bodies come
- * from the same zod schemas the handlers validate with, so the document can't drift from them.
+ * from the same zod schemas the handlers validate with, turned into JSON Schema at build time
+ * (src/contract/request-schemas.json, `npm run schemas`), so the document can't drift from them.
  *
  * Other resources add their operations to {@link openapiPaths} (one entry per path).
  */
 import { Hono } from "hono";
-import * as z from "zod";
-import { PreviewBodySchema, PublishBodySchema, RollbackBodySchema } from "../flows/meta.ts";
+import requestSchemas from "../contract/request-schemas.json";
+import { finishOperations, PROBLEM_SCHEMA, SECURITY_SCHEMES } from "./contract.ts";
 
 type Operation = Record<string, unknown>;
 type PathItem = Record<string, Operation | unknown[]>;
-
-const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
 
 const problem = {
   description: "Problem document (RFC 9457)",
@@ -77,7 +76,7 @@ export const openapiPaths: Record<string, PathItem> = {
       requestBody: {
         required: true,
         content: {
-          "application/json": { schema: json(PublishBodySchema) },
+          "application/json": { schema: requestSchemas.PublishBody },
           "application/xml": { schema: { type: "string" } },
           "text/xml": { schema: { type: "string" } },
         },
@@ -126,7 +125,7 @@ export const openapiPaths: Record<string, PathItem> = {
     post: {
       summary: "Point the TN back at an earlier version (default: the one before the current)",
       security: admin,
-      requestBody: { required: false, content: { "application/json": { schema: json(RollbackBodySchema) } } },
+      requestBody: { required: false, content: { "application/json": { schema: requestSchemas.RollbackBody } } },
       responses: { "200": { description: "Rolled back" }, "404": problem, "409": problem },
     },
   },
@@ -135,42 +134,68 @@ export const openapiPaths: Record<string, PathItem> = {
     post: {
       summary: "Render the TN's flow for a caller and time without a call",
       security: admin,
-      requestBody: { required: false, content: { "application/json": { schema: json(PreviewBodySchema) } } },
+      requestBody: { required: false, content: { "application/json": { schema: requestSchemas.PreviewBody } } },
       responses: { "200": xmlOk("The document the webhook would answer"), "400": problem, "404": problem, "422": problem },
     },
   },
-  "/healthz": { get: { summary: "Liveness", responses: { "200": { description: "{ ok: true }" } } } },
+  "/healthz": {
+    get: {
+      summary: "Liveness and readiness: the version, and a timed check of KV, the call objects and the event hub",
+      responses: {
+        "200": { description: "Every check passed", content: { "application/json": { schema: { $ref: "#/components/schemas/Health" } } } },
+        "503": { description: "A check failed", content: { "application/json": { schema: { $ref: "#/components/schemas/Health" } } } },
+      },
+    },
+  },
+  "/v1/openapi.json": {
+    get: {
+      summary: "This document",
+      responses: { "200": { description: "OpenAPI 3.1", content: { "application/json": { schema: { type: "object" } } } } },
+    },
+  },
 };
 
-export function openapiDocument(): Record<string, unknown> {
+const check = {
+  type: "object",
+  required: ["ok", "ms"],
+  properties: { ok: { type: "boolean" }, ms: { type: "integer" }, error: { type: "string" } },
+};
+
+/** The document, for a server at `origin` (PUBLIC_URL, else the request's origin). */
+export function openapiDocument(origin = "/"): Record<string, unknown> {
+  const paths = structuredClone(openapiPaths) as Record<string, Record<string, unknown>>;
+  finishOperations(paths);
   return {
     openapi: "3.1.0",
     info: {
       title: "tactflow",
       version: "0.1.0",
+      license: { name: "MIT", identifier: "MIT" },
       description:
-        "Edge call-flow server for the Opentact voice platform. Developer-facing routes take Authorization: Bearer $ADMIN_TOKEN; platform-facing routes take ?token=$WEBHOOK_TOKEN.",
+        "Edge call-flow server for the Opentact voice platform. Developer-facing routes take Authorization: Bearer with ADMIN_TOKEN or a scoped API key; platform-facing routes take ?token=$WEBHOOK_TOKEN. Errors are RFC 9457 problem documents.",
     },
+    servers: [{ url: origin, description: "this tactflow" }],
+    security: [{ bearer: [] }],
     components: {
-      securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+      securitySchemes: SECURITY_SCHEMES,
       schemas: {
-        Problem: {
+        Problem: PROBLEM_SCHEMA,
+        Health: {
           type: "object",
-          required: ["type", "title", "status"],
+          required: ["ok", "service", "version", "checks"],
           properties: {
-            type: { type: "string" },
-            title: { type: "string" },
-            status: { type: "integer" },
-            detail: { type: "string" },
-            instance: { type: "string" },
+            ok: { type: "boolean" },
+            service: { type: "string" },
+            version: { type: "string" },
+            deployment: { type: "object", properties: { id: { type: "string" }, tag: { type: "string" }, at: { type: "string" } } },
+            checks: { type: "object", properties: { kv: check, calls: check, events: check } },
           },
-          additionalProperties: true,
         },
       },
     },
-    paths: openapiPaths,
+    paths,
   };
 }
 
 export const openapi = new Hono<{ Bindings: Env }>();
-openapi.get("/", (c) => c.json(openapiDocument()));
+openapi.get("/", (c) => c.json(openapiDocument((c.env.PUBLIC_URL?.trim() || new URL(c.req.url).origin).replace(/\/+$/, ""))));
