@@ -38,6 +38,8 @@ interface Env {
   INSECURE_DEV_MODE?: string;
   /** Optional source-address allow-list for platform-facing routes: addresses and CIDR ranges, comma-separated. */
   WEBHOOK_ALLOWED_IPS?: string;
+  /** Origins allowed to call the developer-facing API from a browser (comma-separated; `*` for any); unset: none. */
+  CORS_ALLOWED_ORIGINS?: string;
   /** Public origin for URLs the platform calls back (e.g. https://flows.example.com); default: the request's. */
   PUBLIC_URL?: string;
 }

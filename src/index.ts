@@ -5,6 +5,7 @@
  */
 import { Hono } from "hono";
 import { notFound, onError } from "./http/problem.ts";
+import { adminCors } from "./http/cors.ts";
 import { logRequest, requestLog } from "./http/requestLog.ts";
 import { callflow, handleCallflow } from "./routes/callflow.ts";
 import { flows } from "./routes/flows.ts";
@@ -24,6 +25,7 @@ export { AccessStore } from "./access/AccessStore.ts";
 const app = new Hono<{ Bindings: Env }>();
 
 app.use(requestLog());
+for (const path of ["/v1/flows", "/v1/flows/*", "/v1/calls/*", "/v1/keys", "/v1/keys/*", "/v1/audit", "/v1/openapi.json"]) app.use(path, adminCors());
 app.route("/", health);
 app.route("/v1/callflow", callflow);
 app.route("/v1/flows", flows);

@@ -113,7 +113,7 @@ export interface SubscribeOptions {
   token: string | null;
 }
 
-export type ParseResult = { ok: true; value: SubscribeOptions } | { ok: false; errors: { param: string; message: string }[] };
+export type ParseResult = { ok: true; value: SubscribeOptions } | { ok: false; errors: { path: string; message: string }[] };
 
 /** Reads and validates an upgrade request: query parameters plus the docs/opentact.md §d.2 token headers. */
 export function parseSubscribeRequest(request: Request, stream: "call" | "hub"): ParseResult {
@@ -125,13 +125,13 @@ export function parseSubscribeRequest(request: Request, stream: "call" | "hub"):
   }
   const parsed = SubscribeQuery.safeParse(raw);
   if (!parsed.success) {
-    return { ok: false, errors: parsed.error.issues.map((i) => ({ param: String(i.path[0] ?? "query"), message: i.message })) };
+    return { ok: false, errors: parsed.error.issues.map((i) => ({ path: String(i.path[0] ?? "query"), message: i.message })) };
   }
   const q = parsed.data;
   if (stream === "call" && q.tn !== undefined) {
     return {
       ok: false,
-      errors: [{ param: "tn", message: "the tn filter applies to the account-wide stream /v1/events; a call stream is one call already" }],
+      errors: [{ path: "tn", message: "the tn filter applies to the account-wide stream /v1/events; a call stream is one call already" }],
     };
   }
   const token = q.token ?? q.jwt ?? request.headers.get("x-auth-token") ?? bearerToken(request.headers.get("authorization")) ?? null;
@@ -162,7 +162,7 @@ export function checkUpgrade(request: Request, stream: "call" | "hub"): UpgradeC
   }
   const parsed = parseSubscribeRequest(request, stream);
   if (!parsed.ok) {
-    const detail = parsed.errors.map((e) => `${e.param}: ${e.message}`).join("; ");
+    const detail = parsed.errors.map((e) => `${e.path}: ${e.message}`).join("; ");
     return { ok: false, problem: problemDocument(400, "Invalid subscription", detail, { errors: parsed.errors }), headers: {} };
   }
   return parsed;

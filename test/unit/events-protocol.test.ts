@@ -26,8 +26,8 @@ describe("parseSubscribeRequest", () => {
   it("names every bad parameter", ({ expect }) => {
     const bad = parseSubscribeRequest(req("?types=sms&since=1.5&window=0&tn=12"), "hub");
     expect(bad.ok).toBe(false);
-    if (!bad.ok) expect(bad.errors.map((e) => e.param).sort()).toEqual(["since", "tn", "types", "window"]);
-    expect(parseSubscribeRequest(req("?tn=18382049000"), "call")).toMatchObject({ ok: false, errors: [{ param: "tn" }] });
+    if (!bad.ok) expect(bad.errors.map((e) => e.path).sort()).toEqual(["since", "tn", "types", "window"]);
+    expect(parseSubscribeRequest(req("?tn=18382049000"), "call")).toMatchObject({ ok: false, errors: [{ path: "tn" }] });
     expect(parseSubscribeRequest(req("?types="), "call").ok).toBe(false);
   });
 });

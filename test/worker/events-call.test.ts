@@ -140,8 +140,8 @@ describe("the upgrade request", () => {
       headers: { Upgrade: "websocket" },
     });
     expect(bad.status).toBe(400);
-    const problem = (await bad.json()) as { errors: { param: string }[] };
-    expect(problem.errors.map((e) => e.param).sort()).toEqual(["since", "types"]);
+    const problem = (await bad.json()) as { errors: { path: string }[] };
+    expect(problem.errors.map((e) => e.path).sort()).toEqual(["since", "types"]);
 
     const tnOnCall = await exports.default.fetch(`http://tactflow.test/v1/calls/${newCall()}/events?tn=18382049000`, {
       headers: { Upgrade: "websocket" },
