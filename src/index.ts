@@ -25,7 +25,8 @@ export { AccessStore } from "./access/AccessStore.ts";
 const app = new Hono<{ Bindings: Env }>();
 
 app.use(requestLog());
-for (const path of ["/v1/flows", "/v1/flows/*", "/v1/calls/*", "/v1/keys", "/v1/keys/*", "/v1/audit", "/v1/openapi.json"]) app.use(path, adminCors());
+for (const path of ["/v1/flows", "/v1/flows/*", "/v1/calls/*", "/v1/keys", "/v1/keys/*", "/v1/audit", "/v1/openapi.json"])
+  app.use(path, adminCors());
 app.route("/", health);
 app.route("/v1/callflow", callflow);
 app.route("/v1/flows", flows);

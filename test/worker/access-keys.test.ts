@@ -172,12 +172,13 @@ describe("rate limits on the admin API", () => {
   it("past the limit per client address: 429 with Retry-After, a problem document", async ({ expect }) => {
     const ip = "198.51.100.77";
     let last: Response | undefined;
-    for (let i = 0; i < 301; i++)
-      last = await exports.default.fetch(`${ORIGIN}/v1/keys`, { headers: { ...ROOT, "cf-connecting-ip": ip } });
+    for (let i = 0; i < 301; i++) last = await exports.default.fetch(`${ORIGIN}/v1/keys`, { headers: { ...ROOT, "cf-connecting-ip": ip } });
     expect(last!.status).toBe(429);
     expect(Number(last!.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(((await last!.json()) as { status: number }).status).toBe(429);
     // Another address is unaffected.
-    expect((await exports.default.fetch(`${ORIGIN}/v1/keys`, { headers: { ...ROOT, "cf-connecting-ip": "198.51.100.78" } })).status).toBe(200);
+    expect((await exports.default.fetch(`${ORIGIN}/v1/keys`, { headers: { ...ROOT, "cf-connecting-ip": "198.51.100.78" } })).status).toBe(
+      200,
+    );
   });
 });

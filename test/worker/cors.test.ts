@@ -10,7 +10,11 @@ describe("CORS", () => {
     const res = await worker.fetch(
       new Request("https://tf.test/v1/flows/18005550100", {
         method: "OPTIONS",
-        headers: { origin: "https://console.example.com", "access-control-request-method": "PUT", "access-control-request-headers": "authorization" },
+        headers: {
+          origin: "https://console.example.com",
+          "access-control-request-method": "PUT",
+          "access-control-request-headers": "authorization",
+        },
       }),
       configured,
     );
@@ -28,7 +32,9 @@ describe("CORS", () => {
 
   it("unset: no cross-origin access at all", async ({ expect }) => {
     const res = await worker.fetch(
-      new Request("https://tf.test/v1/flows", { headers: { origin: "https://console.example.com", authorization: "Bearer test-admin-token" } }),
+      new Request("https://tf.test/v1/flows", {
+        headers: { origin: "https://console.example.com", authorization: "Bearer test-admin-token" },
+      }),
       { ...env, CORS_ALLOWED_ORIGINS: "" } as unknown as Env,
     );
     expect(res.headers.get("access-control-allow-origin")).toBeNull();
