@@ -2,13 +2,17 @@
  * Where CLI commands find the server and their tokens. Shared by every command that talks to a
  * running tactflow:
  *
- * - the URL: `--url`, else `TACTFLOW_URL`, else `http://127.0.0.1:8787` (what `npm start` serves);
+ * - the URL: `--url`, else `TACTFLOW_URL`, else the address `npm start` last served on (it writes
+ *   `.wrangler/tactflow-dev.json` beside `.dev.vars`), else `http://127.0.0.1:8787`;
  * - a token of kind `ADMIN_TOKEN` / `WEBHOOK_TOKEN` / `EVENTS_TOKEN`: the flag, else
- *   `TACTFLOW_<KIND>` in the environment, else `<KIND>` in `.dev.vars` in the current folder
- *   (the file `npm start` writes on a fresh clone).
+ *   `TACTFLOW_<KIND>` in the environment, else `<KIND>` in `.dev.vars` (the file `npm start`
+ *   writes on a fresh clone), looked for in the current folder and each folder above it.
+ *
+ * A global `tactflow --url … --token …` before the command sets `TACTFLOW_URL` and the token
+ * variables for the command (cli/main.ts).
  */
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 export const DEFAULT_URL = "http://127.0.0.1:8787";
 
@@ -33,13 +37,54 @@ export function parseDevVars(text: string): Record<string, string> {
   return out;
 }
 
-/** `.dev.vars` in `cwd` (default: the current folder), or `{}` when there is none. */
+/** The folders from `cwd` up to the filesystem root. */
+function upwards(cwd: string): string[] {
+  const out: string[] = [];
+  for (let dir = cwd; ; dir = dirname(dir)) {
+    out.push(dir);
+    if (dirname(dir) === dir) return out;
+  }
+}
+
+/** The project folder: the nearest one, from `cwd` up, holding a `.dev.vars`; undefined when none does. */
+export function findProject(src: ConfigSource = {}): string | undefined {
+  const read = src.readFile ?? ((p: string) => readFileSync(p, "utf8"));
+  for (const dir of upwards(src.cwd ?? process.cwd())) {
+    try {
+      read(join(dir, ".dev.vars"));
+      return dir;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** `.dev.vars` of the project (the nearest from `cwd` up), or `{}` when there is none. */
 export function readDevVars(src: ConfigSource = {}): Record<string, string> {
   const read = src.readFile ?? ((p: string) => readFileSync(p, "utf8"));
+  const dir = findProject(src);
+  if (!dir) return {};
   try {
-    return parseDevVars(read(join(src.cwd ?? process.cwd(), ".dev.vars")));
+    return parseDevVars(read(join(dir, ".dev.vars")));
   } catch {
     return {};
+  }
+}
+
+/** Where `npm start` records the address it serves on, relative to the project folder. */
+export const DEV_SERVER_FILE = join(".wrangler", "tactflow-dev.json");
+
+/** The URL `npm start` last served on, from the project's DEV_SERVER_FILE. */
+function devServerUrl(src: ConfigSource): string | undefined {
+  const read = src.readFile ?? ((p: string) => readFileSync(p, "utf8"));
+  const dir = findProject(src);
+  if (!dir) return undefined;
+  try {
+    const url = (JSON.parse(read(join(dir, DEV_SERVER_FILE))) as { url?: unknown }).url;
+    return typeof url === "string" ? url : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -52,5 +97,5 @@ export function resolveToken(kind: TokenKind, flag: string | undefined, src: Con
 /** The server's base URL, without a trailing slash. */
 export function resolveUrl(flag: string | undefined, src: ConfigSource = {}): string {
   const env = src.env ?? process.env;
-  return (flag || env.TACTFLOW_URL || DEFAULT_URL).replace(/\/+$/, "");
+  return (flag || env.TACTFLOW_URL || devServerUrl(src) || DEFAULT_URL).replace(/\/+$/, "");
 }

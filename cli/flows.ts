@@ -7,10 +7,11 @@
  *   tactflow flows versions TN [--json]
  *   tactflow flows rollback TN [VERSION]
  *   tactflow flows preview TN --from N [--at ISO] [--to N] [--digits D]
- *   tactflow flows delete TN
+ *   tactflow flows delete TN [--yes]
  *
  * Every subcommand takes `--url` and `--token` (see cli/config.ts for the defaults). Exit codes:
- * 0 done, 1 the server refused (diagnostics and problems are printed), 2 usage or connection.
+ * 0 done, 1 the server refused (diagnostics and problems are printed; with --json the problem
+ * document on stdout), 2 usage or local I/O, 3 the server could not be reached.
  */
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
@@ -39,9 +40,12 @@ interface Problem {
 
 class CliError extends Error {
   readonly exitCode: number;
-  constructor(message: string, exitCode: number) {
+  /** The server's problem document, when it refused. */
+  readonly problem: Problem | undefined;
+  constructor(message: string, exitCode: number, problem?: Problem) {
     super(message);
     this.exitCode = exitCode;
+    this.problem = problem;
   }
 }
 
@@ -75,7 +79,7 @@ async function call(
     return await fetch(`${base}${path}`, { method, headers, ...(init.body !== undefined ? { body: init.body } : {}) });
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code;
-    throw new CliError(`cannot reach ${base}${cause ? ` (${cause})` : ""}: is tactflow running? (npm start)`, 2);
+    throw new CliError(`cannot reach ${base}${cause ? ` (${cause})` : ""}: is tactflow running? (npm start)`, 3);
   }
 }
 
@@ -86,12 +90,16 @@ async function refused(res: Response, file = "flow"): Promise<CliError> {
   try {
     p = JSON.parse(text) as Problem;
   } catch {
-    return new CliError(`${res.status} ${res.statusText}: ${text.slice(0, 500)}`, 1);
+    return new CliError(`${res.status} ${res.statusText}: ${text.slice(0, 500)}`, 1, {
+      title: res.statusText,
+      status: res.status,
+      detail: text.slice(0, 500),
+    });
   }
   const lines = [`${res.status} ${p.title ?? res.statusText}${p.detail ? `: ${p.detail}` : ""}`];
   for (const d of p.diagnostics ?? []) lines.push(`${file}:${d.line}:${d.col}: ${d.severity}: ${d.message}`);
   for (const e of p.errors ?? []) lines.push(`  ${e.path}: ${e.message}`);
-  return new CliError(lines.join("\n"), 1);
+  return new CliError(lines.join("\n"), 1, p);
 }
 
 async function json<T>(res: Response, file?: string): Promise<T> {
@@ -114,7 +122,12 @@ function run<A extends unknown[]>(action: (...args: A) => Promise<void>): (...ar
       await action(...args);
     } catch (err) {
       if (err instanceof CliError) {
-        process.stderr.write(`tactflow: ${err.message}\n`);
+        // --json: the failure as a problem document on stdout too, so scripts parse one thing.
+        const json = args.some((a) => typeof a === "object" && a !== null && (a as Conn).json === true);
+        if (json) {
+          const title = err.exitCode === 3 ? "Unreachable" : err.exitCode === 2 ? "Usage" : "Refused";
+          process.stdout.write(`${JSON.stringify(err.problem ?? { type: "about:blank", title, detail: err.message }, null, 2)}\n`);
+        } else process.stderr.write(`tactflow: ${err.message}\n`);
         process.exitCode = err.exitCode;
         return;
       }
@@ -289,10 +302,20 @@ export function registerFlows(program: Command): void {
     );
 
   withConn(flows.command("delete"))
-    .description("remove TN's flow and history (calls then get the catch-all or the fallback)")
+    .description("remove TN's flow and history (calls then get the catch-all or the fallback); asks first unless --yes")
     .argument("<tn>")
+    .option("-y, --yes", "don't ask")
+    .option("--json", "print failures as a problem document")
     .action(
-      run(async (tn: string, opts: Conn) => {
+      run(async (tn: string, opts: Conn & { yes?: boolean }) => {
+        if (!opts.yes) {
+          if (!process.stdin.isTTY) throw new CliError(`refusing to delete ${tn} without confirmation: pass --yes`, 2);
+          const { createInterface } = await import("node:readline/promises");
+          const rl = createInterface({ input: process.stdin, output: process.stderr });
+          const answer = await rl.question(`Delete the flow and history of ${tn}? Calls will get the catch-all or the fallback. [y/N] `);
+          rl.close();
+          if (!/^y(es)?$/i.test(answer.trim())) throw new CliError("not deleted", 2);
+        }
         const res = await call(opts, "DELETE", `/v1/flows/${tnPath(tn)}`);
         if (!res.ok) throw await refused(res);
         process.stdout.write(`${tn}: deleted\n`);

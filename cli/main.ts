@@ -5,6 +5,7 @@
 import { Command } from "commander";
 import { registerCall } from "./call.ts";
 import { registerDeploy } from "./deploy.ts";
+import { registerKeys } from "./keys.ts";
 import { registerFlows } from "./flows.ts";
 import { registerTail } from "./tail.ts";
 import { registerValidate } from "./validate.ts";
@@ -15,6 +16,14 @@ program
   .description("Call flows for the Opentact voice platform: validate, publish, simulate and watch calls.")
   .version("0.1.0")
   .showHelpAfterError("(run with --help for usage)")
+  // Global connection options, before the command: `tactflow --url https://… --token … flows list`.
+  .option("--url <url>", "the tactflow server for any command (sets $TACTFLOW_URL)")
+  .option("--token <token>", "the token for any command: admin, webhook or events, whichever it needs")
+  .hook("preAction", (self) => {
+    const { url, token } = self.opts<{ url?: string; token?: string }>();
+    if (url) process.env.TACTFLOW_URL = url;
+    if (token) for (const kind of ["ADMIN_TOKEN", "WEBHOOK_TOKEN", "EVENTS_TOKEN"]) process.env[`TACTFLOW_${kind}`] = token;
+  })
   // Usage errors exit 2, matching `validate`'s contract (0 ok, 1 findings, 2 usage or I/O).
   .exitOverride((err) => {
     if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") process.exit(0);
@@ -26,5 +35,6 @@ registerFlows(program);
 registerCall(program);
 registerTail(program);
 registerDeploy(program);
+registerKeys(program);
 
 await program.parseAsync(process.argv);

@@ -10,10 +10,10 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseDevVars } from "../cli/config.ts";
+import { DEV_SERVER_FILE, parseDevVars } from "../cli/config.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const port = Number(process.env.PORT ?? "8787");
@@ -129,6 +129,9 @@ async function main(): Promise<void> {
 
   try {
     await waitForHealth(child, 90_000);
+    // Where the CLI looks for the server when neither --url nor TACTFLOW_URL says (cli/config.ts).
+    mkdirSync(join(root, ".wrangler"), { recursive: true });
+    writeFileSync(join(root, DEV_SERVER_FILE), `${JSON.stringify({ url: base, pid: process.pid })}\n`);
     if (!vars.ADMIN_TOKEN) throw new Error(".dev.vars has no ADMIN_TOKEN; add one or delete the file to get fresh tokens");
     await seed(vars.ADMIN_TOKEN);
   } catch (err) {
@@ -139,7 +142,9 @@ async function main(): Promise<void> {
   }
 
   const token = vars.WEBHOOK_TOKEN ? `&token=${encodeURIComponent(vars.WEBHOOK_TOKEN)}` : "";
-  say(`ready on ${base} — tokens are in .dev.vars (ADMIN_TOKEN for the admin API and CLI, WEBHOOK_TOKEN for platform webhooks)`);
+  say(
+    `ready on ${base} (the CLI finds it there) — tokens are in .dev.vars (ADMIN_TOKEN for the admin API and CLI, WEBHOOK_TOKEN for platform webhooks)`,
+  );
   say("try the webhook as Opentact would call it:");
   process.stdout.write(`\n  curl '${base}/v1/callflow?from=%2B12125550123&to=18005550100${token}'\n`);
   process.stdout.write(`  curl '${base}/v1/callflow?from=%2B12125550123&to=18005550199${token}'\n\n`);

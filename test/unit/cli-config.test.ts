@@ -1,6 +1,6 @@
 /** Where CLI commands find the server and their tokens (cli/config.ts). */
 import { describe, it } from "vitest";
-import { DEFAULT_URL, parseDevVars, resolveToken, resolveUrl } from "../../cli/config.ts";
+import { DEFAULT_URL, findProject, parseDevVars, resolveToken, resolveUrl } from "../../cli/config.ts";
 
 const files = (text: string | null) => (path: string) => {
   if (text === null || !path.endsWith(".dev.vars")) throw new Error("ENOENT");
@@ -37,6 +37,26 @@ describe("cli/config", () => {
   it("url: the flag, else TACTFLOW_URL, else the npm start default; no trailing slash", ({ expect }) => {
     expect(resolveUrl("http://h:1/", { env: { TACTFLOW_URL: "http://e" } })).toBe("http://h:1");
     expect(resolveUrl(undefined, { env: { TACTFLOW_URL: "http://e//" } })).toBe("http://e");
-    expect(resolveUrl(undefined, { env: {} })).toBe(DEFAULT_URL);
+    expect(resolveUrl(undefined, { env: {}, readFile: files(null), cwd: "/p" })).toBe(DEFAULT_URL);
+  });
+
+  it("url: the address npm start last served on, recorded beside .dev.vars, before the default", ({ expect }) => {
+    const project = (path: string) => {
+      if (path === "/p/.dev.vars") return "ADMIN_TOKEN=a\n";
+      if (path === "/p/.wrangler/tactflow-dev.json") return JSON.stringify({ url: "http://127.0.0.1:9100" });
+      throw new Error("ENOENT");
+    };
+    expect(resolveUrl(undefined, { env: {}, readFile: project, cwd: "/p/flows/demo" })).toBe("http://127.0.0.1:9100");
+    expect(resolveUrl(undefined, { env: { TACTFLOW_URL: "http://e" }, readFile: project, cwd: "/p" })).toBe("http://e");
+  });
+
+  it(".dev.vars is found from any folder below the project", ({ expect }) => {
+    const project = (path: string) => {
+      if (path === "/p/.dev.vars") return "ADMIN_TOKEN=up-there\n";
+      throw new Error("ENOENT");
+    };
+    expect(resolveToken("ADMIN_TOKEN", undefined, { env: {}, readFile: project, cwd: "/p/flows/demo" })).toBe("up-there");
+    expect(findProject({ readFile: project, cwd: "/p/a/b/c" })).toBe("/p");
+    expect(findProject({ readFile: project, cwd: "/elsewhere" })).toBeUndefined();
   });
 });
