@@ -10,6 +10,10 @@ import type { MiddlewareHandler } from "hono";
 import { isCallId, quoteCallId } from "../call/id.ts";
 import { HUB_NAME } from "../events/EventHub.ts";
 import { checkUpgrade, MAX_WINDOW } from "../events/protocol.ts";
+import { ACCESS_NAME } from "../access/AccessStore.ts";
+import { keyIdOf } from "../access/keyTable.ts";
+import { allows, allowsEveryTn, type Principal } from "../access/scopes.ts";
+import { bearerToken } from "../http/auth.ts";
 import { ProblemError, problemResponse } from "../http/problem.ts";
 import { openapiPaths } from "./openapi.ts";
 
@@ -26,6 +30,49 @@ function subscriptionUpgrade(stream: "call" | "hub"): MiddlewareHandler<Env_> {
   };
 }
 
+/**
+ * An API key with `events:read` opens a stream too. The objects know only the configured
+ * tokens, so the Worker checks the key (src/access/) and hands the object the request with the
+ * key taken out and EVENTS_TOKEN (or ADMIN_TOKEN) in its place. A key limited to TN patterns may
+ * only follow the account-wide stream filtered to one of its numbers (`/v1/events?tn=`); a
+ * call's own stream needs an unlimited grant. A key in the first frame is not supported: send it
+ * as `?token=` or `Authorization: Bearer`.
+ */
+function streamKey(stream: "call" | "hub"): MiddlewareHandler<Env_> {
+  return async (c, next) => {
+    const url = new URL(c.req.url);
+    const header = c.req.header("x-auth-token") ?? bearerToken(c.req.header("authorization")) ?? null;
+    const presented = url.searchParams.get("token") ?? url.searchParams.get("jwt") ?? header;
+    if (!presented || !keyIdOf(presented)) return next();
+    const key = await c.env.ACCESS.getByName(ACCESS_NAME).authenticate(presented);
+    if (!key) throw new ProblemError(401, "Unauthorized", "The API key is not valid, or it was revoked.");
+    const who: Principal = { kind: "key", id: key.id, grants: key.grants };
+    const tn = url.searchParams.get("tn") ?? undefined;
+    const permitted = allowsEveryTn(who, "events:read") || (stream === "hub" && tn !== undefined && allows(who, "events:read", tn));
+    if (!permitted)
+      throw new ProblemError(
+        403,
+        "Forbidden",
+        `This API key does not hold the scope events:read${tn ? ` for ${tn.slice(0, 32)}` : " for every number"}.`,
+        {
+          scope: "events:read",
+        },
+      );
+    const stand = c.env.EVENTS_TOKEN || c.env.ADMIN_TOKEN;
+    if (!stand)
+      throw new ProblemError(503, "Not configured", "Event streams need EVENTS_TOKEN or ADMIN_TOKEN configured.", {
+        missing: ["EVENTS_TOKEN"],
+      });
+    url.searchParams.delete("token");
+    url.searchParams.delete("jwt");
+    const headers = new Headers(c.req.raw.headers);
+    headers.delete("authorization");
+    headers.set("x-auth-token", stand);
+    c.req.raw = new Request(url, { method: "GET", headers });
+    return next();
+  };
+}
+
 eventRoutes.get(
   "/v1/calls/:call/events",
   async (c, next) => {
@@ -34,10 +81,11 @@ eventRoutes.get(
     await next();
   },
   subscriptionUpgrade("call"),
+  streamKey("call"),
   (c) => c.env.CALL.getByName(c.req.param("call")).fetch(c.req.raw),
 );
 
-eventRoutes.get("/v1/events", subscriptionUpgrade("hub"), (c) => c.env.EVENT_HUB.getByName(HUB_NAME).fetch(c.req.raw));
+eventRoutes.get("/v1/events", subscriptionUpgrade("hub"), streamKey("hub"), (c) => c.env.EVENT_HUB.getByName(HUB_NAME).fetch(c.req.raw));
 
 // The streams in the OpenAPI document. OpenAPI has no words for a WebSocket, so the operation
 // describes the upgrade and points at docs/events.md for the frames.
