@@ -7,8 +7,10 @@
  * has errors, 1 when one does, 2 on a usage error or a file that cannot be read.
  */
 import { readFile } from "node:fs/promises";
+import { dirname, relative, resolve } from "node:path";
 import { styleText } from "node:util";
 import type { Command } from "commander";
+import { checkTemplate } from "../src/template/index.ts";
 import { checkFlow, formatDiagnostic, type Diagnostic } from "../src/xml/index.ts";
 
 export interface ValidateOptions {
@@ -16,7 +18,20 @@ export interface ValidateOptions {
   quiet?: boolean;
   color?: boolean;
   stdinName?: string;
+  /** `NAME=VALUE` pairs for {{vars.NAME}}: with these (or a manifest) placeholders are checked as publishing checks them. */
+  var?: string[];
+  /** A manifest (flows/demo/manifest.json's shape) giving each file's variables and conditions. */
+  manifest?: string;
 }
+
+interface ManifestEntry {
+  file: string;
+  variables?: Record<string, string>;
+  conditions?: "evaluate" | "platform";
+}
+
+/** What publishing would check a file with, or undefined to check the XML alone. */
+type TemplateOptions = { variables: Record<string, string>; conditions?: "evaluate" | "platform" };
 
 /** One input's outcome: its findings, or why it could not be read. */
 export type FileReport = { file: string; ok: boolean; diagnostics: Diagnostic[] } | { file: string; readError: string };
@@ -32,7 +47,13 @@ export function registerValidate(program: Command): void {
   program
     .command("validate")
     .description("check Opentact Call Flow XML files as publishing would; `-` reads stdin")
-    .argument("<files...>", "flow files to check (`-` for stdin)")
+    .argument("[files...]", "flow files to check (`-` for stdin); with --manifest, default: every file it lists")
+    .option(
+      "--var <name=value>",
+      "a {{vars.NAME}} value; placeholders are then checked as publishing checks them (repeatable)",
+      (v: string, p: string[] = []) => [...p, v],
+    )
+    .option("--manifest <file>", "a manifest giving each file's variables and conditions (flows/demo/manifest.json's shape)")
     .option("--json", "print the findings as JSON, one entry per file")
     .option("-q, --quiet", "report errors only")
     .option("--no-color", "never colour the output (default: colour on a terminal unless NO_COLOR is set)")
@@ -48,11 +69,28 @@ export function registerValidate(program: Command): void {
         "  tactflow validate flows/*.xml",
         "  curl -s https://example.org/flow.xml | tactflow validate --stdin-name flow.xml -",
         "  tactflow validate --json flow.xml",
+        "  tactflow validate --manifest flows/demo/manifest.json     # placeholders checked with each flow's variables",
+        "  tactflow validate --var company=Acme flow.xml",
         "",
       ].join("\n"),
     )
     .action(async (files: string[], opts: ValidateOptions) => {
-      const report = await validateFiles(files, opts);
+      let manifest: Map<string, ManifestEntry> | undefined;
+      try {
+        manifest = opts.manifest ? await readManifest(opts.manifest) : undefined;
+        parseVars(opts.var ?? []);
+      } catch (err) {
+        process.stderr.write(`tactflow validate: ${(err as Error).message}\n`);
+        process.exitCode = EXIT.usage;
+        return;
+      }
+      if (files.length === 0 && manifest) files = [...manifest.keys()].map((f) => relative(process.cwd(), f));
+      if (files.length === 0) {
+        process.stderr.write("error: missing required argument 'files' (name the files to check, or give --manifest)\n");
+        process.exitCode = EXIT.usage;
+        return;
+      }
+      const report = await validateFiles(files, opts, manifest);
       for (const f of report.files) {
         if ("readError" in f) process.stderr.write(`tactflow validate: cannot read ${f.file}: ${f.readError}\n`);
       }
@@ -62,7 +100,12 @@ export function registerValidate(program: Command): void {
 }
 
 /** Read and check every input; an unreadable one is recorded, the rest are still checked. */
-export async function validateFiles(files: string[], opts: ValidateOptions = {}): Promise<ValidateReport> {
+export async function validateFiles(
+  files: string[],
+  opts: ValidateOptions = {},
+  manifest?: Map<string, ManifestEntry>,
+): Promise<ValidateReport> {
+  const vars = parseVars(opts.var ?? []);
   let stdin: Promise<string> | undefined;
   const out: FileReport[] = [];
   for (const file of files) {
@@ -75,7 +118,12 @@ export async function validateFiles(files: string[], opts: ValidateOptions = {})
       out.push({ file: name, readError: describeReadError(err) });
       continue;
     }
-    const { diagnostics, ok } = checkFlow(text);
+    const entry = file === "-" ? undefined : manifest?.get(resolve(file));
+    const template: TemplateOptions | undefined =
+      entry || opts.var?.length || manifest
+        ? { variables: { ...(entry?.variables ?? {}), ...vars }, ...(entry?.conditions ? { conditions: entry.conditions } : {}) }
+        : undefined;
+    const { diagnostics, ok } = template ? checkTemplate(text, template) : checkFlow(text);
     out.push({ file: name, ok, diagnostics });
   }
   let errors = 0;
@@ -90,6 +138,30 @@ export async function validateFiles(files: string[], opts: ValidateOptions = {})
       }
   }
   return { files: out, summary: { files: files.length, errors, warnings, unreadable } };
+}
+
+function parseVars(pairs: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of pairs) {
+    const eq = v.indexOf("=");
+    if (eq <= 0) throw new Error(`--var "${v}": write NAME=VALUE`);
+    out[v.slice(0, eq)] = v.slice(eq + 1);
+  }
+  return out;
+}
+
+/** The manifest's entries by absolute file path. */
+async function readManifest(path: string): Promise<Map<string, ManifestEntry>> {
+  let parsed: { flows?: ManifestEntry[] };
+  try {
+    parsed = JSON.parse(await readFile(path, "utf8")) as { flows?: ManifestEntry[] };
+  } catch (err) {
+    throw new Error(`cannot read the manifest ${path}: ${describeReadError(err)}`);
+  }
+  if (!Array.isArray(parsed.flows)) throw new Error(`${path} is not a manifest: it has no "flows" list`);
+  const out = new Map<string, ManifestEntry>();
+  for (const entry of parsed.flows) if (typeof entry?.file === "string") out.set(resolve(dirname(path), entry.file), entry);
+  return out;
 }
 
 export function exitCode(report: ValidateReport): number {
