@@ -1,9 +1,11 @@
 /**
  * The primitives every token check shares. The checks themselves are one middleware per token
- * kind: `requireAdmin` (src/http/adminAuth.ts, developer-facing, `Authorization: Bearer`) and
- * `requireWebhookToken` (src/http/webhookAuth.ts, platform-facing, `?token=`, because Opentact
- * signs nothing: docs/opentact.md §a.2, e). WebSocket subscribers authenticate on the socket
- * (src/events/protocol.ts).
+ * kind: `requireScope` (src/http/access.ts, developer-facing, `Authorization: Bearer` with
+ * ADMIN_TOKEN or a scoped API key), `requireWebhookToken` (src/http/webhookAuth.ts,
+ * platform-facing, `?token=`, because Opentact signs nothing: docs/opentact.md §a.2, e), and
+ * `signatureOr` (src/http/signedRequest.ts, a Standard Webhooks signature instead of either).
+ * WebSocket subscribers authenticate on the socket (src/events/protocol.ts), or with an API key
+ * the Worker checks first (src/routes/events.ts).
  */
 
 /**
