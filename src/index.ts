@@ -16,6 +16,7 @@ import { gather } from "./routes/gather.ts";
 import { webhooks } from "./routes/webhooks.ts";
 import { keys } from "./routes/keys.ts";
 import { health } from "./routes/health.ts";
+import { signingKey } from "./routes/signingKey.ts";
 import { audit } from "./routes/audit.ts";
 
 export { CallSession } from "./call/CallSession.ts";
@@ -37,6 +38,7 @@ app.route("/", calls);
 app.route("/", webhooks);
 app.route("/", keys);
 app.route("/", audit);
+app.route("/", signingKey);
 
 app.notFound(notFound);
 app.onError(onError);

@@ -15,6 +15,7 @@ type Auth =
 const OPERATIONS: Record<string, { id: string; auth: Auth }> = {
   "GET /healthz": { id: "getHealth", auth: { kind: "none" } },
   "GET /v1/openapi.json": { id: "getOpenApi", auth: { kind: "none" } },
+  "GET /v1/webhooks/signing-key": { id: "getSigningKey", auth: { kind: "none" } },
   "GET /v1/callflow": { id: "callflowWebhook", auth: { kind: "platform" } },
   "POST /v1/callflow": { id: "callflowWebhookPost", auth: { kind: "platform" } },
   "GET /v1/calls/{call}/gather": { id: "gatherDigits", auth: { kind: "platform" } },

@@ -74,3 +74,22 @@ describe("Ed25519 in the Workers runtime", () => {
     expect(await verifyWebhook(receiver, headers, "{ }")).toMatchObject({ ok: false, reason: "bad-signature" });
   });
 });
+
+describe("the published public key", () => {
+  it("GET /v1/webhooks/signing-key serves the whpk_ of WEBHOOK_SIGNING_KEY, and 404 without one", async ({ expect }) => {
+    const worker = (await import("../../src/index.ts")).default;
+    const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as CryptoKeyPair;
+    const pkcs8 = new Uint8Array((await crypto.subtle.exportKey("pkcs8", pair.privateKey)) as ArrayBuffer);
+    const whsk = `whsk_${btoa(String.fromCharCode(...pkcs8.subarray(-32)))}`;
+    const raw = new Uint8Array((await crypto.subtle.exportKey("raw", pair.publicKey)) as ArrayBuffer);
+    const res = await worker.fetch(new Request("https://tf.test/v1/webhooks/signing-key"), {
+      ...env,
+      WEBHOOK_SIGNING_KEY: whsk,
+    } as unknown as Env);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      keys: [{ alg: "Ed25519", version: "v1a", public_key: `whpk_${btoa(String.fromCharCode(...raw))}` }],
+    });
+    expect((await worker.fetch(new Request("https://tf.test/v1/webhooks/signing-key"), env as unknown as Env)).status).toBe(404);
+  });
+});
