@@ -12,7 +12,9 @@ import { CommandsJsonBodySchema } from "../contract/bodies.ts";
 import requestSchemas from "../contract/request-schemas.json";
 import { MAX_COMMAND_CHARS } from "../call/commands.ts";
 import { isCallId, quoteCallId } from "../call/id.ts";
-import { type AccessEnv, requireScope } from "../http/access.ts";
+import { allows, allowsEveryTn, type Principal } from "../access/scopes.ts";
+import type { CallSnapshot } from "../call/api.ts";
+import { type AccessEnv, forbidden, principalOf, requireScope } from "../http/access.ts";
 import { signatureOr } from "../http/signedRequest.ts";
 import { mediaType, readTextLimited } from "../http/body.ts";
 import { ProblemError } from "../http/problem.ts";
@@ -29,6 +31,11 @@ function callParam(c: Context<Env_>): string {
   return call;
 }
 
+/** Whether `who` may control a call on `tn` (a key limited to TN patterns: only its numbers; no TN known: only unlimited keys). */
+function callInScope(who: Principal, tn: string | null | undefined): boolean {
+  return allowsEveryTn(who, "calls:control") || (tn ? allows(who, "calls:control", tn) : false);
+}
+
 calls.get("/v1/calls/:call", requireScope("calls:control"), async (c) => {
   const call = callParam(c);
   const since = Number(c.req.query("since") ?? "0");
@@ -39,6 +46,9 @@ calls.get("/v1/calls/:call", requireScope("calls:control"), async (c) => {
   });
   if (!snap)
     throw new ProblemError(404, "Unknown call", `no state is kept for call ${call}: it never needed any, or it ended and was cleaned up`);
+  // The RPC stub types the snapshot as never (CallEntity has an index signature); it is a CallSnapshot.
+  const tn = (snap as unknown as CallSnapshot).flow?.tn;
+  if (!callInScope(principalOf(c), tn)) throw forbidden("calls:control", tn);
   return c.json(snap);
 });
 
@@ -47,6 +57,13 @@ calls.post(
   signatureOr(requireScope("calls:control"), { scope: "calls:control", maxBytes: MAX_COMMAND_CHARS * 4 }),
   async (c) => {
     const call = callParam(c);
+    // A key limited to TN patterns controls only calls on its numbers: the call object knows the TN.
+    const who = principalOf(c);
+    if (!allowsEveryTn(who, "calls:control")) {
+      const snap = (await c.env.CALL.getByName(call).snapshot({ limit: 0 })) as unknown as CallSnapshot | null;
+      const tn = snap?.flow?.tn;
+      if (!callInScope(who, tn)) throw forbidden("calls:control", tn);
+    }
     const type = mediaType(c.req.header("content-type"));
     const text = await readTextLimited(c.req.raw, MAX_COMMAND_CHARS * 4);
     if (text === null || text.length > MAX_COMMAND_CHARS)
