@@ -10,23 +10,20 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { unstable_readConfig } from "wrangler";
+import { experimental_readRawConfig } from "wrangler";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const dir = join(root, "dist", "deploy-check");
 mkdirSync(dir, { recursive: true });
 
-const repo = unstable_readConfig({ config: join(root, "wrangler.jsonc") }, { hideWarnings: true });
+// The file as written (not wrangler's resolved view), so every setting carries over as it is.
+const { rawConfig: repo } = experimental_readRawConfig({ config: join(root, "wrangler.jsonc") });
+const { $schema: _schema, ...settings } = repo as typeof repo & { $schema?: string };
 const configured = {
-  name: repo.name,
-  main: "../../src/index.ts",
-  compatibility_date: repo.compatibility_date,
-  compatibility_flags: repo.compatibility_flags,
-  minify: repo.minify,
+  ...settings,
+  main: join("..", "..", repo.main ?? "src/index.ts"),
   kv_namespaces: [{ binding: "FLOWS", id: "0f2ac74b498b48028cb68387c421e279" }],
-  durable_objects: repo.durable_objects,
-  exports: repo.exports,
-  ...(repo.assets ? { assets: { ...repo.assets, directory: repo.assets.directory && join("..", "..", repo.assets.directory) } } : {}),
+  ...(repo.assets?.directory ? { assets: { ...repo.assets, directory: join("..", "..", repo.assets.directory) } } : {}),
   vars: { ...repo.vars, PUBLIC_URL: "https://flows.example.com" },
 };
 writeFileSync(join(dir, "wrangler.jsonc"), JSON.stringify(configured, null, 2));
