@@ -8,6 +8,7 @@ import { ACCESS_NAME } from "../access/AccessStore.ts";
 import { allows, allowsEveryTn } from "../access/scopes.ts";
 import { type AccessEnv, forbidden, principalOf, requireScope } from "../http/access.ts";
 import { ProblemError } from "../http/problem.ts";
+import { intQuery } from "../http/query.ts";
 import { AUDIT_ACTIONS } from "../access/auditTable.ts";
 import { openapiPaths } from "./openapi.ts";
 import { canonicalTn, normalizeTn } from "../tn.ts";
@@ -18,18 +19,8 @@ export const AUDIT_LIMIT = { default: 100, max: 1000 } as const;
 
 audit.get("/v1/audit", requireScope("audit:read"), async (c) => {
   const who = principalOf(c);
-  const limitRaw = c.req.query("limit");
-  const limit = limitRaw === undefined ? AUDIT_LIMIT.default : Number(limitRaw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > AUDIT_LIMIT.max)
-    throw new ProblemError(400, "Invalid request", `limit must be an integer from 1 to ${AUDIT_LIMIT.max}`, {
-      errors: [{ path: "limit", message: `an integer from 1 to ${AUDIT_LIMIT.max}` }],
-    });
-  const beforeRaw = c.req.query("before");
-  const before = beforeRaw === undefined ? undefined : Number(beforeRaw);
-  if (before !== undefined && (!Number.isInteger(before) || before < 1))
-    throw new ProblemError(400, "Invalid request", "before must be a positive integer (the previous page's next)", {
-      errors: [{ path: "before", message: "a positive integer" }],
-    });
+  const limit = intQuery(c.req.query("limit"), "limit", { min: 1, max: AUDIT_LIMIT.max, default: AUDIT_LIMIT.default });
+  const before = intQuery(c.req.query("before"), "before", { min: 1, max: Number.MAX_SAFE_INTEGER });
   const tnRaw = c.req.query("tn");
   let tn: string | undefined;
   if (tnRaw !== undefined) {

@@ -17,6 +17,7 @@ import type { CallSnapshot } from "../call/api.ts";
 import { type AccessEnv, forbidden, principalOf, requireScope } from "../http/access.ts";
 import { signatureOr } from "../http/signedRequest.ts";
 import { mediaType, readTextLimited } from "../http/body.ts";
+import { intQuery } from "../http/query.ts";
 import { ProblemError } from "../http/problem.ts";
 import { openapiPaths } from "./openapi.ts";
 
@@ -38,12 +39,9 @@ function callInScope(who: Principal, tn: string | null | undefined): boolean {
 
 calls.get("/v1/calls/:call", requireScope("calls:control"), async (c) => {
   const call = callParam(c);
-  const since = Number(c.req.query("since") ?? "0");
-  const limit = Number(c.req.query("limit") ?? "1000");
-  const snap = await c.env.CALL.getByName(call).snapshot({
-    since: Number.isFinite(since) && since > 0 ? since : 0,
-    limit: Number.isFinite(limit) ? limit : 1000,
-  });
+  const since = intQuery(c.req.query("since"), "since", { min: 0, max: Number.MAX_SAFE_INTEGER, default: 0 });
+  const limit = intQuery(c.req.query("limit"), "limit", { min: 1, max: 10_000, default: 1000 });
+  const snap = await c.env.CALL.getByName(call).snapshot({ since, limit });
   if (!snap)
     throw new ProblemError(404, "Unknown call", `no state is kept for call ${call}: it never needed any, or it ended and was cleaned up`);
   // The RPC stub types the snapshot as never (CallEntity has an index signature); it is a CallSnapshot.
@@ -125,8 +123,8 @@ openapiPaths["/v1/calls/{call}"] = {
     summary: "A call's state: entity, pinned flow version, parked deadline, Gather attempts, digits and history, timers, events",
     security: [{ bearer: [] }],
     parameters: [
-      { name: "since", in: "query", description: "events after this sequence number", schema: { type: "integer" } },
-      { name: "limit", in: "query", schema: { type: "integer", maximum: 10000 } },
+      { name: "since", in: "query", description: "events after this sequence number", schema: { type: "integer", minimum: 0, default: 0 } },
+      { name: "limit", in: "query", description: "events at most", schema: { type: "integer", minimum: 1, maximum: 10000, default: 1000 } },
     ],
     responses: { "200": { description: "The call" }, "401": problemRef, "404": problemRef },
   },

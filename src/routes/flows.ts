@@ -16,6 +16,7 @@ import { recordAudit } from "../access/record.ts";
 import { allowsTn } from "../access/scopes.ts";
 import { type AccessEnv, principalOf, requireScope } from "../http/access.ts";
 import { mediaType, readTextLimited } from "../http/body.ts";
+import { intQuery } from "../http/query.ts";
 import { ProblemError } from "../http/problem.ts";
 import { buildRenderContext } from "../callflow/context.ts";
 import {
@@ -203,9 +204,9 @@ flows.put("/:tn", async (c) => {
 // ---- GET /v1/flows, GET|DELETE /v1/flows/{tn} ------------------------------------------------
 
 flows.get("/", async (c) => {
-  const limit = Number(c.req.query("limit") ?? "1000");
+  const limit = intQuery(c.req.query("limit"), "limit", { min: 1, max: 1000, default: 1000 });
   const cursor = c.req.query("cursor");
-  const res = await listFlows(c.env, { limit: Number.isFinite(limit) && limit > 0 ? limit : 1000, ...(cursor ? { cursor } : {}) });
+  const res = await listFlows(c.env, { limit, ...(cursor ? { cursor } : {}) });
   // A key limited to TN patterns lists only its numbers.
   const visible = allowsTn(principalOf(c), "flows:read");
   return c.json({ ...res, flows: res.flows.filter((f) => visible(f.tn)) });

@@ -56,7 +56,12 @@ export const openapiPaths: Record<string, PathItem> = {
       summary: "List TNs with a flow",
       security: admin,
       parameters: [
-        { name: "limit", in: "query", schema: { type: "integer", maximum: 1000 } },
+        {
+          name: "limit",
+          in: "query",
+          description: "flows per page",
+          schema: { type: "integer", minimum: 1, maximum: 1000, default: 1000 },
+        },
         { name: "cursor", in: "query", schema: { type: "string" } },
       ],
       responses: { "200": { description: "{ flows: [{tn, version, mode, updatedAt, size, description}], cursor? }" }, "401": problem },

@@ -182,3 +182,21 @@ describe("rate limits on the admin API", () => {
     );
   });
 });
+
+describe("query limits, enforced as documented", () => {
+  it("GET /v1/flows?limit and GET /v1/calls/{call}?limit/since outside their range are 400 naming the parameter", async ({ expect }) => {
+    for (const path of [
+      "/v1/flows?limit=0",
+      "/v1/flows?limit=1001",
+      "/v1/flows?limit=abc",
+      "/v1/calls/c-1?limit=10001",
+      "/v1/calls/c-1?since=-1",
+    ]) {
+      const res = await api(path);
+      expect({ path, status: res.status }).toEqual({ path, status: 400 });
+      const param = new URL(path, "https://x").searchParams.keys().next().value;
+      expect(res.body.errors).toEqual([{ path: param, message: expect.stringContaining("an integer from") }]);
+    }
+    expect((await api("/v1/flows?limit=1000")).status).toBe(200);
+  });
+});
