@@ -95,6 +95,13 @@ export function checkConfig(config: DeployConfig): Finding[] {
     }
   }
 
+  if (vars.INSECURE_DEV_MODE !== undefined && vars.INSECURE_DEV_MODE !== "" && vars.INSECURE_DEV_MODE !== "0")
+    findings.push({
+      level: "error",
+      code: "insecure-dev-mode",
+      message: "INSECURE_DEV_MODE is set in wrangler.jsonc: the platform-facing routes would run open without WEBHOOK_TOKEN",
+      fix: "remove it from vars; it belongs in .dev.vars on a development machine, if anywhere",
+    });
   for (const name of SECRET_NAMES) {
     if (name in vars)
       findings.push({

@@ -34,6 +34,10 @@ describe("deploy checks", () => {
     expect(withUrl("http://flows.example.com")).toEqual(["warning:public-url-not-https"]);
   });
 
+  it("INSECURE_DEV_MODE in the deployed variables is refused", () => {
+    expect(codes(checkConfig({ ...READY, vars: { ...READY.vars, INSECURE_DEV_MODE: "1" } }))).toEqual(["error:insecure-dev-mode"]);
+  });
+
   it("a secret written as a plain variable is refused", () => {
     const findings = checkConfig({ ...READY, vars: { ...READY.vars, ADMIN_TOKEN: "hunter2" } });
     expect(codes(findings)).toEqual(["error:secret-in-vars"]);
