@@ -276,6 +276,7 @@ export function registerFlows(program: Command): void {
     .option("--digits <digits>", "{{digits}}, as if a Gather had collected them")
     .option("--version <hash>", "render a version from the TN's history instead of the current one")
     .option("--var <name=value>", "override a {{vars.NAME}} value (repeatable)", collect, [])
+    .option("--json", "print {tn, xml} as JSON (and failures as a problem document)")
     .action(
       run(async (tn: string, opts: Conn & { from: string; at?: string; to?: string; digits?: string; version?: string; var: string[] }) => {
         if (opts.at !== undefined && !Number.isFinite(Date.parse(opts.at)))
@@ -297,7 +298,8 @@ export function registerFlows(program: Command): void {
           contentType: "application/json",
         });
         if (!res.ok) throw await refused(res);
-        process.stdout.write(await res.text());
+        const xml = await res.text();
+        process.stdout.write(opts.json ? `${JSON.stringify({ tn, xml, version: res.headers.get("x-tactflow-version") }, null, 2)}\n` : xml);
       }),
     );
 
