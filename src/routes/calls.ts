@@ -144,7 +144,28 @@ openapiPaths["/v1/calls/{call}/commands"] = {
       },
     },
     responses: {
-      "202": { description: "{ call, deliveries, delivered, pending, deadline_at, dropped, warnings, errors, replay }" },
+      "202": {
+        description: "Queued; what was delivered at once",
+        content: {
+          "application/json": {
+            schema: {
+              type: "object",
+              required: ["call", "deliveries", "delivered", "pending"],
+              properties: {
+                call: { type: "string" },
+                deliveries: { type: "integer" },
+                delivered: { type: "integer" },
+                pending: { type: "integer" },
+                deadline_at: { type: ["string", "null"], format: "date-time" },
+                dropped: { type: "array", items: { type: "string" }, description: "commands after a <Hangup/>, which can never run" },
+                warnings: { type: "array", items: {} },
+                errors: { type: "array", items: { type: "string" } },
+                replay: { type: "boolean" },
+              },
+            },
+          },
+        },
+      },
       "401": problemRef,
       "404": problemRef,
       "409": problemRef,
@@ -164,7 +185,36 @@ openapiPaths["/v1/webhooks/events"] = {
       content: { "application/json": { schema: { oneOf: [{ type: "object" }, { type: "array", items: { type: "object" } }] } } },
     },
     responses: {
-      "202": { description: "{ accepted, results: [{call, type, state?, applied, duplicate, seq}], ignored: [reason] }" },
+      "202": {
+        description: "Acknowledged",
+        content: {
+          "application/json": {
+            schema: {
+              type: "object",
+              required: ["accepted", "results", "ignored"],
+              properties: {
+                accepted: { type: "integer" },
+                results: {
+                  type: "array",
+                  items: {
+                    type: "object",
+                    properties: {
+                      call: { type: "string" },
+                      type: { type: "string" },
+                      state: { type: "string" },
+                      applied: { type: "boolean" },
+                      duplicate: { type: "boolean" },
+                      seq: { type: "integer" },
+                      error: { type: "string" },
+                    },
+                  },
+                },
+                ignored: { type: "array", items: { type: "string" } },
+              },
+            },
+          },
+        },
+      },
       "400": problemRef,
       "401": problemRef,
       "413": problemRef,

@@ -64,7 +64,13 @@ export const openapiPaths: Record<string, PathItem> = {
         },
         { name: "cursor", in: "query", schema: { type: "string" } },
       ],
-      responses: { "200": { description: "{ flows: [{tn, version, mode, updatedAt, size, description}], cursor? }" }, "401": problem },
+      responses: {
+        "200": {
+          description: "The TNs with a flow (a key limited to TN patterns sees its numbers)",
+          content: { "application/json": { schema: { $ref: "#/components/schemas/FlowList" } } },
+        },
+        "401": problem,
+      },
     },
   },
   "/v1/flows/{tn}": {
@@ -87,8 +93,14 @@ export const openapiPaths: Record<string, PathItem> = {
         },
       },
       responses: {
-        "201": { description: "New version now current: { tn, version, size, createdAt, mode, warnings }" },
-        "200": { description: "This content was already current" },
+        "201": {
+          description: "New version now current",
+          content: { "application/json": { schema: { $ref: "#/components/schemas/Published" } } },
+        },
+        "200": {
+          description: "This content was already current",
+          content: { "application/json": { schema: { $ref: "#/components/schemas/Published" } } },
+        },
         "400": problem,
         "401": problem,
         "413": problem,
@@ -109,7 +121,17 @@ export const openapiPaths: Record<string, PathItem> = {
           schema: { type: "string" },
         },
       ],
-      responses: { "200": { description: "The flow" }, "401": problem, "404": problem },
+      responses: {
+        "200": {
+          description: "The flow (or, asked for XML, the XML alone)",
+          content: {
+            ...{ "application/json": { schema: { $ref: "#/components/schemas/Flow" } } },
+            "application/xml": { schema: { type: "string" } },
+          },
+        },
+        "401": problem,
+        "404": problem,
+      },
     },
     delete: {
       summary: "Remove the TN's flow and history",
@@ -122,7 +144,10 @@ export const openapiPaths: Record<string, PathItem> = {
     get: {
       summary: "The TN's history, newest first: [{version, at, size, action, current}]",
       security: admin,
-      responses: { "200": { description: "History" }, "404": problem },
+      responses: {
+        "200": { description: "History", content: { "application/json": { schema: { $ref: "#/components/schemas/History" } } } },
+        "404": problem,
+      },
     },
   },
   "/v1/flows/{tn}/rollback": {
@@ -131,7 +156,14 @@ export const openapiPaths: Record<string, PathItem> = {
       summary: "Point the TN back at an earlier version (default: the one before the current)",
       security: admin,
       requestBody: { required: false, content: { "application/json": { schema: requestSchemas.RollbackBody } } },
-      responses: { "200": { description: "Rolled back" }, "404": problem, "409": problem },
+      responses: {
+        "200": {
+          description: "Rolled back: the version now current",
+          content: { "application/json": { schema: { $ref: "#/components/schemas/Flow" } } },
+        },
+        "404": problem,
+        "409": problem,
+      },
     },
   },
   "/v1/flows/{tn}/preview": {
@@ -156,6 +188,77 @@ export const openapiPaths: Record<string, PathItem> = {
     get: {
       summary: "This document",
       responses: { "200": { description: "OpenAPI 3.1", content: { "application/json": { schema: { type: "object" } } } } },
+    },
+  },
+};
+
+const str = { type: "string" };
+const diagnostic = { $ref: "#/components/schemas/Problem/properties/diagnostics/items" };
+const flowFields = {
+  tn: str,
+  version: { type: "string", description: "The content hash" },
+  size: { type: "integer" },
+  createdAt: { type: "string", format: "date-time" },
+  mode: { type: "string", enum: ["sync", "async"] },
+  timezone: str,
+  conditions: { type: "string", enum: ["evaluate", "platform"] },
+  description: str,
+  variables: { type: "object", additionalProperties: str },
+  parkTimeoutMs: { type: "integer" },
+};
+const FLOW_SCHEMAS = {
+  FlowList: {
+    type: "object",
+    required: ["flows"],
+    properties: {
+      flows: {
+        type: "array",
+        items: {
+          type: "object",
+          required: ["tn", "version"],
+          properties: { tn: str, version: str, mode: str, updatedAt: str, size: { type: "integer" }, description: str },
+        },
+      },
+      cursor: { type: "string", description: "pass as ?cursor= for the next page" },
+    },
+  },
+  Published: {
+    type: "object",
+    required: ["tn", "version", "size", "createdAt", "mode", "warnings"],
+    properties: {
+      tn: str,
+      version: str,
+      size: { type: "integer" },
+      createdAt: str,
+      mode: str,
+      warnings: { type: "array", items: diagnostic },
+    },
+  },
+  Flow: {
+    type: "object",
+    required: ["tn", "version", "size", "createdAt", "mode"],
+    properties: {
+      ...flowFields,
+      current: { type: "boolean" },
+      updatedAt: { type: "string", format: "date-time" },
+      previous: { type: "string", description: "rollback: the version it replaced" },
+      xml: { type: "string" },
+    },
+  },
+  History: {
+    type: "object",
+    required: ["tn", "current", "versions"],
+    properties: {
+      tn: str,
+      current: { type: ["string", "null"] },
+      versions: {
+        type: "array",
+        items: {
+          type: "object",
+          required: ["version", "at"],
+          properties: { version: str, at: str, size: { type: "integer" }, action: str, current: { type: "boolean" } },
+        },
+      },
     },
   },
 };
@@ -185,6 +288,7 @@ export function openapiDocument(origin = "/"): Record<string, unknown> {
       securitySchemes: SECURITY_SCHEMES,
       schemas: {
         Problem: PROBLEM_SCHEMA,
+        ...FLOW_SCHEMAS,
         Health: {
           type: "object",
           required: ["ok", "service", "version", "checks"],
