@@ -55,7 +55,7 @@ export function serve(port: number, workers: WorkerOptions[]): Miniflare {
 
 /**
  * Build the production bundle into `dist/<bench>-bench` and serve it as `tactflow`: KV `FLOWS`,
- * `CALL` (CallSession) and `EVENT_HUB` (EventHub) on SQLite, and `vars` as text bindings.
+ * `CALL` (CallSession), `EVENT_HUB` (EventHub) and `ACCESS` (AccessStore) on SQLite, and `vars` as text bindings.
  * Throws, after printing wrangler's output, when the build fails.
  */
 export function startTactflow(
@@ -79,12 +79,15 @@ export function startTactflow(
     FLOWS: { type: "kv" },
     CALL: { type: "durable-object", worker: "tactflow", exportName: "CallSession" },
     EVENT_HUB: { type: "durable-object", worker: "tactflow", exportName: "EventHub" },
+    // API keys and the audit log: publishing through the admin API writes an audit entry.
+    ACCESS: { type: "durable-object", worker: "tactflow", exportName: "AccessStore" },
   };
   for (const [name, value] of Object.entries(vars)) env[name] = { type: "text", value };
   const mf = serve(port, [
     worker("tactflow", bundle.toString("utf8"), env, {
       CallSession: { type: "durable-object", storage: "sqlite" },
       EventHub: { type: "durable-object", storage: "sqlite" },
+      AccessStore: { type: "durable-object", storage: "sqlite" },
     }),
   ]);
   return { mf, bundleBytes: bundle.length };
