@@ -203,7 +203,8 @@ export async function runCall(opts: CallOptions, deps: CallDeps): Promise<number
   else deps.out(formatTranscript(result, { verbose: opts.verbose ?? false, eventsEnabled: events }));
   if (result.end.cause === "webhook-failed") {
     deps.err(`tactflow call: no call flow from ${url}: ${result.end.reason}.${hintFor(result, url)}`);
-    return 1;
+    // One exit code per cause across commands: 3 the server could not be reached, 1 it refused.
+    return /cannot reach/.test(result.end.reason) ? 3 : 1;
   }
   return 0;
 }

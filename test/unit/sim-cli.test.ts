@@ -80,7 +80,7 @@ describe("tactflow call", () => {
     expect(err).toMatch(/HTTP 401.*--webhook-token/);
   });
 
-  it("exits 1 and suggests npm start when nothing listens", async () => {
+  it("exits 3 (could not reach the server, as every command) and suggests npm start when nothing listens", async () => {
     const server = fakeTactflow({});
     const err: string[] = [];
     const code = await runCall(
@@ -101,7 +101,7 @@ describe("tactflow call", () => {
       },
     );
     expect(server.requests).toEqual([]);
-    expect(code).toBe(1);
+    expect(code).toBe(3);
     expect(err.join("")).toMatch(/cannot reach http:\/\/127\.0\.0\.1:9: ECONNREFUSED.*npm start/);
   });
 
