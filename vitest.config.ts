@@ -1,8 +1,14 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
-// Three projects: pure modules in Node, the Worker in workerd, and end-to-end runs
-// against `wrangler dev` driven by the platform simulator.
+// The wrangler config serves dist/console as static assets and wrangler refuses a missing
+// directory; the worker tests don't need the console built, only the folder to exist.
+mkdirSync(join(import.meta.dirname, "dist", "console"), { recursive: true });
+
+// Four projects: pure modules in Node, the Worker in workerd, end-to-end runs against
+// `wrangler dev` driven by the platform simulator, and the web console in headless Chromium.
 export default defineConfig({
   test: {
     projects: [
@@ -62,6 +68,19 @@ export default defineConfig({
           environment: "node",
           // One `wrangler dev` shared by every e2e file (test/e2e/harness.ts).
           globalSetup: ["test/e2e/global-setup.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: "browser",
+          include: ["test/browser/**/*.test.ts"],
+          environment: "node",
+          // One `wrangler dev` serving the built console (npm test builds it first) and Chromium
+          // from the Debian package; the setup says how to get either when it is missing.
+          globalSetup: ["test/browser/global-setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           fileParallelism: false,

@@ -2,11 +2,13 @@
  * `npm start`: a fresh clone answers calls at once.
  *
  * 1. Writes `.dev.vars` with random development tokens if there is none (never overwrites).
- * 2. Starts `wrangler dev --ip 127.0.0.1 --port ${PORT:-8787}`; Ctrl-C (SIGINT/SIGTERM) is
+ * 2. Builds the web console into dist/console and keeps rebuilding it on change (wrangler dev
+ *    serves that folder as static assets, so a reload shows the change).
+ * 3. Starts `wrangler dev --ip 127.0.0.1 --port ${PORT:-8787}`; Ctrl-C (SIGINT/SIGTERM) is
  *    forwarded to it and we exit when it does.
- * 3. Waits for `/healthz`, then publishes the demo flows in `flows/demo/manifest.json` through
+ * 4. Waits for `/healthz`, then publishes the demo flows in `flows/demo/manifest.json` through
  *    the admin API. Publishing is content-addressed, so a second start answers 200 "unchanged".
- * 4. Prints the webhook curl and where the tokens are.
+ * 5. Prints the console's address, the webhook curl and where the tokens are.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -14,6 +16,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEV_SERVER_FILE, parseDevVars } from "../cli/config.ts";
+import { describe as describeBuild, watchConsole } from "./build-console.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const port = Number(process.env.PORT ?? "8787");
@@ -105,6 +108,8 @@ async function seed(adminToken: string): Promise<void> {
 
 async function main(): Promise<void> {
   const vars = ensureDevVars();
+  // The first build finishes before wrangler starts, so the console is there from the first request.
+  await watchConsole((r, first) => say(first ? describeBuild(r) : `console rebuilt: ${describeBuild(r).replace("console built: ", "")}`));
   const wrangler = join(root, "node_modules", ".bin", "wrangler");
   // A .dev.vars from before parked calls existed lacks the Call Control settings: supply them.
   const extra: string[] = [];
@@ -142,6 +147,7 @@ async function main(): Promise<void> {
   }
 
   const token = vars.WEBHOOK_TOKEN ? `&token=${encodeURIComponent(vars.WEBHOOK_TOKEN)}` : "";
+  say(`console: ${base}/ — sign in with ADMIN_TOKEN from .dev.vars`);
   say(
     `ready on ${base} (the CLI finds it there) — tokens are in .dev.vars (ADMIN_TOKEN for the admin API and CLI, WEBHOOK_TOKEN for platform webhooks)`,
   );
