@@ -81,6 +81,9 @@ export default defineConfig({
           // One `wrangler dev` serving the built console (npm test builds it first) and Chromium
           // from the Debian package; the setup says how to get either when it is missing.
           globalSetup: ["test/browser/global-setup.ts"],
+          // After the other projects: Chromium and a second wrangler on 2 cores would starve
+          // their timing-sensitive tests.
+          sequence: { groupOrder: 1 },
           testTimeout: 60_000,
           hookTimeout: 120_000,
           fileParallelism: false,
