@@ -11,7 +11,7 @@
  *
  * `node scripts/build-console.ts` builds once; `--watch` rebuilds on change (npm start uses it).
  */
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -114,9 +114,10 @@ function finish(meta: Metafile): BuildReport {
   return r;
 }
 
+/** Empty dist/console but keep the folder itself: a running `wrangler dev` watches it. */
 function fresh(): void {
-  rmSync(CONSOLE_OUT, { recursive: true, force: true });
   mkdirSync(CONSOLE_OUT, { recursive: true });
+  for (const entry of readdirSync(CONSOLE_OUT)) rmSync(join(CONSOLE_OUT, entry), { recursive: true, force: true });
   cpSync(join(SRC, "public"), CONSOLE_OUT, { recursive: true });
 }
 

@@ -1,19 +1,379 @@
-/** A flow: its XML as published. */
-import type { FlowVersion } from "../api.ts";
-import { formatTn } from "../format.ts";
+/**
+ * The flow page: the XML in the editor with live diagnostics, the graph drawn from it, and the
+ * side panels (settings, preview, versions). The draft — text and settings — lives here until
+ * it is published; the published version is what the server last answered.
+ *
+ * Side panels are listed in {@link TABS}; part two of the console adds its phone there, and
+ * uses {@link GraphView}'s `marks` and the editor's `markElement` to follow a call.
+ */
+import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { ApiError, type FieldError, type FlowSettings, type FlowVersion } from "../api.ts";
+import type { CursorInfo, EditorDiagnostic, EditorHandle } from "../editor/editor.ts";
+import { checkDraft, lineStarts, offsetAt, plural, type Checked } from "../flow/check.ts";
+import { EditorPane } from "../flow/EditorPane.tsx";
+import { PreviewPanel } from "../flow/PreviewPanel.tsx";
+import { SettingsPanel, settingsErrors } from "../flow/SettingsPanel.tsx";
+import { VersionsPanel } from "../flow/VersionsPanel.tsx";
+import { absoluteTime, digitsOf, formatTn, relativeTime, shortVersion } from "../format.ts";
+import { GraphBoundary, GraphView, graphOf } from "../graph/GraphView.tsx";
+import type { GraphNode } from "../graph/model.ts";
+import { flowPath, navigate, onLinkClick } from "../router.ts";
 import { useAsync } from "../ui/async.ts";
 import { useApi } from "../ui/context.ts";
-import { ErrorState, Loading } from "../ui/states.tsx";
+import { Dialog } from "../ui/Dialog.tsx";
+import { ErrorState, errorText, Loading } from "../ui/states.tsx";
+
+const NEW_FLOW = `<?xml version="1.0" encoding="UTF-8"?>
+<Response>
+  <Say>Thank you for calling.</Say>
+  <Hangup/>
+</Response>
+`;
+
+const DEFAULT_SETTINGS: FlowSettings = { mode: "sync", timezone: "UTC", description: "", variables: {}, conditions: "evaluate" };
+
+type Tab = "graph" | "settings" | "preview" | "versions";
+const TABS: { id: Tab; label: string }[] = [
+  { id: "graph", label: "Graph" },
+  { id: "settings", label: "Settings" },
+  { id: "preview", label: "Preview" },
+  { id: "versions", label: "Versions" },
+];
+
+function settingsOf(v: FlowVersion): FlowSettings {
+  return {
+    mode: v.mode,
+    timezone: v.timezone,
+    description: v.description,
+    variables: v.variables,
+    conditions: v.conditions,
+    ...(v.parkTimeoutMs !== undefined ? { parkTimeoutMs: v.parkTimeoutMs } : {}),
+  };
+}
+
+const sameSettings = (a: FlowSettings, b: FlowSettings) => JSON.stringify(a) === JSON.stringify({ ...b });
 
 export function FlowPage({ tn }: { tn: string | null }) {
   const api = useApi();
-  const flow = useAsync<FlowVersion | null>(() => (tn ? api.getFlow(tn) : Promise.resolve(null)), [api, tn]);
+  const loaded = useAsync<FlowVersion | null>(async () => {
+    if (!tn) return null;
+    try {
+      return await api.getFlow(tn);
+    } catch (err) {
+      // A number without a flow opens as a new draft for it.
+      if (err instanceof ApiError && err.status === 404) return null;
+      throw err;
+    }
+  }, [api, tn]);
+
+  if (loaded.status === "loading") {
+    return (
+      <main id="main" class="page">
+        <Loading what={tn ? `the flow of ${formatTn(tn)}` : "the editor"} />
+      </main>
+    );
+  }
+  if (loaded.status === "error") {
+    return (
+      <main id="main" class="page">
+        <h1>{tn ? formatTn(tn) : "New flow"}</h1>
+        <ErrorState error={loaded.error} retry={loaded.reload} />
+      </main>
+    );
+  }
+  return <FlowEditor tn={tn} initial={loaded.data} />;
+}
+
+function FlowEditor({ tn, initial }: { tn: string | null; initial: FlowVersion | null }) {
+  const api = useApi();
+  const [published, setPublished] = useState<FlowVersion | null>(initial);
+  const [revision, setRevision] = useState(0);
+  const [text, setText] = useState(initial?.xml ?? NEW_FLOW);
+  const [settings, setSettings] = useState<FlowSettings>(initial ? settingsOf(initial) : DEFAULT_SETTINGS);
+  const [newTn, setNewTn] = useState(tn ?? "");
+  const [tab, setTab] = useState<Tab>("graph");
+  const [checked, setChecked] = useState<Checked>(() => checkDraft(text, settings));
+  const [graphRoot, setGraphRoot] = useState(checked.document?.root ?? null);
+  const [server, setServer] = useState<{ text: string; diagnostics: EditorDiagnostic[] } | null>(null);
+  const [fieldErrors, setFieldErrors] = useState<FieldError[]>([]);
+  const [message, setMessage] = useState<{ kind: "ok" | "error" | "info"; text: string } | null>(null);
+  const [busy, setBusy] = useState<"publish" | "delete" | null>(null);
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const [activeId, setActiveId] = useState<string | null>(null);
+  const editor = useRef<EditorHandle | null>(null);
+
+  // Diagnostics follow the text within a frame or two; the graph waits for a pause in typing.
+  useEffect(() => {
+    const t = setTimeout(() => setChecked(checkDraft(text, settings)), checked.text === text ? 0 : 30);
+    return () => clearTimeout(t);
+  }, [text, settings]);
+  useEffect(() => {
+    if (!checked.document) return;
+    const t = setTimeout(() => setGraphRoot(checked.document!.root), 120);
+    return () => clearTimeout(t);
+  }, [checked.document]);
+
+  const graph = useMemo(() => (graphRoot ? graphOf(graphRoot) : null), [graphRoot]);
+  const starts = useMemo(() => lineStarts(checked.text), [checked.text]);
+
+  const serverDiags = server && server.text === text ? server.diagnostics : [];
+  const diagnostics = useMemo<EditorDiagnostic[]>(() => {
+    const key = (d: { line: number; col: number; message: string }) => `${d.line}:${d.col}:${d.message}`;
+    const fromServer = new Set(serverDiags.map(key));
+    return [
+      ...serverDiags,
+      ...checked.diagnostics.filter((d) => !fromServer.has(key(d))).map((d) => ({ ...d, source: "browser" as const })),
+    ];
+  }, [checked, serverDiags]);
+
+  /** Severity per graph node: each finding belongs to the last node that starts before it. */
+  const problems = useMemo(() => {
+    const out = new Map<string, "error" | "warning">();
+    if (!graph || graphRoot !== checked.document?.root) return out;
+    const nodes = graph.nodes.filter((n) => n.shape !== "start" && n.shape !== "end").sort((x, y) => x.offset - y.offset);
+    for (const d of checked.diagnostics) {
+      const at = offsetAt(starts, d.line, d.col);
+      let hit: GraphNode | undefined;
+      for (const n of nodes) if (n.offset <= at) hit = n;
+      if (hit && out.get(hit.id) !== "error") out.set(hit.id, d.severity);
+    }
+    return out;
+  }, [graph, checked, starts, graphRoot]);
+
+  const onCursor = useCallback(
+    (c: CursorInfo) => {
+      if (!graph) return;
+      const byOffset = new Map(graph.nodes.filter((n) => n.shape !== "start" && n.shape !== "end").map((n) => [n.offset, n.id]));
+      setActiveId(c.elements.map((o) => byOffset.get(o)).find((id) => id !== undefined) ?? null);
+    },
+    [graph],
+  );
+
+  const onSelectNode = useCallback((n: GraphNode) => {
+    setActiveId(n.id);
+    if (n.shape === "start" || n.shape === "end") return;
+    editor.current?.selectElement(n.offset, false);
+  }, []);
+
+  const dirty = published ? text !== published.xml || !sameSettings(settings, settingsOf(published)) : true;
+  useEffect(() => {
+    if (!dirty || !published) return;
+    const warn = (e: BeforeUnloadEvent) => e.preventDefault();
+    addEventListener("beforeunload", warn);
+    return () => removeEventListener("beforeunload", warn);
+  }, [dirty, published]);
+
+  const target = tn ?? newTn.trim();
+  const publish = async () => {
+    if (!target) {
+      setMessage({ kind: "error", text: "Enter the number this flow answers for." });
+      return;
+    }
+    setBusy("publish");
+    setMessage({ kind: "info", text: "Publishing…" });
+    setFieldErrors([]);
+    const sent = text;
+    try {
+      const r = await api.publish(target, sent, settings);
+      setServer(null);
+      const fresh = await api.getFlow(r.tn);
+      setPublished(fresh);
+      setRevision((n) => n + 1);
+      const warnings = r.warnings?.length ? ` with ${plural(r.warnings.length, "warning")}` : "";
+      setMessage({ kind: "ok", text: `Published version ${shortVersion(r.version)}${warnings}.` });
+      if (!tn) navigate(flowPath(r.tn), { replace: true });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 422 && err.problem.diagnostics) {
+        setServer({ text: sent, diagnostics: err.problem.diagnostics.map((d) => ({ ...d, source: "server" as const })) });
+        setMessage({ kind: "error", text: `The server refused the flow: ${err.problem.detail ?? err.problem.title}` });
+      } else if (err instanceof ApiError && err.status === 400 && err.problem.errors) {
+        setFieldErrors(err.problem.errors);
+        setTab("settings");
+        setMessage({ kind: "error", text: `The server refused the settings: ${err.problem.detail ?? err.problem.title}` });
+      } else setMessage({ kind: "error", text: errorText(err as Error) });
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const remove = async () => {
+    if (!tn) return;
+    setBusy("delete");
+    try {
+      await api.deleteFlow(tn);
+      navigate("/");
+    } catch (err) {
+      setMessage({ kind: "error", text: errorText(err as Error) });
+      setBusy(null);
+      setConfirmDelete(false);
+    }
+  };
+
+  const onRolledBack = (v: FlowVersion) => {
+    setPublished(v);
+    setText(v.xml);
+    editor.current?.setText(v.xml);
+    setSettings(settingsOf(v));
+    setServer(null);
+    setRevision((n) => n + 1);
+    setMessage({ kind: "ok", text: `Rolled back: the number serves version ${shortVersion(v.version)}.` });
+  };
+
+  const localSettingErrors = settingsErrors(settings).size;
+  const title = tn ? formatTn(tn) : "New flow";
+  const onTabKey = (e: KeyboardEvent) => {
+    const i = TABS.findIndex((t) => t.id === tab);
+    const next = e.key === "ArrowRight" ? (i + 1) % TABS.length : e.key === "ArrowLeft" ? (i + TABS.length - 1) % TABS.length : -1;
+    if (next < 0) return;
+    e.preventDefault();
+    setTab(TABS[next]!.id);
+    requestAnimationFrame(() => document.getElementById(`tab-${TABS[next]!.id}`)?.focus());
+  };
+
   return (
-    <main id="main" class="page">
-      <h1>{tn ? formatTn(tn) : "New flow"}</h1>
-      {flow.status === "loading" && <Loading what="the flow" />}
-      {flow.status === "error" && <ErrorState error={flow.error} retry={flow.reload} />}
-      {flow.data && <pre class="xml">{flow.data.xml}</pre>}
+    <main id="main" class="flow-page">
+      <div class="flow-head">
+        <div class="flow-title">
+          <a href="/" onClick={onLinkClick} class="back" aria-label="Back to the numbers">
+            ←
+          </a>
+          <h1>{title}</h1>
+          {!tn && (
+            <input
+              class="tn-input"
+              aria-label="Number"
+              placeholder="Number, e.g. +1 800 555 0100"
+              value={newTn}
+              onInput={(e) => setNewTn(e.currentTarget.value)}
+              inputMode="tel"
+            />
+          )}
+          {published ? (
+            <span class="flow-meta">
+              <span class={`badge badge-${published.mode}`}>{published.mode}</span>
+              <span>
+                published <code title={published.version}>{shortVersion(published.version)}</code>
+              </span>
+              {published.updatedAt && (
+                <time dateTime={published.updatedAt} title={absoluteTime(published.updatedAt)} class="muted">
+                  {relativeTime(published.updatedAt)}
+                </time>
+              )}
+            </span>
+          ) : (
+            <span class="badge">not published</span>
+          )}
+        </div>
+        <div class="flow-actions">
+          <span class="draft-state muted">{dirty ? (published ? "Unpublished changes" : "Draft") : "Up to date"}</span>
+          <button
+            type="button"
+            class="btn btn-primary"
+            onClick={publish}
+            disabled={busy !== null || (!tn && !digitsOf(newTn) && newTn.trim() !== "*")}
+          >
+            {busy === "publish" ? "Publishing…" : "Publish"}
+          </button>
+          {tn && published && (
+            <button type="button" class="btn btn-danger" onClick={() => setConfirmDelete(true)} disabled={busy !== null}>
+              Delete…
+            </button>
+          )}
+        </div>
+      </div>
+      <p class={`flow-message ${message ? `msg-${message.kind}` : ""}`} role={message?.kind === "error" ? "alert" : "status"}>
+        {message?.text ??
+          (checked.errors
+            ? `${plural(checked.errors, "error")} in the draft: the server will refuse it until they are fixed.`
+            : localSettingErrors
+              ? "A setting needs fixing (see Settings)."
+              : "")}
+      </p>
+      <div class="flow-body">
+        <EditorPane
+          text={text}
+          label={`Flow XML for ${title}`}
+          diagnostics={diagnostics}
+          counts={{
+            errors:
+              checked.errors +
+              serverDiags.filter(
+                (d) => d.severity === "error" && !checked.diagnostics.some((c) => c.line === d.line && c.message === d.message),
+              ).length,
+            warnings: checked.warnings,
+          }}
+          onChange={setText}
+          onCursor={onCursor}
+          handle={editor}
+        />
+        <section class="side" aria-label="Flow tools">
+          <div class="tabs" role="tablist" aria-label="Flow tools" onKeyDown={onTabKey}>
+            {TABS.map((t) => (
+              <button
+                key={t.id}
+                id={`tab-${t.id}`}
+                type="button"
+                role="tab"
+                aria-selected={tab === t.id}
+                aria-controls={`panel-${t.id}`}
+                tabIndex={tab === t.id ? 0 : -1}
+                onClick={() => setTab(t.id)}
+              >
+                {t.label}
+                {t.id === "settings" && (fieldErrors.length > 0 || localSettingErrors > 0) && (
+                  <>
+                    <span class="dot" />
+                    <span class="visually-hidden"> (has errors)</span>
+                  </>
+                )}
+              </button>
+            ))}
+          </div>
+          <div id="panel-graph" role="tabpanel" aria-labelledby="tab-graph" class="panel panel-graph" hidden={tab !== "graph"}>
+            <GraphBoundary resetKey={graph}>
+              <GraphView
+                graph={graph}
+                stale={!checked.document && !!graph}
+                activeId={activeId}
+                problems={problems}
+                onSelect={onSelectNode}
+              />
+            </GraphBoundary>
+          </div>
+          <div id="panel-settings" role="tabpanel" aria-labelledby="tab-settings" class="panel" hidden={tab !== "settings"}>
+            <SettingsPanel settings={settings} onChange={setSettings} serverErrors={fieldErrors} />
+          </div>
+          <div id="panel-preview" role="tabpanel" aria-labelledby="tab-preview" class="panel" hidden={tab !== "preview"}>
+            {tab === "preview" && (
+              <PreviewPanel tn={tn} published={!!published} document={checked.document} draftErrors={checked.errors} settings={settings} />
+            )}
+          </div>
+          <div id="panel-versions" role="tabpanel" aria-labelledby="tab-versions" class="panel" hidden={tab !== "versions"}>
+            {tab === "versions" &&
+              (tn && published ? (
+                <VersionsPanel tn={tn} revision={revision} dirty={dirty} onRolledBack={onRolledBack} />
+              ) : (
+                <p class="muted">Versions appear once the flow is published.</p>
+              ))}
+          </div>
+        </section>
+      </div>
+      {confirmDelete && tn && (
+        <Dialog title={`Delete the flow of ${title}?`} onClose={() => setConfirmDelete(false)}>
+          <p>
+            Calls to {title} will get the catch-all flow (<code>*</code>) or, without one, the fallback document. The number's version
+            history is deleted with it.
+          </p>
+          <div class="dialog-actions">
+            <button type="button" class="btn" onClick={() => setConfirmDelete(false)}>
+              Cancel
+            </button>
+            <button type="button" class="btn btn-danger-solid" onClick={remove} disabled={busy !== null}>
+              {busy === "delete" ? "Deleting…" : "Delete flow"}
+            </button>
+          </div>
+        </Dialog>
+      )}
     </main>
   );
 }
