@@ -312,7 +312,9 @@ export function createEditor(parent: HTMLElement, options: EditorOptions): Edito
       view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } });
     },
     setDiagnostics(list) {
-      if (list === current) return;
+      const same = (a: EditorDiagnostic, b: EditorDiagnostic) =>
+        a.line === b.line && a.col === b.col && a.message === b.message && a.source === b.source && a.severity === b.severity;
+      if (list === current || (list.length === current.length && list.every((d, i) => same(d, current[i]!)))) return;
       apply(list);
     },
     selectElement(offset, focus) {

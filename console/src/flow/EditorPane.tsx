@@ -8,7 +8,7 @@
  * a render can carry a text a keystroke or two old.
  */
 import type { RefObject } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { CursorInfo, EditorDiagnostic, EditorHandle } from "../editor/editor.ts";
 import { plural } from "./check.ts";
 
@@ -59,14 +59,16 @@ export function EditorPane(props: EditorPaneProps) {
     };
   }, [props.handle]);
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     props.handle.current?.setDiagnostics(props.diagnostics);
   }, [props.diagnostics, props.handle]);
 
   const { errors, warnings } = props.counts;
   const position = cursor
-    ? cursor.selTo > cursor.selFrom
-      ? `Lines ${cursor.selFrom}–${cursor.selTo} selected`
+    ? cursor.selFrom
+      ? cursor.selTo > cursor.selFrom
+        ? `Lines ${cursor.selFrom}–${cursor.selTo} selected`
+        : `Line ${cursor.selFrom} selected`
       : `Line ${cursor.line}, column ${cursor.col}`
     : "";
   const failed = typeof state === "object" ? state.failed : null;

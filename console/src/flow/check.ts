@@ -8,16 +8,28 @@ import type { FlowSettings } from "../api.ts";
 
 export interface Checked {
   text: string;
+  /** The settings it was checked with. */
+  settings: Pick<FlowSettings, "variables" | "conditions">;
   document: FlowDocument | null;
   diagnostics: Diagnostic[];
   errors: number;
   warnings: number;
 }
 
+/** Runs the check; the `tactflow:check` performance measure says how long it took. */
 export function checkDraft(text: string, settings: Pick<FlowSettings, "variables" | "conditions">): Checked {
+  const t0 = performance.now();
   const result = checkTemplate(text, { variables: settings.variables, conditions: settings.conditions });
+  performance.measure("tactflow:check", { start: t0, end: performance.now() });
   const errors = result.diagnostics.filter((d) => d.severity === "error").length;
-  return { text, document: result.document, diagnostics: result.diagnostics, errors, warnings: result.diagnostics.length - errors };
+  return {
+    text,
+    settings,
+    document: result.document,
+    diagnostics: result.diagnostics,
+    errors,
+    warnings: result.diagnostics.length - errors,
+  };
 }
 
 /** 0-based offsets of 1-based line starts, to place line:col findings. */

@@ -6,6 +6,7 @@
  * `marks` lets other panels colour nodes (part two's live calls: the path a call took).
  */
 import { Component, type ComponentChildren } from "preact";
+import { memo } from "preact/compat";
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { layoutGraph, type PlacedNode } from "./layout.ts";
 import { buildGraph, type FlowGraph, type GraphNode } from "./model.ts";
@@ -44,7 +45,7 @@ function clip(label: string, width: number): string {
   return label.length > max ? `${label.slice(0, max - 1)}…` : label;
 }
 
-export function GraphView(props: GraphProps) {
+export const GraphView = memo(function GraphView(props: GraphProps) {
   const { graph } = props;
   const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(new Set());
   const layout = useMemo(() => (graph ? layoutGraph(graph.root, collapsed) : null), [graph, collapsed]);
@@ -270,7 +271,7 @@ export function GraphView(props: GraphProps) {
       </div>
     </div>
   );
-}
+});
 
 function NodeBox({
   p,
@@ -302,7 +303,7 @@ function NodeBox({
       transform={`translate(${p.x} ${p.y})`}
       data-id={n.id}
       role="treeitem"
-      tabIndex={focusable ? 0 : -1}
+      tabindex={focusable ? 0 : -1}
       aria-label={`${n.title}${state}${problem ? `; has ${problem}s` : ""}; line ${n.line}`}
       aria-expanded={p.branches ? !p.collapsed : undefined}
       aria-selected={active}

@@ -16,7 +16,7 @@ import { SettingsPanel, settingsErrors } from "../flow/SettingsPanel.tsx";
 import { VersionsPanel } from "../flow/VersionsPanel.tsx";
 import { absoluteTime, digitsOf, formatTn, relativeTime, shortVersion } from "../format.ts";
 import { GraphBoundary, GraphView, graphOf } from "../graph/GraphView.tsx";
-import type { GraphNode } from "../graph/model.ts";
+import type { FlowGraph, GraphNode } from "../graph/model.ts";
 import { flowPath, navigate, onLinkClick } from "../router.ts";
 import { useAsync } from "../ui/async.ts";
 import { useApi } from "../ui/context.ts";
@@ -49,6 +49,17 @@ function settingsOf(v: FlowVersion): FlowSettings {
     conditions: v.conditions,
     ...(v.parkTimeoutMs !== undefined ? { parkTimeoutMs: v.parkTimeoutMs } : {}),
   };
+}
+
+const NO_DIAGNOSTICS: EditorDiagnostic[] = [];
+const NO_PROBLEMS: ReadonlyMap<string, "error" | "warning"> = new Map();
+
+/** The server's findings on the text it refused, then the browser's own that it did not repeat. */
+function mergeDiagnostics(checked: Checked, fromServer: readonly EditorDiagnostic[]): EditorDiagnostic[] {
+  if (!fromServer.length) return checked.diagnostics.map((d) => ({ ...d, source: "browser" as const }));
+  const key = (d: { line: number; col: number; message: string }) => `${d.line}:${d.col}:${d.message}`;
+  const seen = new Set(fromServer.map(key));
+  return [...fromServer, ...checked.diagnostics.filter((d) => !seen.has(key(d))).map((d) => ({ ...d, source: "browser" as const }))];
 }
 
 const sameSettings = (a: FlowSettings, b: FlowSettings) => JSON.stringify(a) === JSON.stringify({ ...b });
@@ -93,7 +104,11 @@ function FlowEditor({ tn, initial }: { tn: string | null; initial: FlowVersion |
   const [newTn, setNewTn] = useState(tn ?? "");
   const [tab, setTab] = useState<Tab>("graph");
   const [checked, setChecked] = useState<Checked>(() => checkDraft(text, settings));
-  const [graphRoot, setGraphRoot] = useState(checked.document?.root ?? null);
+  // The graph and the problems marked on it follow the check after a pause in typing.
+  const [drawn, setDrawn] = useState<{ checked: Checked; graph: FlowGraph | null }>(() => ({
+    checked,
+    graph: checked.document ? graphOf(checked.document.root) : null,
+  }));
   const [server, setServer] = useState<{ text: string; diagnostics: EditorDiagnostic[] } | null>(null);
   const [fieldErrors, setFieldErrors] = useState<FieldError[]>([]);
   const [message, setMessage] = useState<{ kind: "ok" | "error" | "info"; text: string } | null>(null);
@@ -102,43 +117,67 @@ function FlowEditor({ tn, initial }: { tn: string | null; initial: FlowVersion |
   const [activeId, setActiveId] = useState<string | null>(null);
   const editor = useRef<EditorHandle | null>(null);
 
-  // Diagnostics follow the text within a frame or two; the graph waits for a pause in typing.
+  // Diagnostics follow the text at once: the check runs in the next task (a burst of input is one
+  // check) and goes straight to the editor, without waiting for this component to render.
+  const pending = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const serverRef = useRef(server);
+  serverRef.current = server;
+  const runCheck = useCallback((t: string, s: FlowSettings) => {
+    if (pending.current) clearTimeout(pending.current);
+    pending.current = setTimeout(() => {
+      pending.current = null;
+      const c = checkDraft(t, s);
+      const fromServer = serverRef.current?.text === t ? serverRef.current.diagnostics : NO_DIAGNOSTICS;
+      editor.current?.setDiagnostics(mergeDiagnostics(c, fromServer));
+      setChecked(c);
+    }, 0);
+  }, []);
+  useEffect(
+    () => () => {
+      if (pending.current) clearTimeout(pending.current);
+    },
+    [],
+  );
+  const onText = useCallback(
+    (t: string) => {
+      setText(t);
+      runCheck(t, settingsRef.current);
+    },
+    [runCheck],
+  );
+  const settingsRef = useRef(settings);
+  settingsRef.current = settings;
   useEffect(() => {
-    const t = setTimeout(() => setChecked(checkDraft(text, settings)), checked.text === text ? 0 : 30);
-    return () => clearTimeout(t);
-  }, [text, settings]);
+    if (checked.settings !== settings) runCheck(text, settings);
+  }, [settings]);
   useEffect(() => {
-    if (!checked.document) return;
-    const t = setTimeout(() => setGraphRoot(checked.document!.root), 120);
+    if (drawn.checked === checked) return;
+    const t = setTimeout(() => {
+      setDrawn((d) => ({ checked, graph: checked.document ? graphOf(checked.document.root) : d.graph }));
+    }, 120);
     return () => clearTimeout(t);
-  }, [checked.document]);
+  }, [checked]);
 
-  const graph = useMemo(() => (graphRoot ? graphOf(graphRoot) : null), [graphRoot]);
-  const starts = useMemo(() => lineStarts(checked.text), [checked.text]);
+  const graph = drawn.graph;
 
-  const serverDiags = server && server.text === text ? server.diagnostics : [];
-  const diagnostics = useMemo<EditorDiagnostic[]>(() => {
-    const key = (d: { line: number; col: number; message: string }) => `${d.line}:${d.col}:${d.message}`;
-    const fromServer = new Set(serverDiags.map(key));
-    return [
-      ...serverDiags,
-      ...checked.diagnostics.filter((d) => !fromServer.has(key(d))).map((d) => ({ ...d, source: "browser" as const })),
-    ];
-  }, [checked, serverDiags]);
+  const serverDiags = server && server.text === text ? server.diagnostics : NO_DIAGNOSTICS;
+  const diagnostics = useMemo(() => mergeDiagnostics(checked, serverDiags), [checked, serverDiags]);
 
   /** Severity per graph node: each finding belongs to the last node that starts before it. */
   const problems = useMemo(() => {
+    const c = drawn.checked;
+    if (!graph || !c.document || !c.diagnostics.length) return NO_PROBLEMS;
     const out = new Map<string, "error" | "warning">();
-    if (!graph || graphRoot !== checked.document?.root) return out;
+    const starts = lineStarts(c.text);
     const nodes = graph.nodes.filter((n) => n.shape !== "start" && n.shape !== "end").sort((x, y) => x.offset - y.offset);
-    for (const d of checked.diagnostics) {
+    for (const d of c.diagnostics) {
       const at = offsetAt(starts, d.line, d.col);
       let hit: GraphNode | undefined;
       for (const n of nodes) if (n.offset <= at) hit = n;
       if (hit && out.get(hit.id) !== "error") out.set(hit.id, d.severity);
     }
     return out;
-  }, [graph, checked, starts, graphRoot]);
+  }, [graph, drawn.checked]);
 
   const onCursor = useCallback(
     (c: CursorInfo) => {
@@ -302,7 +341,7 @@ function FlowEditor({ tn, initial }: { tn: string | null; initial: FlowVersion |
               ).length,
             warnings: checked.warnings,
           }}
-          onChange={setText}
+          onChange={onText}
           onCursor={onCursor}
           handle={editor}
         />
@@ -333,7 +372,7 @@ function FlowEditor({ tn, initial }: { tn: string | null; initial: FlowVersion |
             <GraphBoundary resetKey={graph}>
               <GraphView
                 graph={graph}
-                stale={!checked.document && !!graph}
+                stale={!drawn.checked.document && !!graph}
                 activeId={activeId}
                 problems={problems}
                 onSelect={onSelectNode}
