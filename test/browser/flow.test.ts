@@ -206,4 +206,21 @@ describe("the flow page", () => {
     expect(((await (await api(`/v1/flows/${TN}`)).json()) as { xml: string }).xml).toContain("Goodbye for now.");
     await context.close();
   });
+
+  it("deletes a number's flow after a confirmation", async () => {
+    const { context, page } = await signedIn(browser, server.url, server.adminToken);
+    await page.goto(`/flows/${TN}`);
+    await page.getByRole("button", { name: "Delete…" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await dialog.waitFor({ state: "detached" });
+    expect((await api(`/v1/flows/${TN}`)).status).toBe(200);
+
+    await page.getByRole("button", { name: "Delete…" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Delete flow" }).click();
+    await page.getByRole("heading", { name: "Numbers" }).waitFor();
+    expect((await api(`/v1/flows/${TN}`)).status).toBe(404);
+    expect(await page.getByRole("link", { name: "+1 800 555 0142" }).count()).toBe(0);
+    await context.close();
+  });
 });

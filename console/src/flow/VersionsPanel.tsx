@@ -196,6 +196,12 @@ function DiffDialog({ tn, versions, onClose }: { tn: string; versions: [string, 
           )}
           <div class="diff-wrap">
             <table class="diff" aria-label="Side-by-side diff">
+              <colgroup>
+                <col class="ln-col" />
+                <col />
+                <col class="ln-col" />
+                <col />
+              </colgroup>
               <thead>
                 <tr>
                   <th scope="col" colSpan={2}>
