@@ -52,6 +52,10 @@ export const GraphView = memo(function GraphView(props: GraphProps) {
   const [zoom, setZoom] = useState(1);
   const [focusId, setFocusId] = useState<string | null>(null);
   const scroller = useRef<HTMLDivElement>(null);
+  const tip = useRef<HTMLDivElement>(null);
+  const hideTip = () => {
+    if (tip.current) tip.current.hidden = true;
+  };
   const drag = useRef<{ x: number; y: number; left: number; top: number; moved: boolean } | null>(null);
 
   useLayoutEffect(() => {
@@ -175,6 +179,33 @@ export const GraphView = memo(function GraphView(props: GraphProps) {
     e.preventDefault();
   };
 
+  // One listener for every node (a flow can have hundreds): the click finds its node.
+  const nodeAt = (target: EventTarget | null) => {
+    const g = (target as Element | null)?.closest?.("g.node");
+    const id = g?.getAttribute("data-id");
+    return id ? order.find((n) => n.node.id === id) : undefined;
+  };
+  const onClick = (e: MouseEvent) => {
+    const placed = nodeAt(e.target);
+    if (!placed) return;
+    if ((e.target as Element).closest(".toggle")) toggle(placed.node.id);
+    else {
+      setFocusId(placed.node.id);
+      props.onSelect(placed.node);
+    }
+  };
+  // One tooltip element, moved and filled by hand: hovering re-renders nothing.
+  const onPointerOver = (e: PointerEvent) => {
+    const tipEl = tip.current;
+    const el = scroller.current;
+    const placed = nodeAt(e.target);
+    if (!tipEl || !el || !placed) return hideTip();
+    tipEl.textContent = `${placed.node.title} (line ${placed.node.line})`;
+    tipEl.style.left = `${Math.max(4, placed.x * zoom - el.scrollLeft)}px`;
+    tipEl.style.top = `${(placed.y + placed.h) * zoom - el.scrollTop + el.offsetTop + 6}px`;
+    tipEl.hidden = false;
+  };
+
   const onWheel = (e: WheelEvent) => {
     if (!e.ctrlKey && !e.metaKey) return;
     e.preventDefault();
@@ -239,6 +270,9 @@ export const GraphView = memo(function GraphView(props: GraphProps) {
           role="tree"
           aria-label="Flow graph: arrow keys move between nodes, Enter selects a node's lines in the editor, Space collapses a branch"
           onKeyDown={onKeyDown}
+          onClick={onClick}
+          onPointerOver={onPointerOver}
+          onPointerLeave={hideTip}
         >
           <svg
             width={layout.width * zoom}
@@ -259,36 +293,29 @@ export const GraphView = memo(function GraphView(props: GraphProps) {
                 focusable={p.node.id === focusedId}
                 problem={props.problems.get(p.node.id)}
                 mark={props.marks?.get(p.node.id)}
-                onSelect={() => {
-                  setFocusId(p.node.id);
-                  props.onSelect(p.node);
-                }}
-                onToggle={() => toggle(p.node.id)}
               />
             ))}
           </svg>
         </div>
       </div>
+      <div class="graph-tip" ref={tip} hidden aria-hidden="true" />
     </div>
   );
 });
 
-function NodeBox({
+/** One node; memoised, so a cursor move re-renders the two nodes whose state changed. */
+const NodeBox = memo(function NodeBox({
   p,
   active,
   focusable,
   problem,
   mark,
-  onSelect,
-  onToggle,
 }: {
   p: PlacedNode;
   active: boolean;
   focusable: boolean;
   problem: "error" | "warning" | undefined;
   mark: string | undefined;
-  onSelect: () => void;
-  onToggle: () => void;
 }) {
   const n = p.node;
   const cls = ["node", `shape-${n.shape}`, active && "active", problem && `has-${problem}`, n.unreached && "unreached", mark]
@@ -307,9 +334,7 @@ function NodeBox({
       aria-label={`${n.title}${state}${problem ? `; has ${problem}s` : ""}; line ${n.line}`}
       aria-expanded={p.branches ? !p.collapsed : undefined}
       aria-selected={active}
-      onClick={(e) => ((e.target as Element).closest(".toggle") ? onToggle() : onSelect())}
     >
-      <title>{`${n.title} (line ${n.line})`}</title>
       <rect width={p.w} height={p.h} rx={radius} />
       {n.shape === "decision" && <path class="glyph" d={`M12 ${p.h / 2}l5 -5l5 5l-5 5z`} />}
       <text
@@ -332,7 +357,7 @@ function NodeBox({
       )}
     </g>
   );
-}
+});
 
 /** Keeps the rest of the page working when drawing the graph fails. */
 export class GraphBoundary extends Component<{ children: ComponentChildren; resetKey: unknown }, { error: Error | null; key: unknown }> {
