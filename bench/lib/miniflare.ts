@@ -4,7 +4,7 @@
  * `wrangler dev`, whose proxy Durable Object serialises every request.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
@@ -66,6 +66,9 @@ export function startTactflow(
 ): { mf: Miniflare; bundleBytes: number } {
   log("building the production bundle (wrangler deploy --dry-run)…");
   const outdir = join(root, "dist", `${bench}-bench`);
+  // wrangler refuses a config whose assets folder (the built console) is missing; the Worker
+  // benchmarks don't need the console, only the folder.
+  mkdirSync(join(root, "dist", "console"), { recursive: true });
   const build = spawnSync(join(root, "node_modules", ".bin", "wrangler"), ["deploy", "--dry-run", "--outdir", outdir], {
     cwd: root,
     encoding: "utf8",
