@@ -78,7 +78,7 @@ describe("keyboard only", () => {
     await tabTo(page, "g.node");
     expect(await focusedText(page)).toContain("Call arrives");
     await page.keyboard.press("ArrowDown");
-    expect(await focusedText(page)).toContain("Thank you for calling");
+    await expect.poll(() => focusedText(page)).toContain("Thank you for calling");
     await page.keyboard.press("Enter");
     await expect.poll(() => page.locator(".statusbar .cursor-pos").textContent()).toBe("Line 4 selected");
 
