@@ -85,8 +85,8 @@ describe("keyboard only", () => {
     // Tabs switch with the arrow keys.
     await page.locator("#tab-graph").focus();
     await page.keyboard.press("ArrowRight");
-    expect(await page.locator("#tab-settings").getAttribute("aria-selected")).toBe("true");
-    expect(await page.locator("#panel-settings").isVisible()).toBe(true);
+    await expect.poll(() => page.locator("#tab-settings").getAttribute("aria-selected")).toBe("true");
+    await expect.poll(() => page.locator("#panel-settings").isVisible()).toBe(true);
     await context.close();
   });
 });
