@@ -380,7 +380,7 @@ function FlowEditor({ tn, initial }: { tn: string | null; initial: FlowVersion |
             </GraphBoundary>
           </div>
           <div id="panel-settings" role="tabpanel" aria-labelledby="tab-settings" class="panel" hidden={tab !== "settings"}>
-            <SettingsPanel settings={settings} onChange={setSettings} serverErrors={fieldErrors} />
+            {tab === "settings" && <SettingsPanel settings={settings} onChange={setSettings} serverErrors={fieldErrors} />}
           </div>
           <div id="panel-preview" role="tabpanel" aria-labelledby="tab-preview" class="panel" hidden={tab !== "preview"}>
             {tab === "preview" && (

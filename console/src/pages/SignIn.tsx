@@ -30,6 +30,10 @@ export function SignIn({ notice, onSignedIn }: { notice: string | null; onSigned
             ? `${err.problem.detail ?? "The admin API is disabled on this server."}`
             : "The server refused this token. Check that it is this deployment's ADMIN_TOKEN (npm start writes it to .dev.vars).",
         );
+      } else if (err instanceof ApiError && err.status === 403) {
+        setError(
+          `The server knows this key, but it may not list flows (${err.problem.detail ?? err.problem.title}). Use a key with flow access.`,
+        );
       } else setError(err instanceof ApiError ? `${err.problem.title}${err.problem.detail ? `: ${err.problem.detail}` : ""}` : String(err));
     } finally {
       setBusy(false);
