@@ -61,6 +61,8 @@ describe("keyboard only", () => {
     const page = await context.newPage();
     await page.goto("/");
     // The token field has focus on arrival.
+    await page.getByLabel("API token").waitFor();
+    await expect.poll(() => active(page, "#token")).toBe(true);
     await page.keyboard.type(server.adminToken);
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { name: "Numbers" }).waitFor();
