@@ -108,6 +108,17 @@ function secretsFileNames(path: string): Set<string> {
   }
 }
 
+/**
+ * The console's static assets (dist/console) are part of what `wrangler deploy` uploads, and
+ * wrangler refuses a config whose `assets.directory` is missing: build them first, every time,
+ * so a deploy never ships a stale console.
+ */
+function buildConsoleAssets(opts: DeployOptions): void {
+  say(opts, "building the console …");
+  const res = spawnSync(process.execPath, [join(ROOT, "scripts", "build-console.ts")], { cwd: ROOT, encoding: "utf8" });
+  if (res.status !== 0) throw new DeployError(`the console build failed:\n${res.stdout}${res.stderr}`, 1);
+}
+
 /** `wrangler deploy --dry-run` into `outdir`; the size of the modules it would upload. */
 export function buildBundle(configPath: string, outdir: string): BundleSize {
   const res = spawnSync(wranglerBin(), ["deploy", "--dry-run", "--outdir", outdir, "--config", configPath], {
@@ -153,6 +164,7 @@ export async function deploy(opts: DeployOptions): Promise<Report> {
     });
   }
 
+  buildConsoleAssets(opts);
   const configErrors = report.findings.some((f) => f.level === "error");
   // The bundle is checked even when the config is not ready, so one run reports everything.
   const outdir = join(ROOT, "dist", "deploy");

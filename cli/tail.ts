@@ -155,6 +155,7 @@ export async function runTail(opts: TailOptions, deps: TailDeps): Promise<number
   const backoffMax = deps.backoffMaxMs ?? 10_000;
   let last: number | null = plan.since;
   let failures = 0;
+  let connected = false;
   const label = plan.stream === "call" ? `call ${opts.call}` : "all calls";
 
   for (;;) {
@@ -163,6 +164,15 @@ export async function runTail(opts: TailOptions, deps: TailDeps): Promise<number
       last = seq;
     });
     if (outcome.kind === "done") return outcome.code;
+    if (outcome.authenticated) connected = true;
+    // Nothing listening on the first try is a wrong URL or a server not started, not a drop to
+    // ride out: say so and exit 3, as every command does. Once connected, drops are retried.
+    if (outcome.unreachable && !connected) {
+      deps.err(
+        `tactflow tail: cannot reach ${new URL(plan.url).origin} (${outcome.why}); is the server running (npm start)? Use --url to point elsewhere.`,
+      );
+      return 3;
+    }
     if (outcome.authenticated) failures = 0;
     failures += 1;
     const delay = Math.min(backoffMax, backoffBase * 2 ** Math.min(failures - 1, 16)) * (0.75 + Math.random() * 0.5);
@@ -174,7 +184,10 @@ export async function runTail(opts: TailOptions, deps: TailDeps): Promise<number
   }
 }
 
-type Outcome = { kind: "done"; code: number } | { kind: "retry"; why: string; authenticated: boolean };
+type Outcome = { kind: "done"; code: number } | { kind: "retry"; why: string; authenticated: boolean; unreachable?: boolean };
+
+/** Connection errors that mean nothing is listening there (as opposed to a dropped stream). */
+const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
 
 function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
@@ -326,7 +339,10 @@ function connectOnce(
     });
     ws.on("error", (err) => {
       // `close` follows; keep the reason for the message.
-      if (!authenticated && ws.readyState !== WebSocket.OPEN) finish({ kind: "retry", why: err.message, authenticated });
+      if (!authenticated && ws.readyState !== WebSocket.OPEN) {
+        const code = (err as NodeJS.ErrnoException).code ?? "";
+        finish({ kind: "retry", why: err.message, authenticated, unreachable: UNREACHABLE.has(code) });
+      }
     });
   });
 }

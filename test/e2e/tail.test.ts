@@ -5,7 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { createConnection, createServer } from "node:net";
+import { type AddressInfo, createConnection, createServer } from "node:net";
 import type { Server, Socket } from "node:net";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -158,11 +158,11 @@ async function droppingRelay(target: URL, frames: number): Promise<{ url: string
     client.on("close", end).on("error", end);
     upstream.on("close", end).on("error", end);
   });
-  // Port range reserved for this suite's helpers (8860–8879).
-  server.listen(8861, "127.0.0.1");
+  // Any free port: a fixed one collides with whatever else runs on the machine.
+  server.listen(0, "127.0.0.1");
   await once(server, "listening");
   return {
-    url: "http://127.0.0.1:8861",
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     cuts: () => cuts,
     close: async () => {
       for (const s of sockets) s.destroy();

@@ -179,6 +179,19 @@ describe("tactflow tail", () => {
     expect(c.err.join("\n")).toMatch(/auth failed: invalid token/);
   });
 
+  it("exits 3 when nothing listens at the URL on the first try, naming it", async ({ expect }) => {
+    // A port that was free a moment ago: bound, then released.
+    const probe = await new Promise<number>((resolve) => {
+      const s = new WebSocketServer({ port: 0, host: "127.0.0.1" }, () => {
+        const port = (s.address() as AddressInfo).port;
+        s.close(() => resolve(port));
+      });
+    });
+    const c = collect();
+    expect(await runTail({ call: "c", url: `http://127.0.0.1:${probe}`, token: TOKEN }, c.deps)).toBe(3);
+    expect(c.err.join("\n")).toMatch(new RegExp(`cannot reach .*127\\.0\\.0\\.1:${probe}`));
+  });
+
   it("rejects bad options with exit 2", async ({ expect }) => {
     const c = collect();
     expect(await runTail({ call: "c", tn: "18382049000", token: TOKEN }, c.deps)).toBe(2);
