@@ -8,6 +8,7 @@ import { registerDeploy } from "./deploy.ts";
 import { registerKeys } from "./keys.ts";
 import { registerFlows } from "./flows.ts";
 import { registerTail } from "./tail.ts";
+import { registerTest } from "./test.ts";
 import { registerValidate } from "./validate.ts";
 
 const program = new Command();
@@ -32,6 +33,7 @@ program
 
 registerValidate(program);
 registerFlows(program);
+registerTest(program);
 registerCall(program);
 registerTail(program);
 registerDeploy(program);

@@ -57,6 +57,8 @@ export interface SimOptions {
   autoAnswer?: boolean;
   /** Where a caller number is, for `<Geo>` when the scenario gives no location; default: its area code's state. */
   locate?: (from: string) => CallerLocation | undefined;
+  /** Told about each document the call is about to run (the call flow, then every replacement), as parsed. */
+  onDocument?: (document: FlowDocument) => void;
 }
 
 /** What `execute` left the call as: over, or idle and waiting for more commands. */
@@ -154,6 +156,8 @@ export class SimulatedCall {
       ...(tnDigits ? { tn: { tn: Number(tnDigits) } } : {}),
       sip_control_app: { uuid: scenario.scaId ?? SIM_SCA_UUID, name: "tactflow simulator" },
     };
+    // Extra fields never replace the ones the simulator keeps up to date.
+    for (const [k, v] of Object.entries(scenario.fields ?? {})) if (!(k in this.call)) this.call[k] = v;
     const base = options.baseUrl.replace(/\/+$/, "");
     const eventsUrl =
       options.events === false
@@ -294,6 +298,7 @@ export class SimulatedCall {
     for (const d of got.problems.filter((x) => x.severity === "error").slice(0, 5)) {
       this.record("NOTE", { message: `the call-flow document has a problem at ${d.line}:${d.col}: ${d.message}` });
     }
+    this.options.onDocument?.(got.document);
     if (this.options.autoAnswer ?? true) await this.goLive();
     return { document: got.document, url: got.url };
   }
@@ -317,6 +322,7 @@ export class SimulatedCall {
       if (options.idleMs) this.clock.advance(options.idleMs);
       let flow = Array.isArray(what) ? await this.executor.runCommands(what, base) : await this.executor.runDocument(what, base);
       while (flow.kind === "replace") {
+        this.options.onDocument?.(flow.document);
         base = flow.url;
         flow = await this.executor.runDocument(flow.document, base);
       }

@@ -313,6 +313,7 @@ export class Executor {
     const { lengthMs, stopKeys } = el.props;
     const input = rt.caller.takeInput();
     const start = rt.clock.now;
+    if (input.hangup) this.callerHangsUp(start + (input.afterMs ?? rt.timing.reactionMs));
     let stopAt: number | undefined;
     let pressed = "";
     if (input.digits) {
@@ -339,6 +340,19 @@ export class Executor {
     rt.clock.advanceTo(start + (stopAt ?? lengthMs));
     await this.done(el, path, true, stopAt !== undefined ? `Stopped by DTMF ${pressed.slice(-1)}` : "Pause finished");
     return NEXT;
+  }
+
+  /**
+   * A scripted hang-up at an input point: the call ends at virtual time `at` (now, if that has
+   * passed). With `now` false the deadline is only set, so the prompts playing until then still run.
+   */
+  private callerHangsUp(at: number, now = true): void {
+    const deadline = { at: Math.max(at, this.rt.clock.now), cause: "caller-hangup" as const, reason: "the caller hung up" };
+    this.rt.clock.addDeadline(deadline);
+    if (now) {
+      this.rt.clock.advanceTo(deadline.at);
+      this.rt.clock.check();
+    }
   }
 
   // ---- Error blocks --------------------------------------------------------------------
@@ -482,6 +496,7 @@ export class Executor {
       );
       const start = rt.clock.now;
       const input = rt.caller.takeInput();
+      if (input.hangup && input.afterMs !== undefined) this.callerHangsUp(start + input.afterMs, false);
       // Only an explicit early key interrupts the prompts; by default the caller lets them finish.
       const bargeAt = input.digits && input.afterMs !== undefined ? input.afterMs : Infinity;
       let promptsMs = 0;
@@ -492,6 +507,7 @@ export class Executor {
         promptsMs += flow.playedMs ?? 0;
         if (flow.interrupted) break;
       }
+      if (input.hangup) this.callerHangsUp(rt.clock.now + rt.timing.reactionMs);
       const got = collectDigits({ maxDigits: p.maxDigits, finishKey: p.finishKey, timeoutMs: p.timeoutMs }, input, promptsMs, rt.timing);
       if (got.firstKeyAt !== undefined) {
         rt.clock.advanceTo(start + got.firstKeyAt);

@@ -25,6 +25,11 @@ export interface CallerInput {
    * short reaction time after the prompts end.
    */
   afterMs?: number;
+  /**
+   * The caller hangs up at this input point instead of pressing: after the prompts (and the
+   * usual reaction time), or `afterMs` into the input point when given.
+   */
+  hangup?: boolean;
 }
 
 /** A caller's location, for `<Geo>`. */
@@ -56,6 +61,8 @@ export interface Scenario {
   hangupAfterMs?: number;
   /** Where the caller is, for `<Geo>`; default: looked up from the caller number if possible. */
   location?: CallerLocation;
+  /** More fields of the call entity the platform sends (what `<Call field>` can read). */
+  fields?: Record<string, string | number | boolean | null>;
 }
 
 /** How long things take on the virtual clock. All in ms. */

@@ -24,6 +24,7 @@ import {
 import { diag, hasErrors, sortDiagnostics } from "../xml/diagnostics.ts";
 import { attrSpecFor } from "../xml/tags.ts";
 import { parseCallValue, parseDays, parseStates, parseTimeWindow, readProps, type CallValue } from "../xml/props.ts";
+import { conditionObservers } from "./probe.ts";
 import { callMatches, callerState, geoMatches, localTime, scheduleMatches, type LocalTime } from "./conditions.ts";
 import type { RenderContext } from "./context.ts";
 import { attrEscaper, escaperFor, textEscaper, type EscapeContext, type Escaper } from "./escape.ts";
@@ -329,7 +330,11 @@ class Compiler {
       this.children(el, kids, depth, parentInline, inner);
     }
     const body = seqEmit(inner);
-    out.push((ctx, st) => (test(ctx, st) ? body(ctx, st) : ""));
+    out.push((ctx, st) => {
+      const held = test(ctx, st);
+      if (conditionObservers.size) conditionObservers.get(ctx.call)?.(el, held);
+      return held ? body(ctx, st) : "";
+    });
   }
 
   private predicate(el: ElementNode): (ctx: RenderContext, st: RenderState) => boolean {

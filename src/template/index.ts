@@ -22,6 +22,7 @@ export type { RenderContext } from "./context.ts";
 export { splitPlaceholders, CALL_PLACEHOLDERS, NAME_RE, type PlaceholderRef, type TemplatePart } from "./placeholders.ts";
 export { escaperFor, encodeComponent, type EscapeContext } from "./escape.ts";
 export { stateForNumber, AREA_CODE_STATE } from "./areacodes.ts";
+export { observeConditions, type ConditionObserver } from "./probe.ts";
 export { callMatches, scheduleMatches, geoMatches, localTime, type LocalTime } from "./conditions.ts";
 
 export type TemplateCheck =
