@@ -29,7 +29,7 @@ app.use(requestLog());
 for (const path of ["/v1/flows", "/v1/flows/*", "/v1/calls/*", "/v1/keys", "/v1/keys/*", "/v1/audit", "/v1/openapi.json"])
   app.use(path, adminCors());
 app.route("/", health);
-app.route("/v1/callflow", callflow);
+app.route("/", callflow);
 app.route("/v1/flows", flows);
 app.route("/v1/openapi.json", openapi);
 app.route("/", eventRoutes);

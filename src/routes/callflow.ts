@@ -5,20 +5,35 @@
  * the TN's flow, the catch-all, or the fallback — and never a 5xx or an empty body. The
  * exceptions: a wrong `?token=` is 401 and an address outside WEBHOOK_ALLOWED_IPS 403, logged;
  * with no WEBHOOK_TOKEN configured every call gets the fallback document and an error line.
+ * HEAD, other methods and other paths under `/v1/callflow/` answer XML too
+ * (src/routes/platform.ts).
  */
 import { Hono } from "hono";
 import { getQueryParam } from "hono/utils/url";
 import { answerCall, type CallAnswer } from "../callflow/answer.ts";
 import { fallbackXml } from "../callflow/fallback.ts";
 import { originOf, readCallRequest } from "../callflow/request.ts";
-import { authoriseWebhook, requireWebhookToken, webhookRefusal, type WebhookRoute } from "../http/webhookAuth.ts";
-import { describeError, log } from "../log.ts";
+import { authoriseWebhook, webhookRefusal, type WebhookRoute } from "../http/webhookAuth.ts";
+import { clip, describeError, log } from "../log.ts";
+import { platformXmlRoute, XML_HEADERS } from "./platform.ts";
 
+/** Mounted at `/`: its routes name their full paths. */
 export const callflow = new Hono<{ Bindings: Env }>();
 
 const CALLFLOW_ROUTE: WebhookRoute = { name: "callflow", url: "The webhook URL", fallbackXml };
+const guard = platformXmlRoute(CALLFLOW_ROUTE);
 
-callflow.on(["GET", "POST"], "/", requireWebhookToken(CALLFLOW_ROUTE), (c) => answerWebhook(c.req.raw, c.env, c.req.query()));
+// GET and POST of `/v1/callflow` itself skip the router (src/index.ts); what reaches these is
+// HEAD, other methods, and the paths below.
+callflow.all("/v1/callflow", ...guard, (c) => answerWebhook(c.req.raw, c.env, c.req.query()));
+// A webhook URL pasted with a trailing slash is the same webhook: callers keep their flow.
+callflow.all("/v1/callflow/", ...guard, (c) => answerWebhook(c.req.raw, c.env, c.req.query()));
+// Anything deeper is no webhook of ours, but may be the platform's misconfigured one: it gets the
+// fallback document, never a JSON 404, and a log line says why.
+callflow.all("/v1/callflow/*", ...guard, (c) => {
+  log("warn", "callflow fallback", { cause: "unknown-path", path: clip(new URL(c.req.url).pathname, 200) });
+  return new Response(fallbackXml(c.env), { status: 200, headers: { ...XML_HEADERS, "x-tactflow-fallback": "unknown-path" } });
+});
 
 /**
  * The webhook itself, as a plain function: `src/index.ts` calls it before Hono's router, because
@@ -37,7 +52,7 @@ export function handleCallflow(request: Request, env: Env): Promise<Response> | 
 
 /** Read the call, answer it: always a 200 XML document. */
 async function answerWebhook(request: Request, env: Env, query: Record<string, string>): Promise<Response> {
-  const headers: Record<string, string> = { "content-type": "text/xml; charset=utf-8", "cache-control": "no-store" };
+  const headers: Record<string, string> = { ...XML_HEADERS };
   let answer: CallAnswer;
   try {
     answer = await answerCall(env, await readCallRequest(request, query, originOf(request.url)));

@@ -4,30 +4,38 @@
  * Always `200 text/xml`; an unknown call or node, or any failure, gets the fallback document and
  * a log line, never dead air. A wrong token is 401, logged.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { GatherResult } from "../call/api.ts";
 import { parseNodeId } from "../call/flowTree.ts";
 import { isCallId } from "../call/id.ts";
 import { fallbackXml } from "../callflow/fallback.ts";
 import { mediaType, readTextLimited } from "../http/body.ts";
-import { requireWebhookToken, type WebhookRoute } from "../http/webhookAuth.ts";
-import { describeError, log } from "../log.ts";
+import type { WebhookRoute } from "../http/webhookAuth.ts";
+import { clip, describeError, log } from "../log.ts";
 import { openapiPaths } from "./openapi.ts";
+import { platformXmlRoute, XML_HEADERS } from "./platform.ts";
 
-export const gather = new Hono<{ Bindings: Env }>();
+type Env_ = { Bindings: Env };
+
+export const gather = new Hono<Env_>();
 
 const GATHER_ROUTE: WebhookRoute = { name: "gather", url: "The Gather URL", fallbackXml };
 
-const XML_HEADERS = { "content-type": "text/xml; charset=utf-8", "cache-control": "no-store" };
+const guard = platformXmlRoute(GATHER_ROUTE);
 
-gather.on(["GET", "POST"], "/v1/calls/:call/gather", requireWebhookToken(GATHER_ROUTE), async (c) => {
+// Only our own documents name these URLs, never with a trailing slash; it is taken all the same,
+// as on /v1/callflow/. HEAD and other methods: src/routes/platform.ts.
+gather.all("/v1/calls/:call/gather", ...guard, (c) => answerGather(c));
+gather.all("/v1/calls/:call/gather/", ...guard, (c) => answerGather(c));
+
+async function answerGather(c: Context<Env_>): Promise<Response> {
   const url = new URL(c.req.url);
-  const call = c.req.param("call");
+  const call = c.req.param("call") ?? "";
   const node = url.searchParams.get("node") ?? "";
   const attemptRaw = url.searchParams.get("attempt");
   const attempt = attemptRaw !== null && /^\d{1,9}$/.test(attemptRaw) && Number(attemptRaw) > 0 ? Number(attemptRaw) : null;
   const fallback = (reason: string, detail: string) => {
-    log("warn", "gather fallback", { reason, detail, call, node });
+    log("warn", "gather fallback", { reason, detail, call: clip(call), node: clip(node, 64) });
     return new Response(fallbackXml(c.env), { status: 200, headers: { ...XML_HEADERS, "x-tactflow-fallback": reason } });
   };
   if (!isCallId(call)) return fallback("unknown-call", "not a call id");
@@ -52,7 +60,7 @@ gather.on(["GET", "POST"], "/v1/calls/:call/gather", requireWebhookToken(GATHER_
       "x-tactflow-gather": `${result.node};attempt=${result.attempt};${result.action}${result.duplicate ? ";duplicate" : ""}`,
     },
   });
-});
+}
 
 /**
  * The entered digits (docs/opentact.md §b.6, f.4): `dtmf` (dialect B) or `code` (dialect A), from the query,
