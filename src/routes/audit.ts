@@ -9,8 +9,8 @@ import { allows, allowsEveryTn } from "../access/scopes.ts";
 import { type AccessEnv, forbidden, principalOf, requireScope } from "../http/access.ts";
 import { ProblemError } from "../http/problem.ts";
 import { intQuery } from "../http/query.ts";
+import type { Paths } from "../http/openapi.ts";
 import { AUDIT_ACTIONS } from "../access/auditTable.ts";
-import { openapiPaths } from "./openapi.ts";
 import { canonicalTn, normalizeTn } from "../tn.ts";
 
 export const audit = new Hono<AccessEnv>();
@@ -39,7 +39,7 @@ audit.get("/v1/audit", requireScope("audit:read"), async (c) => {
   return c.json({ entries, ...(page.next ? { next: page.next } : {}) });
 });
 
-// ---- OpenAPI (src/routes/openapi.ts collects one entry per path) --------------------------------
+// ---- OpenAPI (src/routes/openapi.ts assembles the document) -------------------------------------
 
 const entry = {
   type: "object",
@@ -56,34 +56,39 @@ const entry = {
   },
 };
 
-openapiPaths["/v1/audit"] = {
-  get: {
-    summary: "Who changed which flow or key, newest first",
-    parameters: [
-      { name: "tn", in: "query", required: false, description: "Only this number's entries", schema: { type: "string" } },
-      {
-        name: "limit",
-        in: "query",
-        required: false,
-        description: `Entries per page (default ${AUDIT_LIMIT.default})`,
-        schema: { type: "integer", minimum: 1, maximum: AUDIT_LIMIT.max, default: AUDIT_LIMIT.default },
-      },
-      { name: "before", in: "query", required: false, description: "The previous page's next", schema: { type: "integer", minimum: 1 } },
-    ],
-    responses: {
-      "200": {
-        description: "A page of entries",
-        content: {
-          "application/json": {
-            schema: {
-              type: "object",
-              required: ["entries"],
-              properties: { entries: { type: "array", items: entry }, next: { type: "integer", description: "before= for the next page" } },
+export const auditPaths: Paths = {
+  "/v1/audit": {
+    get: {
+      summary: "Who changed which flow or key, newest first",
+      parameters: [
+        { name: "tn", in: "query", required: false, description: "Only this number's entries", schema: { type: "string" } },
+        {
+          name: "limit",
+          in: "query",
+          required: false,
+          description: `Entries per page (default ${AUDIT_LIMIT.default})`,
+          schema: { type: "integer", minimum: 1, maximum: AUDIT_LIMIT.max, default: AUDIT_LIMIT.default },
+        },
+        { name: "before", in: "query", required: false, description: "The previous page's next", schema: { type: "integer", minimum: 1 } },
+      ],
+      responses: {
+        "200": {
+          description: "A page of entries",
+          content: {
+            "application/json": {
+              schema: {
+                type: "object",
+                required: ["entries"],
+                properties: {
+                  entries: { type: "array", items: entry },
+                  next: { type: "integer", description: "before= for the next page" },
+                },
+              },
             },
           },
         },
+        "400": { description: "A query parameter out of range (errors names it)" },
       },
-      "400": { description: "A query parameter out of range (errors names it)" },
     },
   },
 };

@@ -13,6 +13,7 @@ import { getQueryParam } from "hono/utils/url";
 import { answerCall, type CallAnswer } from "../callflow/answer.ts";
 import { fallbackXml } from "../callflow/fallback.ts";
 import { originOf, readCallRequest } from "../callflow/request.ts";
+import { problemRef, xmlAnswer, type Paths } from "../http/openapi.ts";
 import { authoriseWebhook, webhookRefusal, type WebhookRoute } from "../http/webhookAuth.ts";
 import { clip, describeError, log } from "../log.ts";
 import { platformXmlRoute, XML_HEADERS } from "./platform.ts";
@@ -65,3 +66,32 @@ async function answerWebhook(request: Request, env: Env, query: Record<string, s
   if (answer.fallback) headers["x-tactflow-fallback"] = answer.fallback;
   return new Response(answer.xml, { status: 200, headers });
 }
+
+// ---- OpenAPI (src/routes/openapi.ts assembles the document) -------------------------------------
+
+export const callflowPaths: Paths = {
+  "/v1/callflow": {
+    get: {
+      summary: "Call-flow webhook (docs/opentact.md §a.2): the XML document for an inbound call",
+      description:
+        "Always answers 200 text/xml: the TN's flow, the catch-all, or the fallback document (header x-tactflow-fallback names why). 401 only when WEBHOOK_TOKEN is set and ?token= does not match.",
+      parameters: ["from", "to", "token", "tn", "ani", "dnis", "call", "call_uuid", "uuid", "sca", "sip_control_app", "state"].map(
+        (name) => ({
+          name,
+          in: "query",
+          required: false,
+          schema: { type: "string" },
+        }),
+      ),
+      responses: { "200": xmlAnswer("Opentact Call Flow XML"), "401": problemRef },
+    },
+    post: {
+      summary: "Call-flow webhook with the call entity as a JSON (or form) body",
+      requestBody: {
+        required: false,
+        content: { "application/json": { schema: { type: "object", description: "The Opentact call entity, or { call: {…} }" } } },
+      },
+      responses: { "200": xmlAnswer("Opentact Call Flow XML"), "401": problemRef },
+    },
+  },
+};

@@ -18,8 +18,8 @@ import { type AccessEnv, forbidden, principalOf, requireScope } from "../http/ac
 import { signatureOr } from "../http/signedRequest.ts";
 import { mediaType, readTextLimited } from "../http/body.ts";
 import { intQuery } from "../http/query.ts";
+import { bearerSecurity, callPathParam, problemRef, type Paths } from "../http/openapi.ts";
 import { ProblemError } from "../http/problem.ts";
-import { openapiPaths } from "./openapi.ts";
 
 type Env_ = AccessEnv;
 
@@ -109,120 +109,76 @@ calls.post(
   },
 );
 
-// ---- OpenAPI (src/routes/openapi.ts collects one entry per path) --------------------------------
+// ---- OpenAPI (src/routes/openapi.ts assembles the document) -------------------------------------
 
-const callPathParam = { name: "call", in: "path", required: true, description: "The platform's call uuid.", schema: { type: "string" } };
-const problemRef = {
-  description: "Problem document (RFC 9457)",
-  content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
-};
-
-openapiPaths["/v1/calls/{call}"] = {
-  parameters: [callPathParam],
-  get: {
-    summary: "A call's state: entity, pinned flow version, parked deadline, Gather attempts, digits and history, timers, events",
-    security: [{ bearer: [] }],
-    parameters: [
-      { name: "since", in: "query", description: "events after this sequence number", schema: { type: "integer", minimum: 0, default: 0 } },
-      { name: "limit", in: "query", description: "events at most", schema: { type: "integer", minimum: 1, maximum: 10000, default: 1000 } },
-    ],
-    responses: { "200": { description: "The call" }, "401": problemRef, "404": problemRef },
-  },
-};
-openapiPaths["/v1/calls/{call}/commands"] = {
-  parameters: [callPathParam],
-  post: {
-    summary:
-      "Commands for a parked call (async mode): delivered through the Call Control API, spaced by <Pause>, each re-arming the deadline",
-    security: [{ bearer: [] }],
-    parameters: [{ name: "Idempotency-Key", in: "header", required: false, schema: { type: "string", maxLength: 200 } }],
-    requestBody: {
-      required: true,
-      content: {
-        "application/xml": { schema: { type: "string", description: "A <Response> or bare commands" } },
-        "application/json": { schema: requestSchemas.CommandsJsonBody },
-      },
+export const callsPaths: Paths = {
+  "/v1/calls/{call}": {
+    parameters: [callPathParam],
+    get: {
+      summary: "A call's state: entity, pinned flow version, parked deadline, Gather attempts, digits and history, timers, events",
+      security: bearerSecurity,
+      parameters: [
+        {
+          name: "since",
+          in: "query",
+          description: "events after this sequence number",
+          schema: { type: "integer", minimum: 0, default: 0 },
+        },
+        {
+          name: "limit",
+          in: "query",
+          description: "events at most",
+          schema: { type: "integer", minimum: 1, maximum: 10000, default: 1000 },
+        },
+      ],
+      responses: { "200": { description: "The call" }, "401": problemRef, "404": problemRef },
     },
-    responses: {
-      "202": {
-        description: "Queued; what was delivered at once",
+  },
+  "/v1/calls/{call}/commands": {
+    parameters: [callPathParam],
+    post: {
+      summary:
+        "Commands for a parked call (async mode): delivered through the Call Control API, spaced by <Pause>, each re-arming the deadline",
+      security: bearerSecurity,
+      parameters: [{ name: "Idempotency-Key", in: "header", required: false, schema: { type: "string", maxLength: 200 } }],
+      requestBody: {
+        required: true,
         content: {
-          "application/json": {
-            schema: {
-              type: "object",
-              required: ["call", "deliveries", "delivered", "pending"],
-              properties: {
-                call: { type: "string" },
-                deliveries: { type: "integer" },
-                delivered: { type: "integer" },
-                pending: { type: "integer" },
-                deadline_at: { type: ["string", "null"], format: "date-time" },
-                dropped: { type: "array", items: { type: "string" }, description: "commands after a <Hangup/>, which can never run" },
-                warnings: { type: "array", items: {} },
-                errors: { type: "array", items: { type: "string" } },
-                replay: { type: "boolean" },
-              },
-            },
-          },
+          "application/xml": { schema: { type: "string", description: "A <Response> or bare commands" } },
+          "application/json": { schema: requestSchemas.CommandsJsonBody },
         },
       },
-      "401": problemRef,
-      "404": problemRef,
-      "409": problemRef,
-      "413": problemRef,
-      "415": problemRef,
-      "422": { description: "Invalid commands: problem document with diagnostics [{severity, code, message, line, col}]" },
-      "503": problemRef,
-    },
-  },
-};
-openapiPaths["/v1/webhooks/events"] = {
-  post: {
-    summary: "Platform call events (docs/opentact.md §d.4, e): one event or an array, either generation, routed to each call's object",
-    parameters: [{ name: "token", in: "query", schema: { type: "string" } }],
-    requestBody: {
-      required: true,
-      content: { "application/json": { schema: { oneOf: [{ type: "object" }, { type: "array", items: { type: "object" } }] } } },
-    },
-    responses: {
-      "202": {
-        description: "Acknowledged",
-        content: {
-          "application/json": {
-            schema: {
-              type: "object",
-              required: ["accepted", "results", "ignored"],
-              properties: {
-                accepted: { type: "integer" },
-                results: {
-                  type: "array",
-                  items: {
-                    type: "object",
-                    properties: {
-                      call: { type: "string" },
-                      type: { type: "string" },
-                      state: { type: "string" },
-                      applied: { type: "boolean" },
-                      duplicate: { type: "boolean" },
-                      seq: { type: "integer" },
-                      error: { type: "string" },
-                    },
-                  },
+      responses: {
+        "202": {
+          description: "Queued; what was delivered at once",
+          content: {
+            "application/json": {
+              schema: {
+                type: "object",
+                required: ["call", "deliveries", "delivered", "pending"],
+                properties: {
+                  call: { type: "string" },
+                  deliveries: { type: "integer" },
+                  delivered: { type: "integer" },
+                  pending: { type: "integer" },
+                  deadline_at: { type: ["string", "null"], format: "date-time" },
+                  dropped: { type: "array", items: { type: "string" }, description: "commands after a <Hangup/>, which can never run" },
+                  warnings: { type: "array", items: {} },
+                  errors: { type: "array", items: { type: "string" } },
+                  replay: { type: "boolean" },
                 },
-                ignored: { type: "array", items: { type: "string" } },
               },
             },
           },
         },
+        "401": problemRef,
+        "404": problemRef,
+        "409": problemRef,
+        "413": problemRef,
+        "415": problemRef,
+        "422": { description: "Invalid commands: problem document with diagnostics [{severity, code, message, line, col}]" },
+        "503": problemRef,
       },
-      "400": problemRef,
-      "401": problemRef,
-      "413": problemRef,
     },
-  },
-  get: {
-    summary: "The GET form of the SCA event webhook: ?state=&from=&to=&call=",
-    parameters: ["state", "from", "to", "call", "token"].map((name) => ({ name, in: "query", schema: { type: "string" } })),
-    responses: { "202": { description: "As for POST" }, "401": problemRef },
   },
 };

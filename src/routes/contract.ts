@@ -2,7 +2,8 @@
  * What every operation of the OpenAPI document states the same way, in one table: its
  * `operationId`, how it is authenticated (a security scheme per token kind, with the API-key
  * scope it needs), and a body schema for every response that has one. Route modules describe
- * their own operations (src/routes/openapi.ts `openapiPaths`); `finishDocument` completes them.
+ * their own operations beside their handlers (src/routes/openapi.ts assembles them);
+ * `finishOperations` completes them.
  */
 import type { Scope } from "../access/scopes.ts";
 

@@ -14,8 +14,8 @@ import { ACCESS_NAME } from "../access/AccessStore.ts";
 import { keyIdOf } from "../access/keyTable.ts";
 import { allows, allowsEveryTn, type Principal } from "../access/scopes.ts";
 import { bearerToken } from "../http/auth.ts";
+import { callPathParam, type Paths } from "../http/openapi.ts";
 import { ProblemError, problemResponse } from "../http/problem.ts";
-import { openapiPaths } from "./openapi.ts";
 
 type Env_ = { Bindings: Env };
 
@@ -126,16 +126,19 @@ const upgrade = (summary: string, extra: unknown[] = []) => ({
     },
   },
 });
-openapiPaths["/v1/calls/{call}/events"] = {
-  parameters: [{ name: "call", in: "path", required: true, description: "The call uuid.", schema: { type: "string" } }],
-  ...upgrade("Live events of one call (served by its CallSession)"),
-};
-openapiPaths["/v1/events"] = upgrade("Live events of every call (served by EventHub); frames carry hub_seq", [
-  {
-    name: "tn",
-    in: "query",
-    required: false,
-    description: "Only calls on this number (the dialled TN of inbound calls, the caller id of outbound ones).",
-    schema: { type: "string" },
+
+export const eventPaths: Paths = {
+  "/v1/calls/{call}/events": {
+    parameters: [callPathParam],
+    ...upgrade("Live events of one call (served by its CallSession)"),
   },
-]);
+  "/v1/events": upgrade("Live events of every call (served by EventHub); frames carry hub_seq", [
+    {
+      name: "tn",
+      in: "query",
+      required: false,
+      description: "Only calls on this number (the dialled TN of inbound calls, the caller id of outbound ones).",
+      schema: { type: "string" },
+    },
+  ]),
+};

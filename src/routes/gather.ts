@@ -10,9 +10,9 @@ import { parseNodeId } from "../call/flowTree.ts";
 import { isCallId } from "../call/id.ts";
 import { fallbackXml } from "../callflow/fallback.ts";
 import { mediaType, readTextLimited } from "../http/body.ts";
+import { callPathParam, problemRef, xmlAnswer, type Paths } from "../http/openapi.ts";
 import type { WebhookRoute } from "../http/webhookAuth.ts";
 import { clip, describeError, log } from "../log.ts";
-import { openapiPaths } from "./openapi.ts";
 import { platformXmlRoute, XML_HEADERS } from "./platform.ts";
 
 type Env_ = { Bindings: Env };
@@ -97,35 +97,33 @@ async function readDigits(req: Request, url: URL): Promise<string | null> {
   return null;
 }
 
-// ---- OpenAPI (src/routes/openapi.ts collects one entry per path) --------------------------------
+// ---- OpenAPI (src/routes/openapi.ts assembles the document) -------------------------------------
 
-const callParam = { name: "call", in: "path", required: true, description: "The platform's call uuid.", schema: { type: "string" } };
-const problemRef = {
-  description: "Problem document (RFC 9457)",
-  content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
-};
-const xmlAnswer = { description: "Opentact Call Flow XML", content: { "text/xml": { schema: { type: "string" } } } };
-
-openapiPaths["/v1/calls/{call}/gather"] = {
-  parameters: [callParam],
-  get: {
-    summary: "A stateful Gather's digits (platform-facing): the branch and the continuation, per the Gather state table",
-    description:
-      "Always 200 text/xml; an unknown call, node or attempt gets the fallback document (x-tactflow-fallback). The same node+attempt twice gets the same document. 401 when WEBHOOK_TOKEN is set and ?token= does not match.",
-    parameters: ["node", "attempt", "dtmf", "code", "token"].map((name) => ({
-      name,
-      in: "query",
-      required: name === "node",
-      schema: { type: "string" },
-    })),
-    responses: { "200": xmlAnswer, "401": problemRef },
-  },
-  post: {
-    summary: "The same, with dtmf or code in a form or JSON body",
-    requestBody: {
-      required: false,
-      content: { "application/x-www-form-urlencoded": { schema: { type: "object" } }, "application/json": { schema: { type: "object" } } },
+export const gatherPaths: Paths = {
+  "/v1/calls/{call}/gather": {
+    parameters: [callPathParam],
+    get: {
+      summary: "A stateful Gather's digits (platform-facing): the branch and the continuation, per the Gather state table",
+      description:
+        "Always 200 text/xml; an unknown call, node or attempt gets the fallback document (x-tactflow-fallback). The same node+attempt twice gets the same document. 401 when WEBHOOK_TOKEN is set and ?token= does not match.",
+      parameters: ["node", "attempt", "dtmf", "code", "token"].map((name) => ({
+        name,
+        in: "query",
+        required: name === "node",
+        schema: { type: "string" },
+      })),
+      responses: { "200": xmlAnswer(), "401": problemRef },
     },
-    responses: { "200": xmlAnswer, "401": problemRef },
+    post: {
+      summary: "The same, with dtmf or code in a form or JSON body",
+      requestBody: {
+        required: false,
+        content: {
+          "application/x-www-form-urlencoded": { schema: { type: "object" } },
+          "application/json": { schema: { type: "object" } },
+        },
+      },
+      responses: { "200": xmlAnswer(), "401": problemRef },
+    },
   },
 };

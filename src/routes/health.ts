@@ -13,6 +13,7 @@ import { Hono } from "hono";
 import { version as packageVersion } from "../../package.json";
 import { HUB_NAME } from "../events/EventHub.ts";
 import { describeError } from "../log.ts";
+import type { Paths } from "../http/openapi.ts";
 
 export const health = new Hono<{ Bindings: Env }>();
 
@@ -63,3 +64,38 @@ health.get("/healthz", async (c) => {
     ok ? 200 : 503,
   );
 });
+
+// ---- OpenAPI (src/routes/openapi.ts assembles the document) -------------------------------------
+
+const check = {
+  type: "object",
+  required: ["ok", "ms"],
+  properties: { ok: { type: "boolean" }, ms: { type: "integer" }, error: { type: "string" } },
+};
+
+/** The health answer's component schema (`#/components/schemas/Health`). */
+export const healthSchemas = {
+  Health: {
+    type: "object",
+    required: ["ok", "service", "version", "checks"],
+    properties: {
+      ok: { type: "boolean" },
+      service: { type: "string" },
+      version: { type: "string" },
+      deployment: { type: "object", properties: { id: { type: "string" }, tag: { type: "string" }, at: { type: "string" } } },
+      checks: { type: "object", properties: { kv: check, calls: check, events: check } },
+    },
+  },
+};
+
+export const healthPaths: Paths = {
+  "/healthz": {
+    get: {
+      summary: "Liveness and readiness: the version, and a timed check of KV, the call objects and the event hub",
+      responses: {
+        "200": { description: "Every check passed", content: { "application/json": { schema: { $ref: "#/components/schemas/Health" } } } },
+        "503": { description: "A check failed", content: { "application/json": { schema: { $ref: "#/components/schemas/Health" } } } },
+      },
+    },
+  },
+};

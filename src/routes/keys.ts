@@ -11,8 +11,8 @@ import { ACCESS_NAME } from "../access/AccessStore.ts";
 import { formatGrant, type Grant, type Principal, parseGrant } from "../access/scopes.ts";
 import { type AccessEnv, principalOf, requireScope } from "../http/access.ts";
 import { readTextLimited } from "../http/body.ts";
+import type { Paths } from "../http/openapi.ts";
 import { ProblemError } from "../http/problem.ts";
-import { openapiPaths } from "./openapi.ts";
 
 export const keys = new Hono<AccessEnv>();
 
@@ -67,7 +67,7 @@ keys.delete("/v1/keys/:id", requireScope("keys:admin"), async (c) => {
   return c.json({ key: record });
 });
 
-// ---- OpenAPI (src/routes/openapi.ts collects one entry per path) --------------------------------
+// ---- OpenAPI (src/routes/openapi.ts assembles the document) -------------------------------------
 
 const keyRecord = {
   type: "object",
@@ -84,35 +84,37 @@ const keyRecord = {
 };
 const jsonBody = (schema: unknown) => ({ "application/json": { schema } });
 
-openapiPaths["/v1/keys"] = {
-  post: {
-    summary: "Create an API key; its secret is in this answer and nowhere else, ever",
-    requestBody: { required: true, content: jsonBody(requestSchemas.CreateKeyBody) },
-    responses: {
-      "201": {
-        description: "The key and its secret",
-        content: jsonBody({ type: "object", required: ["key", "secret"], properties: { key: keyRecord, secret: { type: "string" } } }),
-      },
-      "400": { description: "A grant is not valid (errors: one item per grant)" },
-    },
-  },
-  get: {
-    summary: "Every key, newest first, without secrets",
-    responses: {
-      "200": {
-        description: "The keys",
-        content: jsonBody({ type: "object", required: ["keys"], properties: { keys: { type: "array", items: keyRecord } } }),
+export const keysPaths: Paths = {
+  "/v1/keys": {
+    post: {
+      summary: "Create an API key; its secret is in this answer and nowhere else, ever",
+      requestBody: { required: true, content: jsonBody(requestSchemas.CreateKeyBody) },
+      responses: {
+        "201": {
+          description: "The key and its secret",
+          content: jsonBody({ type: "object", required: ["key", "secret"], properties: { key: keyRecord, secret: { type: "string" } } }),
+        },
+        "400": { description: "A grant is not valid (errors: one item per grant)" },
       },
     },
+    get: {
+      summary: "Every key, newest first, without secrets",
+      responses: {
+        "200": {
+          description: "The keys",
+          content: jsonBody({ type: "object", required: ["keys"], properties: { keys: { type: "array", items: keyRecord } } }),
+        },
+      },
+    },
   },
-};
-openapiPaths["/v1/keys/{id}"] = {
-  parameters: [{ name: "id", in: "path", required: true, description: "The key id", schema: { type: "string" } }],
-  delete: {
-    summary: "Revoke a key: refused from the next request on",
-    responses: {
-      "200": { description: "The revoked key", content: jsonBody({ type: "object", required: ["key"], properties: { key: keyRecord } }) },
-      "404": { description: "No such key" },
+  "/v1/keys/{id}": {
+    parameters: [{ name: "id", in: "path", required: true, description: "The key id", schema: { type: "string" } }],
+    delete: {
+      summary: "Revoke a key: refused from the next request on",
+      responses: {
+        "200": { description: "The revoked key", content: jsonBody({ type: "object", required: ["key"], properties: { key: keyRecord } }) },
+        "404": { description: "No such key" },
+      },
     },
   },
 };

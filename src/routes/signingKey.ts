@@ -3,9 +3,9 @@
  * `v1a` signatures with, when WEBHOOK_SIGNING_KEY is set. Public by nature, so unauthenticated.
  */
 import { Hono } from "hono";
+import type { Paths } from "../http/openapi.ts";
 import { ProblemError } from "../http/problem.ts";
 import { signingKeysFromEnv } from "../http/signatures.ts";
-import { openapiPaths } from "./openapi.ts";
 
 export const signingKey = new Hono<{ Bindings: Env }>();
 
@@ -17,27 +17,30 @@ signingKey.get("/v1/webhooks/signing-key", async (c) => {
   return c.json({ keys: [{ alg: "Ed25519", version: "v1a", public_key: keys.ed25519.publicKey }] });
 });
 
-openapiPaths["/v1/webhooks/signing-key"] = {
-  get: {
-    summary: "The public key of tactflow's v1a (Ed25519) webhook signatures",
-    responses: {
-      "200": {
-        description: "The key, as the Standard Webhooks whpk_ form",
-        content: {
-          "application/json": {
-            schema: {
-              type: "object",
-              required: ["keys"],
-              properties: {
-                keys: {
-                  type: "array",
-                  items: {
-                    type: "object",
-                    required: ["alg", "version", "public_key"],
-                    properties: {
-                      alg: { type: "string", const: "Ed25519" },
-                      version: { type: "string", const: "v1a" },
-                      public_key: { type: "string" },
+/** The public key route in the OpenAPI document (src/routes/openapi.ts). */
+export const signingKeyPaths: Paths = {
+  "/v1/webhooks/signing-key": {
+    get: {
+      summary: "The public key of tactflow's v1a (Ed25519) webhook signatures",
+      responses: {
+        "200": {
+          description: "The key, as the Standard Webhooks whpk_ form",
+          content: {
+            "application/json": {
+              schema: {
+                type: "object",
+                required: ["keys"],
+                properties: {
+                  keys: {
+                    type: "array",
+                    items: {
+                      type: "object",
+                      required: ["alg", "version", "public_key"],
+                      properties: {
+                        alg: { type: "string", const: "Ed25519" },
+                        version: { type: "string", const: "v1a" },
+                        public_key: { type: "string" },
+                      },
                     },
                   },
                 },
@@ -45,8 +48,8 @@ openapiPaths["/v1/webhooks/signing-key"] = {
             },
           },
         },
+        "404": { description: "No WEBHOOK_SIGNING_KEY is configured" },
       },
-      "404": { description: "No WEBHOOK_SIGNING_KEY is configured" },
     },
   },
 };

@@ -9,6 +9,7 @@
  */
 import { Hono } from "hono";
 import { readTextLimited } from "../http/body.ts";
+import { problemRef, type Paths } from "../http/openapi.ts";
 import { ProblemError } from "../http/problem.ts";
 import type { AccessEnv } from "../http/access.ts";
 import { signatureOr } from "../http/signedRequest.ts";
@@ -87,3 +88,58 @@ webhooks.on(
     return c.json({ accepted: results.length - failed, results, ignored }, status);
   },
 );
+
+// ---- OpenAPI (src/routes/openapi.ts assembles the document) -------------------------------------
+
+export const webhooksPaths: Paths = {
+  "/v1/webhooks/events": {
+    post: {
+      summary: "Platform call events (docs/opentact.md §d.4, e): one event or an array, either generation, routed to each call's object",
+      parameters: [{ name: "token", in: "query", schema: { type: "string" } }],
+      requestBody: {
+        required: true,
+        content: { "application/json": { schema: { oneOf: [{ type: "object" }, { type: "array", items: { type: "object" } }] } } },
+      },
+      responses: {
+        "202": {
+          description: "Acknowledged",
+          content: {
+            "application/json": {
+              schema: {
+                type: "object",
+                required: ["accepted", "results", "ignored"],
+                properties: {
+                  accepted: { type: "integer" },
+                  results: {
+                    type: "array",
+                    items: {
+                      type: "object",
+                      properties: {
+                        call: { type: "string" },
+                        type: { type: "string" },
+                        state: { type: "string" },
+                        applied: { type: "boolean" },
+                        duplicate: { type: "boolean" },
+                        seq: { type: "integer" },
+                        error: { type: "string" },
+                      },
+                    },
+                  },
+                  ignored: { type: "array", items: { type: "string" } },
+                },
+              },
+            },
+          },
+        },
+        "400": problemRef,
+        "401": problemRef,
+        "413": problemRef,
+      },
+    },
+    get: {
+      summary: "The GET form of the SCA event webhook: ?state=&from=&to=&call=",
+      parameters: ["state", "from", "to", "call", "token"].map((name) => ({ name, in: "query", schema: { type: "string" } })),
+      responses: { "202": { description: "As for POST" }, "401": problemRef },
+    },
+  },
+};
