@@ -19,46 +19,27 @@
  * per event and never more memory. Replays (`since`) are paced to half the window, since the
  * log, not the socket, holds the backlog.
  */
-import type { CallEventType } from "./shapes.ts";
+import type { Attachment, SocketState, StreamFrame, StreamSource } from "./socketFlow.ts";
+import { SocketFlow, closeQuietly } from "./socketFlow.ts";
 import {
   AUTH_TIMEOUT_MS,
   CLOSE,
   ClientFrame,
   MAX_CLIENT_FRAME,
-  MAX_INFLIGHT_BYTES,
   MAX_SUBSCRIBERS,
   STALE_AFTER_MS,
   SWEEP_EVERY_MS,
   authFailureFrame,
   authSuccessFrame,
   authenticate,
-  closeReason,
-  errorFrame,
-  gapFrame,
   checkUpgrade,
-  sendableCloseCode,
+  errorFrame,
   tokenOf,
 } from "./protocol.ts";
 import type { Role, StreamInfo, SubscribeOptions } from "./protocol.ts";
 import { problemDocument, problemResponse } from "../http/problem.ts";
 
-/** One event as a stream sends it: its stream sequence number, what filters look at, the wire JSON. */
-export interface StreamFrame {
-  seq: number;
-  type: CallEventType;
-  /** The call's TN (canonical digits), for the hub's `?tn=` filter; null when unknown. */
-  tn: string | null;
-  json: string;
-}
-
-/** The stream's log, as the subscribers read it. */
-export interface StreamSource {
-  lastSeq(): number;
-  /** The oldest sequence number still held (the hub trims its log); 1 for a complete log. */
-  firstSeq(): number;
-  /** Frames with `seq > since`, oldest first, at most `limit`. */
-  framesSince(since: number, limit: number): StreamFrame[];
-}
+export type { StreamFrame, StreamSource };
 
 export interface SubscribersOptions {
   kind: "call" | "hub";
@@ -72,63 +53,7 @@ export interface SubscribersOptions {
   requestWake: (atMs: number) => void;
 }
 
-/** The part of a socket's state that survives hibernation (far below the 16 KiB limit). */
-interface Attachment {
-  v: 1;
-  conn: string;
-  ip: string;
-  /** Connected at (ms). */
-  at: number;
-  role: Role | null;
-  types: CallEventType[] | null;
-  tn: string | null;
-  since: number | null;
-  window: number;
-  /** The stream's last seq when the subscription started: events after it are live traffic. */
-  start: number;
-  /** Highest seq the client acknowledged. */
-  acked: number;
-  /** Caught up: the cursor is the stream's last published seq, so it need not be stored. */
-  live: boolean;
-  /** Meaningful only while `!live` (replaying). */
-  cursor: number;
-  /** Last frame received from the client (ms). */
-  seen: number;
-}
-
-interface SocketState {
-  a: Attachment;
-  cursor: number;
-  /** Frames in flight: sequence numbers and sizes, oldest first. */
-  inflight: { seq: number; bytes: number }[];
-  inflightBytes: number;
-  /** Matching live events published while the socket was behind; they count against the window. */
-  owed: number;
-}
-
 const TAG = "events";
-const REPLAY_BATCH = 256;
-
-function isAttachment(x: unknown): x is Attachment {
-  return typeof x === "object" && x !== null && (x as { v?: unknown }).v === 1 && typeof (x as { conn?: unknown }).conn === "string";
-}
-
-function matches(a: Attachment, f: StreamFrame): boolean {
-  return (a.types === null || a.types.includes(f.type)) && (a.tn === null || f.tn === a.tn);
-}
-
-/**
- * `ws.close` that tolerates a socket already closing. The code is made sendable first
- * (`sendableCloseCode`): a peer that closed without a status is reported to us as 1005, one that
- * vanished as 1006, and echoing either back would be refused, leaving its side half closed.
- */
-function closeQuietly(ws: WebSocket, code: number, reason: string): void {
-  try {
-    ws.close(sendableCloseCode(code), closeReason(reason));
-  } catch {
-    // Already closed: nothing to reciprocate.
-  }
-}
 
 function problem(status: number, title: string, detail: string, extra: Record<string, unknown> = {}): Response {
   return problemResponse(problemDocument(status, title, detail, extra));
@@ -138,13 +63,14 @@ export class Subscribers {
   readonly #ctx: DurableObjectState;
   readonly #env: Env;
   readonly #opts: SubscribersOptions;
-  /** Per-socket state, rebuilt lazily after the object wakes (WebSocket objects are new then). */
-  readonly #states = new WeakMap<WebSocket, SocketState>();
+  /** Each socket's flow state (src/events/socketFlow.ts). */
+  readonly #flow: SocketFlow;
 
   constructor(ctx: DurableObjectState, env: Env, opts: SubscribersOptions) {
     this.#ctx = ctx;
     this.#env = env;
     this.#opts = opts;
+    this.#flow = new SocketFlow(opts.source);
     // Heartbeats answered by the runtime without waking the object; the sweep reads their time.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
   }
@@ -190,8 +116,7 @@ export class Subscribers {
       cursor: 0,
       seen: now,
     };
-    server.serializeAttachment(a);
-    this.#states.set(server, { a, cursor: 0, inflight: [], inflightBytes: 0, owed: 0 });
+    this.#flow.add(server, a);
     if (opts.token !== null) {
       this.#authenticate(server, opts.token);
     } else {
@@ -215,38 +140,13 @@ export class Subscribers {
     for (const frame of frames) {
       for (const ws of sockets) {
         // A socket dropped for an earlier frame of this batch is no longer open.
-        if (ws.readyState === WebSocket.OPEN) this.#publishTo(ws, frame);
+        if (ws.readyState === WebSocket.OPEN) this.#flow.publishTo(ws, frame);
       }
-    }
-  }
-
-  #publishTo(ws: WebSocket, frame: StreamFrame): void {
-    const st = this.#state(ws, frame.seq - 1);
-    if (!st || st.a.role === null) return;
-    if (frame.seq <= st.cursor) return; // already sent by a replay
-    if (st.a.live && frame.seq === st.cursor + 1) {
-      if (!matches(st.a, frame)) {
-        st.cursor = frame.seq;
-        return;
-      }
-      if (st.inflight.length < st.a.window && st.inflightBytes + frame.json.length <= MAX_INFLIGHT_BYTES) {
-        this.#send(ws, st, frame);
-        return;
-      }
-      // The window is full and the event must wait: from here on the socket is behind.
-      this.#fallBehind(ws, st);
-      st.owed += 1;
-    } else {
-      if (matches(st.a, frame)) st.owed += 1;
-      this.#pump(ws, st);
-    }
-    if (st.owed > 0 && (st.inflight.length + st.owed > st.a.window || st.inflightBytes >= MAX_INFLIGHT_BYTES)) {
-      this.#drop(ws, `backpressure: ${st.inflight.length} events unacknowledged, ${st.owed} waiting; window ${st.a.window}`);
     }
   }
 
   message(ws: WebSocket, data: string | ArrayBuffer): void {
-    const st = this.#state(ws, this.#opts.source.lastSeq());
+    const st = this.#flow.state(ws, this.#opts.source.lastSeq());
     if (!st) return;
     const now = Date.now();
     const size = typeof data === "string" ? data.length : data.byteLength;
@@ -257,7 +157,7 @@ export class Subscribers {
     st.a.seen = now;
     if (data === "ping") {
       // The auto-response normally answers this without waking us.
-      this.#trySend(ws, "pong");
+      this.#flow.trySend(ws, "pong");
       ws.serializeAttachment(st.a);
       return;
     }
@@ -290,19 +190,19 @@ export class Subscribers {
       return;
     }
     if (!frame) {
-      this.#trySend(ws, errorFrame(problemText, new Date(now)));
+      this.#flow.trySend(ws, errorFrame(problemText, new Date(now)));
       ws.serializeAttachment(st.a);
       return;
     }
     switch (frame.type) {
       case "auth":
-        this.#trySend(ws, errorFrame("already authenticated", new Date(now)));
+        this.#flow.trySend(ws, errorFrame("already authenticated", new Date(now)));
         break;
       case "ping":
-        this.#trySend(ws, JSON.stringify({ type: "pong", created_on: new Date(now).toISOString() }));
+        this.#flow.trySend(ws, JSON.stringify({ type: "pong", created_on: new Date(now).toISOString() }));
         break;
       case "ack":
-        this.#ack(ws, st, frame.seq);
+        this.#flow.ack(ws, st, frame.seq);
         break;
       default: {
         const unreachable: never = frame;
@@ -314,12 +214,12 @@ export class Subscribers {
 
   /** The peer closed: reciprocate, or the client is left in CLOSING and reports 1006 (Durable Objects WebSocket hibernation docs). */
   close(ws: WebSocket, code: number, reason: string): void {
-    this.#states.delete(ws);
+    this.#flow.forget(ws);
     closeQuietly(ws, code, reason);
   }
 
   error(ws: WebSocket): void {
-    this.#states.delete(ws);
+    this.#flow.forget(ws);
     closeQuietly(ws, 1011, "socket error");
   }
 
@@ -331,7 +231,7 @@ export class Subscribers {
     let next = Number.POSITIVE_INFINITY;
     const sockets = this.sockets();
     for (const ws of sockets) {
-      const st = this.#state(ws, this.#opts.source.lastSeq());
+      const st = this.#flow.state(ws, this.#opts.source.lastSeq());
       if (!st) continue;
       if (st.a.role === null) {
         const deadline = st.a.at + AUTH_TIMEOUT_MS;
@@ -344,11 +244,11 @@ export class Subscribers {
       const pinged = this.#ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
       const life = Math.max(st.a.seen, st.a.at, pinged);
       if (now - life > STALE_AFTER_MS) {
-        this.#states.delete(ws);
+        this.#flow.forget(ws);
         closeQuietly(ws, CLOSE.stale, `stale: no ping or frame for ${Math.round((now - life) / 1000)} s`);
       }
     }
-    if (this.sockets().some((ws) => this.#states.has(ws))) next = Math.min(next, now + SWEEP_EVERY_MS);
+    if (this.sockets().some((ws) => this.#flow.has(ws))) next = Math.min(next, now + SWEEP_EVERY_MS);
     if (Number.isFinite(next)) this.#opts.requestWake(next);
   }
 
@@ -356,7 +256,7 @@ export class Subscribers {
   nextWake(now = Date.now()): number | null {
     let next: number | null = null;
     for (const ws of this.sockets()) {
-      const st = this.#state(ws, this.#opts.source.lastSeq());
+      const st = this.#flow.state(ws, this.#opts.source.lastSeq());
       if (!st) continue;
       const due = st.a.role === null ? st.a.at + AUTH_TIMEOUT_MS : now + SWEEP_EVERY_MS;
       next = next === null ? due : Math.min(next, due);
@@ -368,7 +268,7 @@ export class Subscribers {
   authDeadline(): number | null {
     let next: number | null = null;
     for (const ws of this.sockets()) {
-      const st = this.#state(ws, this.#opts.source.lastSeq());
+      const st = this.#flow.state(ws, this.#opts.source.lastSeq());
       if (st && st.a.role === null) next = Math.min(next ?? Number.POSITIVE_INFINITY, st.a.at + AUTH_TIMEOUT_MS);
     }
     return next;
@@ -378,7 +278,7 @@ export class Subscribers {
   inspect(): { conn: string; role: Role | null; cursor: number; acked: number; inflight: number; owed: number; live: boolean }[] {
     const out = [];
     for (const ws of this.sockets()) {
-      const st = this.#state(ws, this.#opts.source.lastSeq());
+      const st = this.#flow.state(ws, this.#opts.source.lastSeq());
       if (st)
         out.push({
           conn: st.a.conn,
@@ -395,39 +295,8 @@ export class Subscribers {
 
   // --- internals -----------------------------------------------------------------------
 
-  /**
-   * The socket's state, rebuilding it from the attachment after a wake. `sentUpTo` is the
-   * newest seq every live socket has already been sent: the seq before the one being
-   * published, or the stream's last seq when nothing is being published.
-   */
-  #state(ws: WebSocket, sentUpTo: number): SocketState | null {
-    const known = this.#states.get(ws);
-    if (known) return known;
-    const raw: unknown = ws.deserializeAttachment();
-    if (!isAttachment(raw)) return null;
-    const a = raw;
-    const st: SocketState = { a, cursor: a.live ? sentUpTo : a.cursor, inflight: [], inflightBytes: 0, owed: 0 };
-    if (a.role !== null) {
-      // What was in flight when the object hibernated is what the log holds between the last
-      // ack and the cursor; live events past a replay's cursor are owed.
-      const window = a.window + 1;
-      for (const f of this.#opts.source.framesSince(a.acked, window)) {
-        if (f.seq > st.cursor) break;
-        if (matches(a, f)) {
-          st.inflight.push({ seq: f.seq, bytes: f.json.length });
-          st.inflightBytes += f.json.length;
-        }
-      }
-      if (!a.live) {
-        for (const f of this.#opts.source.framesSince(Math.max(st.cursor, a.start), window)) if (matches(a, f)) st.owed += 1;
-      }
-    }
-    this.#states.set(ws, st);
-    return st;
-  }
-
   #authenticate(ws: WebSocket, token: string): void {
-    const st = this.#state(ws, this.#opts.source.lastSeq());
+    const st = this.#flow.state(ws, this.#opts.source.lastSeq());
     if (!st) return;
     const outcome = authenticate(this.#env, token);
     if (!outcome.ok) {
@@ -451,115 +320,13 @@ export class Subscribers {
       since: a.since,
       window: a.window,
     };
-    this.#trySend(ws, authSuccessFrame(a.conn, a.ip, outcome.role, info, now));
-    if (a.since === null || a.since >= last) {
-      // Nothing to replay: live from the current end of the log. A `since` beyond the end (a
-      // log that was reset) is not trusted to skip events that have not happened yet.
-      st.cursor = last;
-      a.acked = st.cursor;
-      a.live = true;
-    } else {
-      st.cursor = a.since;
-      a.acked = a.since;
-      a.live = false;
-      a.cursor = a.since;
-      this.#pump(ws, st);
-    }
-    ws.serializeAttachment(a);
+    this.#flow.trySend(ws, authSuccessFrame(a.conn, a.ip, outcome.role, info, now));
+    this.#flow.start(ws, st, last);
   }
 
   #rejectAuth(ws: WebSocket, st: SocketState, reason: string): void {
-    this.#trySend(ws, authFailureFrame(st.a.conn, st.a.ip, reason, new Date()));
-    this.#states.delete(ws);
+    this.#flow.trySend(ws, authFailureFrame(st.a.conn, st.a.ip, reason, new Date()));
+    this.#flow.forget(ws);
     closeQuietly(ws, CLOSE.authFailed, `auth failed: ${reason}`);
-  }
-
-  #ack(ws: WebSocket, st: SocketState, seq: number): void {
-    const upTo = Math.min(seq, st.cursor);
-    if (upTo > st.a.acked) st.a.acked = upTo;
-    let drop = 0;
-    while (drop < st.inflight.length && (st.inflight[drop]?.seq ?? Number.POSITIVE_INFINITY) <= upTo) {
-      st.inflightBytes -= st.inflight[drop]?.bytes ?? 0;
-      drop += 1;
-    }
-    if (drop > 0) st.inflight.splice(0, drop);
-    if (!st.a.live) this.#pump(ws, st);
-  }
-
-  #send(ws: WebSocket, st: SocketState, frame: StreamFrame): boolean {
-    if (!this.#trySend(ws, frame.json)) return false;
-    st.cursor = frame.seq;
-    st.inflight.push({ seq: frame.seq, bytes: frame.json.length });
-    st.inflightBytes += frame.json.length;
-    return true;
-  }
-
-  #trySend(ws: WebSocket, text: string): boolean {
-    try {
-      ws.send(text);
-      return true;
-    } catch {
-      // The peer is gone; webSocketClose/Error (or the sweep) cleans up.
-      this.#states.delete(ws);
-      return false;
-    }
-  }
-
-  #fallBehind(ws: WebSocket, st: SocketState): void {
-    st.a.live = false;
-    st.a.cursor = st.cursor;
-    ws.serializeAttachment(st.a);
-  }
-
-  /**
-   * Brings a socket that is behind towards the end of the log, reading from the log, while
-   * less than half its window is in flight. Becomes live once caught up.
-   */
-  #pump(ws: WebSocket, st: SocketState): void {
-    const source = this.#opts.source;
-    const budget = Math.max(1, Math.floor(st.a.window / 2));
-    const first = source.firstSeq();
-    if (st.cursor + 1 < first) {
-      // The hub trimmed events this socket never saw: say so rather than pretend.
-      this.#trySend(ws, gapFrame(st.cursor, first, new Date()));
-      st.cursor = first - 1;
-    }
-    for (;;) {
-      const last = source.lastSeq();
-      if (st.cursor >= last) {
-        st.a.live = true;
-        st.owed = 0;
-        ws.serializeAttachment(st.a);
-        return;
-      }
-      if (st.inflight.length >= budget || st.inflightBytes >= MAX_INFLIGHT_BYTES / 2) break;
-      const batch = source.framesSince(st.cursor, REPLAY_BATCH);
-      if (batch.length === 0) {
-        st.cursor = last;
-        continue;
-      }
-      let paused = false;
-      for (const f of batch) {
-        if (!matches(st.a, f)) {
-          st.cursor = f.seq;
-          continue;
-        }
-        if (st.inflight.length >= budget || st.inflightBytes >= MAX_INFLIGHT_BYTES / 2) {
-          paused = true;
-          break;
-        }
-        if (!this.#send(ws, st, f)) return;
-        if (f.seq > st.a.start && st.owed > 0) st.owed -= 1;
-      }
-      if (paused) break;
-    }
-    st.a.live = false;
-    st.a.cursor = st.cursor;
-    ws.serializeAttachment(st.a);
-  }
-
-  #drop(ws: WebSocket, reason: string): void {
-    this.#states.delete(ws);
-    closeQuietly(ws, CLOSE.backpressure, reason);
   }
 }
