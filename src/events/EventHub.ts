@@ -6,7 +6,7 @@ import type { CallEvent } from "./shapes.ts";
 
 /**
  * The name of the one hub object. A single object holds the whole account's stream so every
- * subscriber sees one order. A call forwards at most once per `FORWARD_INTERVAL_MS` (250 ms),
+ * subscriber sees one order. A call forwards at most once per `FORWARD_INTERVAL_MS` (1 s),
  * carrying everything logged since its last forward, so the hub takes at most one RPC per busy
  * call per interval and usually one per call step, below a Durable Object's ~1,000 req/s
  * (the soft limit in the Durable Objects docs). If an account outgrows it, shard by name and have subscribers join

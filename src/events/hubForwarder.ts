@@ -16,10 +16,16 @@ const FORWARD_ATTEMPTS = 4;
 /**
  * A call forwards to the hub at most once per this interval. The first event after a quiet spell
  * goes at once; events that follow within the interval wait for it and travel together, so a
- * busy call costs the hub one RPC per interval, not one per event. The price is at most this
- * much extra latency on the hub stream.
+ * busy call costs the hub one RPC (and the hub one transaction) per interval, not one per event.
+ * The price is at most this much extra latency on the hub stream; a call's own subscribers get
+ * its events at once.
+ *
+ * Why a second (bench:calls, A/B on one machine): every forward is a write transaction in the
+ * hub, and locally every transaction is a disk sync that the calls' own transactions queue
+ * behind; with 32 busy calls, forwarding every 250 ms instead of every second cut the Gather
+ * decisions' throughput by about a third.
  */
-export const FORWARD_INTERVAL_MS = 250;
+export const FORWARD_INTERVAL_MS = 1_000;
 /**
  * A forwarder gone quiet stores the hub's acknowledgement this much later unless an event (whose
  * transaction it then joins) comes first: a busy call writes no transaction of its own for it.
