@@ -4,7 +4,7 @@
  */
 import * as z from "zod";
 import { NAME_RE } from "../template/index.ts";
-import { isTimeZone } from "../xml/props.ts";
+import { isTimeZone } from "../xml/index.ts";
 
 export const FLOW_MODES = ["sync", "async"] as const;
 export const CONDITION_MODES = ["evaluate", "platform"] as const;

@@ -12,23 +12,28 @@
  * "a Gather branch followed by its continuation" from a synthetic `<Response>`.
  */
 import {
+  attrSpecFor,
+  diag,
+  hasErrors,
+  readProps,
+  sortDiagnostics,
+  specForKind,
   XML_DECLARATION,
   escapeAttr,
   escapeText,
-  specForKind,
   type Diagnostic,
   type ElementNode,
   type TagKind,
   type XmlAttribute,
 } from "../xml/index.ts";
-import { diag, hasErrors, sortDiagnostics } from "../xml/diagnostics.ts";
-import { attrSpecFor } from "../xml/tags.ts";
-import { parseCallValue, parseDays, parseStates, parseTimeWindow, readProps, type CallValue } from "../xml/props.ts";
-import { conditionObservers } from "./probe.ts";
-import { callMatches, callerState, geoMatches, localTime, scheduleMatches, type LocalTime } from "./conditions.ts";
 import type { RenderContext } from "./context.ts";
+import { type Emit, type Item, seq, seqEmit } from "./emit.ts";
+import { RenderError } from "./errors.ts";
 import { attrEscaper, escaperFor, textEscaper, type EscapeContext, type Escaper } from "./escape.ts";
-import { refName, splitPlaceholders, type CallPlaceholder, type PlaceholderRef, type TemplatePart } from "./placeholders.ts";
+import { getter, rawJoin } from "./lookup.ts";
+import { refName, splitPlaceholders, type PlaceholderRef, type TemplatePart } from "./placeholders.ts";
+import { compilePredicate } from "./predicate.ts";
+import { conditionObservers } from "./probe.ts";
 
 /** Who evaluates `<Call>`, `<Schedule>` and `<Geo>`: tactflow at render time, or the platform. */
 export type ConditionMode = "evaluate" | "platform";
@@ -61,29 +66,6 @@ export interface CompiledTemplate {
   /** Render for one call. Throws RenderError when a value can't be rendered safely. */
   render(ctx: RenderContext): string;
 }
-
-export type RenderErrorCode = "template-invalid" | "bad-condition" | "output-too-large";
-
-/** A render that must not be served: the caller answers the fallback document instead. */
-export class RenderError extends Error {
-  readonly code: RenderErrorCode;
-  constructor(code: RenderErrorCode, message: string) {
-    super(message);
-    this.name = "RenderError";
-    this.code = code;
-  }
-}
-
-/** Per-render memo: each distinct escaped value and each condition input computed at most once. */
-interface RenderState {
-  /** Escaped placeholder values by slot (one slot per distinct placeholder and context). */
-  v: Array<string | undefined>;
-  local?: Map<string, LocalTime>;
-  callerState?: string | null;
-}
-
-type Emit = (ctx: RenderContext, st: RenderState) => string;
-type Item = string | Emit;
 
 const CONDITION_KINDS: ReadonlySet<TagKind> = new Set(["Call", "Geo", "Schedule"]);
 /** Tags whose text content is a URL (docs/opentact.md §b.5, b.13). */
@@ -315,7 +297,7 @@ class Compiler {
   /** A condition block evaluated at render time: its children (or, for `<Geo county>`, itself) when it holds. */
   private condition(el: ElementNode, depth: number, out: Item[], parentInline: boolean): void {
     this.evaluated = true;
-    const test = this.predicate(el);
+    const test = compilePredicate(el);
     const inner: Item[] = [];
     if (el.kind === "Geo" && el.props.county) {
       // County needs the platform's lookup (docs/opentact.md §b.15): we drop the block when the state already
@@ -336,186 +318,4 @@ class Compiler {
       return held ? body(ctx, st) : "";
     });
   }
-
-  private predicate(el: ElementNode): (ctx: RenderContext, st: RenderState) => boolean {
-    const rawAttr = (name: string): ((ctx: RenderContext) => string) | undefined => {
-      const a = el.attrs.find((x) => x.name.toLowerCase() === name);
-      if (!a) return undefined;
-      const parts = splitPlaceholders(a.value, { pos: a.pos, tag: el.name, attribute: a.name }).parts;
-      if (parts.every((p) => typeof p === "string")) {
-        const s = parts.join("");
-        return () => s;
-      }
-      const getters = parts.map((p) => (typeof p === "string" ? () => p : getter(p)));
-      return (ctx) => getters.map((g) => g(ctx)).join("");
-    };
-    switch (el.kind) {
-      case "Call": {
-        const field = rawAttr("field");
-        const valueAttr = el.attrs.find((x) => x.name.toLowerCase() === "value");
-        const dynamicValue = valueAttr?.value.includes("{{") ? rawAttr("value") : undefined;
-        const fixed: CallValue = el.props.value;
-        return (ctx) => callMatches(ctx, (field?.(ctx) ?? "").trim(), dynamicValue ? parseCallValue(dynamicValue(ctx)) : fixed);
-      }
-      case "Schedule": {
-        const dow = rawAttr("dow");
-        const time = rawAttr("time");
-        const tzAttr = rawAttr("tz");
-        const dynamic = (a: string) => el.attrs.some((x) => x.name.toLowerCase() === a && x.value.includes("{{"));
-        const staticDays = el.props.days;
-        const staticWindow = el.props.window;
-        return (ctx, st) => {
-          let days = staticDays;
-          if (dow && dynamic("dow")) {
-            const v = dow(ctx);
-            days = parseDays(v);
-            if (!days)
-              throw new RenderError("bad-condition", `<${el.name} dow="${v}"> at ${el.pos.line}:${el.pos.col} is not a list of days`);
-          }
-          let window = staticWindow;
-          if (time && dynamic("time")) {
-            const v = time(ctx);
-            window = parseTimeWindow(v);
-            if (!window)
-              throw new RenderError("bad-condition", `<${el.name} time="${v}"> at ${el.pos.line}:${el.pos.col} is not HH:MM:SS-HH:MM:SS`);
-          }
-          const tz = tzAttr?.(ctx).trim() || ctx.timezone || "UTC";
-          let local = st.local?.get(tz);
-          if (!local) {
-            try {
-              local = localTime(ctx.now, tz);
-            } catch {
-              throw new RenderError("bad-condition", `<${el.name}> at ${el.pos.line}:${el.pos.col}: unknown time zone "${tz}"`);
-            }
-            (st.local ??= new Map()).set(tz, local);
-          }
-          return scheduleMatches(days, window, local);
-        };
-      }
-      case "Geo": {
-        const statesAttr = rawAttr("states");
-        const dynamicStates = el.attrs.some((x) => x.name.toLowerCase() === "states" && x.value.includes("{{"));
-        const fixed = el.props.states;
-        return (ctx, st) => {
-          let states = fixed;
-          if (statesAttr && dynamicStates) {
-            const v = statesAttr(ctx);
-            const parsed = parseStates(v);
-            if (!parsed)
-              throw new RenderError(
-                "bad-condition",
-                `<${el.name} states="${v}"> at ${el.pos.line}:${el.pos.col} is not a list of USPS codes`,
-              );
-            states = parsed;
-          }
-          if (!states.length) return true;
-          if (st.callerState === undefined) st.callerState = callerState(ctx);
-          return geoMatches(states, st.callerState);
-        };
-      }
-      default:
-        return () => true;
-    }
-  }
-}
-
-/** The raw (unescaped) value of a placeholder for a call. */
-function getter(ref: PlaceholderRef): (ctx: RenderContext) => string {
-  switch (ref.scope) {
-    case "call":
-      return callGetter(ref.name);
-    case "vars": {
-      const name = ref.name;
-      // Own properties only: `{{vars.constructor}}` must not reach Object.prototype.
-      return (ctx) => (ctx.vars && Object.hasOwn(ctx.vars, name) ? str(ctx.vars[name]) : "");
-    }
-    case "gather": {
-      const name = ref.name;
-      return (ctx) => (ctx.gather && Object.hasOwn(ctx.gather, name) ? str(ctx.gather[name]) : "");
-    }
-    default: {
-      const never: never = ref;
-      throw new Error(`unhandled placeholder ${JSON.stringify(never)}`);
-    }
-  }
-}
-
-function callGetter(name: CallPlaceholder): (ctx: RenderContext) => string {
-  switch (name) {
-    case "from":
-      return (ctx) => str(ctx.from);
-    case "to":
-      return (ctx) => str(ctx.to);
-    case "tn":
-      return (ctx) => str(ctx.tn);
-    case "call":
-      return (ctx) => str(ctx.call);
-    case "sca":
-      return (ctx) => str(ctx.sca);
-    case "now":
-      return (ctx) => (ctx.now instanceof Date && !Number.isNaN(ctx.now.getTime()) ? ctx.now.toISOString() : "");
-    case "digits":
-      return (ctx) => str(ctx.digits);
-    default: {
-      const never: never = name;
-      throw new Error(`unhandled placeholder ${String(never)}`);
-    }
-  }
-}
-
-function str(v: unknown): string {
-  return typeof v === "string" ? v : v === undefined || v === null ? "" : String(v);
-}
-
-function rawJoin(parts: TemplatePart[], value: (ref: PlaceholderRef) => string): string {
-  return parts.map((p) => (typeof p === "string" ? p : value(p))).join("");
-}
-
-/** Merge adjacent strings; a list of only strings collapses to one constant. */
-function merge(items: Item[]): Item[] {
-  const out: Item[] = [];
-  for (const it of items) {
-    const last = out[out.length - 1];
-    if (typeof it === "string") {
-      if (it === "") continue;
-      if (typeof last === "string") out[out.length - 1] = last + it;
-      else out.push(it);
-    } else out.push(it);
-  }
-  return out;
-}
-
-/** Items → one constant string, or one emit function alternating constants and emits. */
-function seq(items: Item[]): string | Emit {
-  const merged = merge(items);
-  if (merged.every((it) => typeof it === "string")) return merged.join("");
-  // statics[i] precedes emits[i]; statics has one more entry than emits.
-  const statics: string[] = [];
-  const emits: Emit[] = [];
-  let pending = "";
-  for (const it of merged) {
-    if (typeof it === "string") pending += it;
-    else {
-      statics.push(pending);
-      emits.push(it);
-      pending = "";
-    }
-  }
-  statics.push(pending);
-  const n = emits.length;
-  if (n === 1) {
-    const [s0, s1] = statics as [string, string];
-    const e0 = emits[0]!;
-    return (ctx, st) => s0 + e0(ctx, st) + s1;
-  }
-  return (ctx, st) => {
-    let out = statics[0]!;
-    for (let i = 0; i < n; i++) out += emits[i]!(ctx, st) + statics[i + 1]!;
-    return out;
-  };
-}
-
-function seqEmit(items: Item[]): Emit {
-  const s = seq(items);
-  return typeof s === "string" ? () => s : s;
 }

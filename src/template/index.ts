@@ -10,14 +10,8 @@
 import { checkFlow, sortDiagnostics, type Diagnostic, type FlowDocument } from "../xml/index.ts";
 import { compileTemplate, type CompileOptions, type CompiledTemplate } from "./compile.ts";
 
-export {
-  compileTemplate,
-  RenderError,
-  type CompileOptions,
-  type CompiledTemplate,
-  type ConditionMode,
-  type RenderErrorCode,
-} from "./compile.ts";
+export { compileTemplate, type CompileOptions, type CompiledTemplate, type ConditionMode } from "./compile.ts";
+export { RenderError, type RenderErrorCode } from "./errors.ts";
 export type { RenderContext } from "./context.ts";
 export { splitPlaceholders, CALL_PLACEHOLDERS, NAME_RE, type PlaceholderRef, type TemplatePart } from "./placeholders.ts";
 export { escaperFor, encodeComponent, type EscapeContext } from "./escape.ts";

@@ -5,9 +5,7 @@
  * `from`, `to`, `tn`, `call`, `sca`, `now`, `vars.NAME` (the flow's declared variables), and
  * the names a Gather fills during a Gather, `digits` and `gather.NODE` (empty until then).
  */
-import type { Position } from "../xml/index.ts";
-import { diag, type Diagnostic } from "../xml/diagnostics.ts";
-import { closest } from "../xml/suggest.ts";
+import { closest, diag, type Diagnostic, type Position } from "../xml/index.ts";
 
 /** Caller- or platform-supplied values: never trusted, always escaped for where they land. */
 export const CALL_PLACEHOLDERS = ["from", "to", "tn", "call", "sca", "now", "digits"] as const;

@@ -5,9 +5,10 @@
  * round-trips a document; `kind` is the canonical tag the name resolves to (tag names are
  * matched case-insensitively, docs/opentact.md §b.0) and `props` is the typed, normalised reading of its
  * attributes (both Gather dialects, both Say/Play/Callback spellings, docs/opentact.md §b.6 and f.1–f.7).
+ *
+ * Types only, and the few helpers that read a tree: this module imports nothing, so every other
+ * module of the XML core can depend on it.
  */
-import type { TagProps } from "./props.ts";
-
 /** 1-based line and column, plus the 0-based offset into the source text. */
 export interface Position {
   line: number;
@@ -51,6 +52,140 @@ export const TAG_KINDS = [
 ] as const;
 
 export type TagKind = (typeof TAG_KINDS)[number];
+
+// ---- props: the typed reading of each tag's attributes (filled by props.ts) -----------------
+
+export type HttpMethod = "GET" | "POST" | "PATCH" | "DELETE";
+
+export interface TagOnlyProps {
+  tag?: string;
+}
+export interface AnswerProps extends TagOnlyProps {
+  delayMs: number;
+}
+export interface SayProps extends TagOnlyProps {
+  text: string;
+  lang: string;
+  voiceType: "Standard" | "WaveNet";
+  gender: "MALE" | "FEMALE";
+  code?: string;
+  loop: number;
+}
+export interface PlayProps extends TagOnlyProps {
+  url?: string;
+  record?: string;
+  loop: number;
+  leg?: "aleg" | "bleg" | "both";
+}
+export interface PauseProps extends TagOnlyProps {
+  lengthMs: number;
+  /** Keys that end the pause early; each character is one key. Empty: none. */
+  stopKeys: string;
+}
+export interface RecordProps extends TagOnlyProps {
+  asr: boolean;
+  timeoutMs?: number;
+}
+export interface DialProps extends TagOnlyProps {
+  callerId?: string;
+  timeoutMs?: number;
+}
+export interface DestinationProps {
+  target: string;
+}
+export interface GatherProps extends TagOnlyProps {
+  /** `A`: numDigits/finishOnKey/Switch-Case; `B`: dtmf_length/dtmf_stop/DTMF (docs/opentact.md §b.6). */
+  dialect: "A" | "B";
+  maxDigits: number;
+  finishKey: string;
+  timeoutMs: number;
+  attempts: number;
+  remoteUrl?: string;
+  method: "GET" | "POST";
+}
+export interface BranchProps extends TagOnlyProps {
+  /** The digits that select this branch (`<DTMF value>` ≡ `<Case dtmf>`). */
+  value: string;
+}
+export interface ErrorProps extends TagOnlyProps {
+  /** `say="true"` or `play="true"`: speak the failure reason (docs/opentact.md §f.6). */
+  speak: boolean;
+}
+export interface CallbackProps extends TagOnlyProps {
+  url: string;
+  method: HttpMethod;
+  body: boolean;
+  timeoutMs: number;
+}
+export type CallValue = string | number | boolean | null;
+export interface CallProps {
+  /** The call field to test (`from`, `to`, a dotted path into the call entity); may hold placeholders. */
+  field: string;
+  /** What the field is compared with, typed (docs/opentact.md §b.14). */
+  value: CallValue;
+  /** `value` as written when it holds placeholders: filled and typed at render time. */
+  valueTemplate?: string;
+}
+export interface GeoProps {
+  /** Upper-case USPS codes; empty (no `states` attribute) means "always". */
+  states: string[];
+  /** `states` as written when it holds placeholders: filled and read at render time. */
+  statesTemplate?: string;
+  county?: string;
+}
+export interface TimeWindow {
+  /** Seconds after midnight, inclusive. */
+  start: number;
+  end: number;
+}
+export interface ScheduleProps {
+  /** 0 = Sunday … 6 = Saturday; null means every day. */
+  days: number[] | null;
+  window: TimeWindow | null;
+  /** The zone's name; may hold placeholders, filled at render time. */
+  tz?: string;
+  /** `dow` as written when it holds placeholders: filled and read at render time. */
+  dowTemplate?: string;
+  /** `time` as written when it holds placeholders: filled and read at render time. */
+  timeTemplate?: string;
+}
+export interface HoldProps extends TagOnlyProps {
+  timeoutMs: number;
+}
+export type EmptyProps = Record<string, never>;
+
+export interface TagProps {
+  Response: TagOnlyProps;
+  Answer: AnswerProps;
+  Hangup: TagOnlyProps;
+  Say: SayProps;
+  Play: PlayProps;
+  Pause: PauseProps;
+  Record: RecordProps;
+  RecordStart: TagOnlyProps;
+  RecordStop: TagOnlyProps;
+  RecordWait: TagOnlyProps;
+  Dial: DialProps;
+  To: DestinationProps;
+  Sip: DestinationProps;
+  Number: DestinationProps;
+  Gather: GatherProps;
+  DTMF: BranchProps;
+  Switch: TagOnlyProps;
+  Case: BranchProps;
+  Default: TagOnlyProps;
+  Error: ErrorProps;
+  Callback: CallbackProps;
+  Call: CallProps;
+  Geo: GeoProps;
+  Schedule: ScheduleProps;
+  Hold: HoldProps;
+  Unhold: TagOnlyProps;
+  Curl: EmptyProps;
+  Meta: EmptyProps;
+  Tone: EmptyProps;
+  Unknown: EmptyProps;
+}
 
 export interface XmlAttribute {
   /** The attribute name as written. */

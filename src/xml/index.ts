@@ -9,12 +9,27 @@ import { validateDocument } from "./validate.ts";
 
 export * from "./ast.ts";
 export * from "./diagnostics.ts";
-export type * from "./props.ts";
+export * from "./values.ts";
+export { readProps, DEFAULTS, GATHER_DIALECT_MARKERS, type PropsInput } from "./props.ts";
+export { closest } from "./suggest.ts";
 export { parseXml, decodeEntities, LineIndex } from "./parse.ts";
 export { validateDocument } from "./validate.ts";
 export { serialize, serializeElement, escapeAttr, escapeText, stripForbidden, XML_DECLARATION } from "./serialize.ts";
-export { TAG_SPECS, specForKind, specForName } from "./tags.ts";
-export { createElement, createText, createComment, createDocument } from "./build.ts";
+export {
+  TAG_SPECS,
+  specForKind,
+  specForName,
+  attrSpecFor,
+  knownTagNames,
+  DAYS,
+  DTMF_KEYS,
+  METHODS,
+  type AttrSpec,
+  type AttrType,
+  type Placement,
+  type TagSpec,
+} from "./tags.ts";
+export { createElement, createText, createComment, createDocument, type AttrList } from "./build.ts";
 
 export interface CheckResult {
   document: FlowDocument | null;

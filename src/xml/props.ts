@@ -6,131 +6,11 @@
  * Reading an attribute and checking it are the same step: every problem found becomes a
  * diagnostic naming the tag, the attribute and what is allowed.
  */
-import type { Position, TagKind, XmlAttribute } from "./ast.ts";
+import type { Position, TagKind, TagProps, XmlAttribute } from "./ast.ts";
 import { diag, shown, type Diagnostic } from "./diagnostics.ts";
-import { attrSpecFor, DAYS, DTMF_KEYS, specForKind, type AttrSpec } from "./tags.ts";
 import { closest } from "./suggest.ts";
-
-export type HttpMethod = "GET" | "POST" | "PATCH" | "DELETE";
-
-export interface TagOnlyProps {
-  tag?: string;
-}
-export interface AnswerProps extends TagOnlyProps {
-  delayMs: number;
-}
-export interface SayProps extends TagOnlyProps {
-  text: string;
-  lang: string;
-  voiceType: "Standard" | "WaveNet";
-  gender: "MALE" | "FEMALE";
-  code?: string;
-  loop: number;
-}
-export interface PlayProps extends TagOnlyProps {
-  url?: string;
-  record?: string;
-  loop: number;
-  leg?: "aleg" | "bleg" | "both";
-}
-export interface PauseProps extends TagOnlyProps {
-  lengthMs: number;
-  /** Keys that end the pause early; each character is one key. Empty: none. */
-  stopKeys: string;
-}
-export interface RecordProps extends TagOnlyProps {
-  asr: boolean;
-  timeoutMs?: number;
-}
-export interface DialProps extends TagOnlyProps {
-  callerId?: string;
-  timeoutMs?: number;
-}
-export interface DestinationProps {
-  target: string;
-}
-export interface GatherProps extends TagOnlyProps {
-  /** `A`: numDigits/finishOnKey/Switch-Case; `B`: dtmf_length/dtmf_stop/DTMF (docs/opentact.md §b.6). */
-  dialect: "A" | "B";
-  maxDigits: number;
-  finishKey: string;
-  timeoutMs: number;
-  attempts: number;
-  remoteUrl?: string;
-  method: "GET" | "POST";
-}
-export interface BranchProps extends TagOnlyProps {
-  /** The digits that select this branch (`<DTMF value>` ≡ `<Case dtmf>`). */
-  value: string;
-}
-export interface ErrorProps extends TagOnlyProps {
-  /** `say="true"` or `play="true"`: speak the failure reason (docs/opentact.md §f.6). */
-  speak: boolean;
-}
-export interface CallbackProps extends TagOnlyProps {
-  url: string;
-  method: HttpMethod;
-  body: boolean;
-  timeoutMs: number;
-}
-export type CallValue = string | number | boolean | null;
-export interface CallProps {
-  field: string;
-  value: CallValue;
-}
-export interface GeoProps {
-  /** Upper-case USPS codes; empty means "always". */
-  states: string[];
-  county?: string;
-}
-export interface TimeWindow {
-  /** Seconds after midnight, inclusive. */
-  start: number;
-  end: number;
-}
-export interface ScheduleProps {
-  /** 0 = Sunday … 6 = Saturday; null means every day. */
-  days: number[] | null;
-  window: TimeWindow | null;
-  tz?: string;
-}
-export interface HoldProps extends TagOnlyProps {
-  timeoutMs: number;
-}
-export type EmptyProps = Record<string, never>;
-
-export interface TagProps {
-  Response: TagOnlyProps;
-  Answer: AnswerProps;
-  Hangup: TagOnlyProps;
-  Say: SayProps;
-  Play: PlayProps;
-  Pause: PauseProps;
-  Record: RecordProps;
-  RecordStart: TagOnlyProps;
-  RecordStop: TagOnlyProps;
-  RecordWait: TagOnlyProps;
-  Dial: DialProps;
-  To: DestinationProps;
-  Sip: DestinationProps;
-  Number: DestinationProps;
-  Gather: GatherProps;
-  DTMF: BranchProps;
-  Switch: TagOnlyProps;
-  Case: BranchProps;
-  Default: TagOnlyProps;
-  Error: ErrorProps;
-  Callback: CallbackProps;
-  Call: CallProps;
-  Geo: GeoProps;
-  Schedule: ScheduleProps;
-  Hold: HoldProps;
-  Unhold: TagOnlyProps;
-  Curl: EmptyProps;
-  Meta: EmptyProps;
-  Tone: EmptyProps;
-  Unknown: EmptyProps;
-}
+import { attrSpecFor, specForKind, type AttrSpec } from "./tags.ts";
+import { isDynamic, parseCallValue, parseDays, parseStates, parseTimeWindow, valueProblem } from "./values.ts";
 
 export const DEFAULTS = {
   pauseMs: 1000,
@@ -138,11 +18,6 @@ export const DEFAULTS = {
   gatherTimeoutMs: 5000,
   callbackTimeoutMs: 10_000,
 } as const;
-
-/** Whether a value holds a template placeholder; such values are checked at render time. */
-export function isDynamic(value: string): boolean {
-  return value.includes("{{");
-}
 
 /** What the props reader sees of an element. */
 export interface PropsInput {
@@ -213,70 +88,15 @@ export function readProps<K extends TagKind>(input: PropsInput & { kind: K }, di
 function checkValue(tagName: string, spec: AttrSpec, a: XmlAttribute, diags: Diagnostic[]): void {
   const v = a.value.trim();
   if (isDynamic(v)) return;
-  const bad = (allowed: string) =>
-    diags.push(
-      diag("error", "bad-attribute", a.pos, `<${tagName} ${a.name}=${shown(a.value)}>: ${allowed}`, { tag: tagName, attribute: a.name }),
-    );
-  const t = spec.type;
-  switch (t.t) {
-    case "ms":
-      if (!/^\d+$/.test(v)) bad("expected a whole number of milliseconds, e.g. 5000");
-      return;
-    case "int":
-      if (!/^\d+$/.test(v)) bad(`expected a whole number ≥ ${t.min}`);
-      else if (Number(v) < t.min) {
-        // attempts < 1 is suspicious rather than fatal: the platform treats it as one try [R].
-        if (spec.name === "attempts") {
-          diags.push(
-            diag(
-              "warning",
-              "bad-attribute",
-              a.pos,
-              `<${tagName} ${a.name}=${shown(a.value)}>: expected a whole number ≥ 1; fewer than 1 attempt is treated as 1`,
-              {
-                tag: tagName,
-                attribute: a.name,
-              },
-            ),
-          );
-        } else bad(`expected a whole number ≥ ${t.min}`);
-      }
-      return;
-    case "bool":
-      if (!/^(true|false)$/i.test(v)) bad("expected true or false");
-      return;
-    case "enum":
-      if (!t.values.some((x) => x.toLowerCase() === v.toLowerCase())) bad(`expected one of ${t.values.join(", ")}`);
-      return;
-    case "key":
-      if (v.length !== 1 || !DTMF_KEYS.includes(v)) bad("expected one DTMF key: 0-9, *, # or +");
-      return;
-    case "keys":
-      if (!v || [...v].some((ch) => !DTMF_KEYS.includes(ch))) bad("expected DTMF keys: 0-9, *, # or +");
-      return;
-    case "dow":
-      if (parseDays(v) === null) bad(`expected a comma list of days (${DAYS.join(",")}), ranges like mon-fri allowed`);
-      return;
-    case "time":
-      if (parseTimeWindow(v) === null) bad("expected HH:MM:SS-HH:MM:SS (24 h), e.g. 09:00:00-17:30:00");
-      return;
-    case "states":
-      if (parseStates(v) === null) bad("expected comma-separated two-letter USPS state codes, e.g. NJ,CA");
-      return;
-    case "tz":
-      if (!isTimeZone(v)) bad("expected an IANA time zone, e.g. America/New_York");
-      return;
-    case "url":
-      if (!v) bad("expected a URL");
-      return;
-    case "string":
-    case "value":
-      return;
-    default: {
-      const never: never = t;
-      throw new Error(`unhandled attribute type ${JSON.stringify(never)}`);
-    }
+  const where = { tag: tagName, attribute: a.name };
+  // attempts < 1 is suspicious rather than fatal: the platform treats it as one try [R].
+  if (spec.name === "attempts" && /^\d+$/.test(v) && Number(v) < 1) {
+    const message = `<${tagName} ${a.name}=${shown(a.value)}>: expected a whole number ≥ 1; fewer than 1 attempt is treated as 1`;
+    diags.push(diag("warning", "bad-attribute", a.pos, message, where));
+    return;
   }
+  const problem = valueProblem(spec.type, v);
+  if (problem) diags.push(diag("error", "bad-attribute", a.pos, `<${tagName} ${a.name}=${shown(a.value)}>: ${problem}`, where));
 }
 
 class Reader {
@@ -435,11 +255,14 @@ function buildProps(r: Reader): TagProps[TagKind] {
       const field = r.str("field")?.trim() ?? "";
       if (!field) r.missing("needs a field attribute naming the call field to test, e.g. from or to", "field");
       if (!r.has("value")) r.missing("needs a value attribute to compare with", "value");
-      return { field, value: parseCallValue(r.raw("value") ?? "") };
+      const value = r.raw("value") ?? "";
+      return { field, value: parseCallValue(value), ...(isDynamic(value) ? { valueTemplate: value } : {}) };
     }
     case "Geo": {
       const county = r.str("county")?.trim();
-      return { states: parseStates(r.raw("states") ?? "") ?? [], ...(county ? { county } : {}) };
+      const states = r.raw("states");
+      if (states !== undefined && isDynamic(states)) return { states: [], statesTemplate: states, ...(county ? { county } : {}) };
+      return { states: parseStates(states ?? "") ?? [], ...(county ? { county } : {}) };
     }
     case "Schedule": {
       const dow = r.raw("dow");
@@ -449,6 +272,8 @@ function buildProps(r: Reader): TagProps[TagKind] {
         days: dow === undefined || isDynamic(dow) ? null : parseDays(dow),
         window: time === undefined || isDynamic(time) ? null : parseTimeWindow(time),
         ...(tz ? { tz } : {}),
+        ...(dow !== undefined && isDynamic(dow) ? { dowTemplate: dow } : {}),
+        ...(time !== undefined && isDynamic(time) ? { timeTemplate: time } : {}),
       };
     }
     case "Hold":
@@ -479,100 +304,4 @@ function gatherDialect(input: PropsInput): "A" | "B" {
     if (input.childKinds.includes(m.child) || m.attrs.some((n) => names.has(n.toLowerCase()))) return dialect;
   }
   return "B";
-}
-
-/** `sun,mon` or `mon-fri` → day numbers (0 = Sunday); null when malformed. */
-export function parseDays(value: string): number[] | null {
-  const out = new Set<number>();
-  const parts = value
-    .split(",")
-    .map((p) => p.trim().toLowerCase())
-    .filter(Boolean);
-  if (!parts.length) return null;
-  const idx = (d: string) => (DAYS as readonly string[]).indexOf(d.slice(0, 3) === d ? d : "");
-  for (const part of parts) {
-    const range = part.split("-");
-    if (range.length === 1) {
-      const i = idx(part);
-      if (i < 0) return null;
-      out.add(i);
-    } else if (range.length === 2) {
-      const a = idx(range[0]!.trim());
-      const b = idx(range[1]!.trim());
-      if (a < 0 || b < 0) return null;
-      for (let i = a; ; i = (i + 1) % 7) {
-        out.add(i);
-        if (i === b) break;
-      }
-    } else return null;
-  }
-  return [...out].sort((x, y) => x - y);
-}
-
-function parseClock(s: string): number | null {
-  const m = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(s.trim());
-  if (!m) return null;
-  const h = Number(m[1]);
-  const min = Number(m[2]);
-  const sec = m[3] === undefined ? 0 : Number(m[3]);
-  if (h > 23 || min > 59 || sec > 59) return null;
-  return h * 3600 + min * 60 + sec;
-}
-
-/** `HH:MM:SS-HH:MM:SS` → seconds of day; a window whose end is before its start wraps midnight. */
-export function parseTimeWindow(value: string): TimeWindow | null {
-  const parts = value.split("-");
-  if (parts.length !== 2) return null;
-  const start = parseClock(parts[0]!);
-  const end = parseClock(parts[1]!);
-  if (start === null || end === null) return null;
-  // Minute-precision ends are inclusive to the end of that minute ("09:00-17:30" covers 17:30:59).
-  const endSec = /:\d{2}:\d{2}$/.test(parts[1]!.trim()) ? end : end + 59;
-  return { start, end: endSec };
-}
-
-export const US_STATES = new Set(
-  "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR VI GU AS MP".split(
-    " ",
-  ),
-);
-
-/** `NJ, ca` → `["NJ","CA"]`; null when a code is not a USPS state code. */
-export function parseStates(value: string): string[] | null {
-  const codes = value
-    .split(",")
-    .map((s) => s.trim().toUpperCase())
-    .filter(Boolean);
-  if (codes.some((c) => !US_STATES.has(c))) return null;
-  return codes;
-}
-
-// Building an Intl.DateTimeFormat is the slowest step of validating a flow (≈10% of checkFlow
-// on bench/fixtures/large.xml); flows name a handful of zones, so remember the answers. The cap
-// keeps a stream of made-up names from growing the map without bound.
-const zoneAnswers = new Map<string, boolean>();
-
-export function isTimeZone(tz: string): boolean {
-  const known = zoneAnswers.get(tz);
-  if (known !== undefined) return known;
-  let ok: boolean;
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: tz });
-    ok = true;
-  } catch {
-    ok = false;
-  }
-  if (zoneAnswers.size >= 1024) zoneAnswers.clear();
-  zoneAnswers.set(tz, ok);
-  return ok;
-}
-
-/** `<Call value>` is typed: numbers, null and booleans compare as such (docs/opentact.md §b.14). */
-export function parseCallValue(raw: string): CallValue {
-  const v = raw.trim();
-  if (v === "null") return null;
-  if (v === "true") return true;
-  if (v === "false") return false;
-  if (/^-?\d+(\.\d+)?$/.test(v) && !/^\+/.test(v)) return Number(v);
-  return raw;
 }
