@@ -12,7 +12,7 @@ import { CommandsJsonBodySchema, CreateKeyBodySchema } from "../src/contract/bod
 import { PreviewBodySchema, PublishBodySchema, RollbackBodySchema } from "../src/flows/meta.ts";
 
 const out = join(dirname(fileURLToPath(import.meta.url)), "..", "src", "contract", "request-schemas.json");
-const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
+const json = (schema: z.core.$ZodType) => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
 const schemas = {
   PublishBody: json(PublishBodySchema),
   RollbackBody: json(RollbackBodySchema),

@@ -10,7 +10,7 @@
  * Everything is optional on the wire; what we need is a call uuid. Field spelling drift
  * (`sipcontrol_app`, `delete_on`, `timestamp` vs `created_on`) is folded here, once.
  */
-import * as z from "zod";
+import * as z from "../zod.ts";
 import type { CallEntity } from "../events/shapes.ts";
 
 export interface PlatformCommand {
@@ -42,7 +42,7 @@ export interface PlatformEvent {
 export type ReadResult = { ok: true; event: PlatformEvent } | { ok: false; reason: string };
 
 const Obj = z.record(z.string(), z.unknown());
-type Obj = z.infer<typeof Obj>;
+type Obj = z.output<typeof Obj>;
 
 const ENVELOPE_TYPES = new Set(["call_state", "call_flow", "sms", "balance", "auth", "call_record"]);
 

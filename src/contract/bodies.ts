@@ -3,16 +3,18 @@
  * (no Worker imports), so scripts/request-schemas.ts can turn them into JSON Schema at build time
  * and the Worker doesn't carry zod's JSON Schema generator (docs/deploy.md, bundle budget).
  */
-import * as z from "zod";
+import * as z from "../zod.ts";
 
 /** The JSON form of a commands body: the XML in one field (the other form is the XML itself). */
 export const CommandsJsonBodySchema = z.object({ xml: z.string() });
 
 export const CreateKeyBodySchema = z.object({
-  name: z.string().trim().min(1).max(100).describe("What the key is for, e.g. `ci-publish`"),
+  name: z.string().check(z.trim(), z.minLength(1), z.maxLength(100), z.describe("What the key is for, e.g. `ci-publish`")),
   grants: z
-    .array(z.string().max(200))
-    .min(1)
-    .max(20)
-    .describe("Scopes, each optionally limited to TN patterns: `flows:read`, `flows:write@1800555*,1900*`"),
+    .array(z.string().check(z.maxLength(200)))
+    .check(
+      z.minLength(1),
+      z.maxLength(20),
+      z.describe("Scopes, each optionally limited to TN patterns: `flows:read`, `flows:write@1800555*,1900*`"),
+    ),
 });

@@ -7,7 +7,7 @@
  * `Authorization: Bearer`) or a first text frame `{"type":"auth","token":…}` (also `jwt` /
  * `X-Auth-Token` keys); the answer is an `auth` frame, and failure closes with 4001.
  */
-import * as z from "zod";
+import * as z from "../zod.ts";
 import { canonicalTn, normalizeTn } from "../tn.ts";
 import { safeEqual, bearerToken } from "../http/auth.ts";
 import { problemDocument, type Problem } from "../http/problem.ts";
@@ -52,57 +52,60 @@ export const MAX_CLIENT_FRAME = 4_096;
 /** Sockets one object accepts (the runtime's ceiling is 32,768 hibernatable sockets). */
 export const MAX_SUBSCRIBERS = 10_000;
 
-const typesParam = z.string().transform((s, ctx) => {
-  const parts = [
-    ...new Set(
-      s
-        .split(",")
-        .map((p) => p.trim())
-        .filter((p) => p.length > 0),
-    ),
-  ];
-  const bad = parts.filter((p) => !(CALL_EVENT_TYPES as readonly string[]).includes(p));
-  if (bad.length > 0 || parts.length === 0) {
-    ctx.addIssue({
-      code: "custom",
-      message: `types must be a comma-separated list of ${CALL_EVENT_TYPES.join(", ")}${bad.length ? `; unknown: ${bad.join(", ")}` : ""}`,
-    });
-    return z.NEVER;
-  }
-  return parts as CallEventType[];
-});
+const typesParam = z.pipe(
+  z.string(),
+  z.transform((s: string, ctx) => {
+    const parts = [
+      ...new Set(
+        s
+          .split(",")
+          .map((p) => p.trim())
+          .filter((p) => p.length > 0),
+      ),
+    ];
+    const bad = parts.filter((p) => !(CALL_EVENT_TYPES as readonly string[]).includes(p));
+    if (bad.length > 0 || parts.length === 0) {
+      return z.refuse(
+        ctx,
+        `types must be a comma-separated list of ${CALL_EVENT_TYPES.join(", ")}${bad.length ? `; unknown: ${bad.join(", ")}` : ""}`,
+      );
+    }
+    return parts as CallEventType[];
+  }),
+);
 
-const seqParam = z
-  .string()
-  .regex(/^\d{1,15}$/, "since must be a non-negative integer sequence number")
-  .transform((s) => Number(s));
+const seqParam = z.pipe(
+  z.string().check(z.regex(/^\d{1,15}$/, "since must be a non-negative integer sequence number")),
+  z.transform((s: string) => Number(s)),
+);
 
 const windowParam = z
-  .string()
-  .regex(/^\d{1,6}$/, "window must be a positive integer")
-  .transform((s) => Number(s))
-  .refine((n) => n >= 1 && n <= MAX_WINDOW, `window must be between 1 and ${MAX_WINDOW}`);
+  .pipe(
+    z.string().check(z.regex(/^\d{1,6}$/, "window must be a positive integer")),
+    z.transform((s: string) => Number(s)),
+  )
+  .check(z.refine((n) => n >= 1 && n <= MAX_WINDOW, `window must be between 1 and ${MAX_WINDOW}`));
 
-const tnParam = z.string().transform((s, ctx) => {
-  const tn = normalizeTn(s);
-  if (!tn) {
-    ctx.addIssue({ code: "custom", message: "tn must be a telephone number (3 to 15 digits)" });
-    return z.NEVER;
-  }
-  // The stored form, so 10- and 11-digit North American spellings meet (src/tn.ts).
-  return canonicalTn(tn);
-});
+const tnParam = z.pipe(
+  z.string(),
+  z.transform((s: string, ctx) => {
+    const tn = normalizeTn(s);
+    if (!tn) return z.refuse(ctx, "tn must be a telephone number (3 to 15 digits)");
+    // The stored form, so 10- and 11-digit North American spellings meet (src/tn.ts).
+    return canonicalTn(tn);
+  }),
+);
 
 /** The query of an upgrade URL. Unknown parameters are ignored, as HTTP clients add their own. */
 export const SubscribeQuery = z.object({
-  types: typesParam.optional(),
-  since: seqParam.optional(),
-  tn: tnParam.optional(),
-  window: windowParam.optional(),
-  token: z.string().max(4096).optional(),
-  jwt: z.string().max(4096).optional(),
+  types: z.optional(typesParam),
+  since: z.optional(seqParam),
+  tn: z.optional(tnParam),
+  window: z.optional(windowParam),
+  token: z.optional(z.string().check(z.maxLength(4096))),
+  jwt: z.optional(z.string().check(z.maxLength(4096))),
 });
-export type SubscribeQuery = z.infer<typeof SubscribeQuery>;
+export type SubscribeQuery = z.output<typeof SubscribeQuery>;
 
 export interface SubscribeOptions {
   types: CallEventType[] | null;
@@ -169,23 +172,26 @@ export function checkUpgrade(request: Request, stream: "call" | "hub"): UpgradeC
 }
 
 /** Frames a client may send (besides the bare text `ping`, which the runtime answers itself). */
+const frameToken = z.optional(z.string().check(z.maxLength(4096)));
 export const ClientFrame = z.discriminatedUnion("type", [
   z
     .object({
       type: z.literal("auth"),
-      token: z.string().max(4096).optional(),
-      jwt: z.string().max(4096).optional(),
-      "X-Auth-Token": z.string().max(4096).optional(),
-      "x-auth-token": z.string().max(4096).optional(),
+      token: frameToken,
+      jwt: frameToken,
+      "X-Auth-Token": frameToken,
+      "x-auth-token": frameToken,
     })
-    .refine(
-      (f) => (f.token ?? f.jwt ?? f["X-Auth-Token"] ?? f["x-auth-token"]) !== undefined,
-      "the auth frame needs a token (token, jwt or X-Auth-Token)",
+    .check(
+      z.refine(
+        (f) => (f.token ?? f.jwt ?? f["X-Auth-Token"] ?? f["x-auth-token"]) !== undefined,
+        "the auth frame needs a token (token, jwt or X-Auth-Token)",
+      ),
     ),
-  z.object({ type: z.literal("ack"), seq: z.number().int().nonnegative() }),
+  z.object({ type: z.literal("ack"), seq: z.number().check(z.int(), z.nonnegative()) }),
   z.object({ type: z.literal("ping") }),
 ]);
-export type ClientFrame = z.infer<typeof ClientFrame>;
+export type ClientFrame = z.output<typeof ClientFrame>;
 
 export function tokenOf(frame: Extract<ClientFrame, { type: "auth" }>): string {
   return frame.token ?? frame.jwt ?? frame["X-Auth-Token"] ?? frame["x-auth-token"] ?? "";

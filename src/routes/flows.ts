@@ -12,7 +12,7 @@
  */
 import { Hono, type Context } from "hono";
 import requestSchemas from "../contract/request-schemas.json";
-import type * as z from "zod";
+import type * as z from "../zod.ts";
 import { recordAudit } from "../access/record.ts";
 import { allowsTn } from "../access/scopes.ts";
 import { type AccessEnv, principalOf, requireScope } from "../http/access.ts";
@@ -99,7 +99,7 @@ async function versionParam(c: Context<Env_>, key: string, wanted: string): Prom
   return match.version;
 }
 
-function invalidBody(error: z.ZodError, what = "request body"): ProblemError {
+function invalidBody(error: z.core.$ZodError, what = "request body"): ProblemError {
   const errors = error.issues.map((i) => ({ path: i.path.map(String).join(".") || "(root)", message: i.message }));
   return new ProblemError(400, "Invalid request", `The ${what} is not valid: ${errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`, {
     errors,
