@@ -10,7 +10,7 @@
  * Plain TypeScript and zod: the Worker reads the same format when a flow is published with its
  * tests.
  */
-import * as z from "zod";
+import * as z from "../zod.ts";
 import { KEY_PATTERN, parseDuration } from "../../sim/caller.ts";
 import type { ScriptFile } from "../../sim/script.ts";
 import type { CallerInput, DialOutcome, EndCause } from "../../sim/types.ts";
@@ -86,36 +86,46 @@ const END_CAUSES = [
   "platform-hangup",
 ] as const satisfies readonly EndCause[];
 
-const duration = z.union([z.number().int().nonnegative(), z.string()]).transform((v, ctx): number => {
-  if (typeof v === "number") return v;
-  const ms = parseDuration(v);
-  if (ms === null) {
-    ctx.addIssue({ code: "custom", message: `"${v}" is not a duration; write e.g. 2.5s, 800ms or 2m` });
-    return z.NEVER;
-  }
-  return ms;
-});
+const duration = z.pipe(
+  z.union([z.number().check(z.int(), z.nonnegative()), z.string()]),
+  z.transform((v, ctx): number => {
+    if (typeof v === "number") return v;
+    const ms = parseDuration(v);
+    if (ms === null) return z.refuse(ctx, `"${v}" is not a duration; write e.g. 2.5s, 800ms or 2m`);
+    return ms;
+  }),
+);
 
 const keys = z
-  .union([z.string(), z.number().int().nonnegative()])
-  .transform((v) => String(v).trim().toUpperCase())
-  .refine((s) => KEY_PATTERN.test(s), "keys must be 0-9, *, #, + or A-D (or: silence, hangup)");
+  .pipe(
+    z.union([z.string(), z.number().check(z.int(), z.nonnegative())]),
+    z.transform((v) => String(v).trim().toUpperCase()),
+  )
+  .check(z.refine((s) => KEY_PATTERN.test(s), "keys must be 0-9, *, #, + or A-D (or: silence, hangup)"));
 
 const input = z
   .union([
-    z.literal("silence").transform((): CallerInput => ({ digits: "" })),
-    z.literal("hangup").transform((): CallerInput => ({ digits: "", hangup: true })),
-    keys.transform((digits): CallerInput => ({ digits })),
-    z
-      .object({
-        press: keys.optional(),
-        digits: keys.optional(),
-        after: duration.optional(),
-        afterMs: duration.optional(),
-        hangup: z.boolean().optional(),
-      })
-      .strict()
-      .transform((o): CallerInput => {
+    z.pipe(
+      z.literal("silence"),
+      z.transform((): CallerInput => ({ digits: "" })),
+    ),
+    z.pipe(
+      z.literal("hangup"),
+      z.transform((): CallerInput => ({ digits: "", hangup: true })),
+    ),
+    z.pipe(
+      keys,
+      z.transform((digits): CallerInput => ({ digits })),
+    ),
+    z.pipe(
+      z.strictObject({
+        press: z.optional(keys),
+        digits: z.optional(keys),
+        after: z.optional(duration),
+        afterMs: z.optional(duration),
+        hangup: z.optional(z.boolean()),
+      }),
+      z.transform((o): CallerInput => {
         const after = o.afterMs ?? o.after;
         return {
           digits: o.digits ?? o.press ?? "",
@@ -123,152 +133,155 @@ const input = z
           ...(o.hangup ? { hangup: true } : {}),
         };
       }),
+    ),
   ])
-  .describe("an input: keys such as 1 or 1234#, silence, hangup, or {press, after}");
+  .check(z.describe("an input: keys such as 1 or 1234#, silence, hangup, or {press, after}"));
 
-const text = z.union([z.string(), z.number()]).transform((v) => String(v));
+const text = z.pipe(
+  z.union([z.string(), z.number()]),
+  z.transform((v) => String(v)),
+);
 
 const reply = z
   .union([
-    z.literal("timeout").transform((): Reply => ({ timeout: true })),
-    z.string().transform((xml): Reply => ({ xml })),
-    z
-      .object({
-        xml: z.string().max(LIMITS.replyChars).optional(),
-        status: z.number().int().min(100).max(599).optional(),
-        body: z.string().max(LIMITS.replyChars).optional(),
-        timeout: z.boolean().optional(),
-      })
-      .strict(),
+    z.pipe(
+      z.literal("timeout"),
+      z.transform((): Reply => ({ timeout: true })),
+    ),
+    z.pipe(
+      z.string(),
+      z.transform((xml): Reply => ({ xml })),
+    ),
+    z.strictObject({
+      xml: z.optional(z.string().check(z.maxLength(LIMITS.replyChars))),
+      status: z.optional(z.number().check(z.int(), z.minimum(100), z.maximum(599))),
+      body: z.optional(z.string().check(z.maxLength(LIMITS.replyChars))),
+      timeout: z.optional(z.boolean()),
+    }),
   ])
-  .refine((r) => r.xml !== undefined || r.status !== undefined || r.timeout, "a reply is XML, {status}, or timeout");
+  .check(z.refine((r) => r.xml !== undefined || r.status !== undefined || r.timeout, "a reply is XML, {status}, or timeout"));
 
 const endCause = z.enum(END_CAUSES);
 
 const expectation = z
   .union([
-    z.object({ say: text }).strict(),
-    z.object({ play: text }).strict(),
-    z
-      .object({
-        dial: z.union([
-          text.transform((to) => ({ to })),
-          z.object({ to: text.optional(), result: z.enum(["answered", "failed"]).optional() }).strict(),
-        ]),
-      })
-      .strict(),
-    z
-      .object({
-        gather: z
-          .object({
-            node: z.string().optional(),
-            tag: z.string().optional(),
-            branch: text.optional(),
-            attempt: z.number().int().positive().optional(),
-            digits: text.optional(),
-          })
-          .strict(),
-      })
-      .strict(),
-    z
-      .object({
-        event: z
-          .object({
-            type: z.enum(["call_state", "call_flow"]).optional(),
-            command: z.string().optional(),
-            tag: z.string().optional(),
-            success: z.boolean().optional(),
-            state: z.string().optional(),
-          })
-          .strict(),
-      })
-      .strict(),
-    z
-      .object({
-        end: z.union([
-          endCause.transform((cause) => ({ cause })),
-          z
-            .object({
-              cause: endCause.optional(),
-              tag: z.string().optional(),
-              before: duration.optional(),
-              after: duration.optional(),
-              beforeMs: duration.optional(),
-              afterMs: duration.optional(),
-            })
-            .strict()
-            .transform(({ before, after, beforeMs, afterMs, ...rest }) => {
-              const b = beforeMs ?? before;
-              const a = afterMs ?? after;
-              return { ...rest, ...(b !== undefined ? { beforeMs: b } : {}), ...(a !== undefined ? { afterMs: a } : {}) };
-            }),
-        ]),
-      })
-      .strict(),
-    z.object({ vars: z.record(z.string(), text) }).strict(),
-    z.object({ line: text }).strict(),
+    z.strictObject({ say: text }),
+    z.strictObject({ play: text }),
+    z.strictObject({
+      dial: z.union([
+        z.pipe(
+          text,
+          z.transform((to) => ({ to })),
+        ),
+        z.strictObject({ to: z.optional(text), result: z.optional(z.enum(["answered", "failed"])) }),
+      ]),
+    }),
+    z.strictObject({
+      gather: z.strictObject({
+        node: z.optional(z.string()),
+        tag: z.optional(z.string()),
+        branch: z.optional(text),
+        attempt: z.optional(z.number().check(z.int(), z.positive())),
+        digits: z.optional(text),
+      }),
+    }),
+    z.strictObject({
+      event: z.strictObject({
+        type: z.optional(z.enum(["call_state", "call_flow"])),
+        command: z.optional(z.string()),
+        tag: z.optional(z.string()),
+        success: z.optional(z.boolean()),
+        state: z.optional(z.string()),
+      }),
+    }),
+    z.strictObject({
+      end: z.union([
+        z.pipe(
+          endCause,
+          z.transform((cause) => ({ cause })),
+        ),
+        z.pipe(
+          z.strictObject({
+            cause: z.optional(endCause),
+            tag: z.optional(z.string()),
+            before: z.optional(duration),
+            after: z.optional(duration),
+            beforeMs: z.optional(duration),
+            afterMs: z.optional(duration),
+          }),
+          z.transform(({ before, after, beforeMs, afterMs, ...rest }) => {
+            const b = beforeMs ?? before;
+            const a = afterMs ?? after;
+            return { ...rest, ...(b !== undefined ? { beforeMs: b } : {}), ...(a !== undefined ? { afterMs: a } : {}) };
+          }),
+        ),
+      ]),
+    }),
+    z.strictObject({ vars: z.record(z.string(), text) }),
+    z.strictObject({ line: text }),
   ])
-  .describe("an expectation: say, play, dial, gather, event, end, vars or line");
+  .check(z.describe("an expectation: say, play, dial, gather, event, end, vars or line"));
 
 const location = z.union([
-  z.string().transform((s) => {
-    const [state, ...county] = s.trim().split(/\s+/);
-    return { state: (state ?? "").toUpperCase(), ...(county.length ? { county: county.join(" ") } : {}) };
-  }),
-  z.object({ state: z.string().optional(), county: z.string().optional() }).strict(),
+  z.pipe(
+    z.string(),
+    z.transform((s) => {
+      const [state, ...county] = s.trim().split(/\s+/);
+      return { state: (state ?? "").toUpperCase(), ...(county.length ? { county: county.join(" ") } : {}) };
+    }),
+  ),
+  z.strictObject({ state: z.optional(z.string()), county: z.optional(z.string()) }),
 ]);
 
 /** The fields a scenario and a file's defaults share. */
 const callFields = {
-  to: text.optional(),
-  from: text.optional(),
-  at: z.union([z.string(), z.date()]).optional(),
-  timezone: z.string().optional(),
-  callId: z.string().optional(),
-  scaId: z.string().optional(),
-  method: z.enum(["GET", "POST"]).optional(),
-  location: location.optional(),
-  fields: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
-  dial: z.record(z.string(), z.enum(["answer", "busy", "no-answer"])).optional(),
-  talk: duration.optional(),
-  talkMs: duration.optional(),
-  hangup: duration.optional(),
-  hangupAfterMs: duration.optional(),
-  replies: z.record(z.string(), z.union([reply, z.array(reply).min(1)])).optional(),
+  to: z.optional(text),
+  from: z.optional(text),
+  at: z.optional(z.union([z.string(), z.date()])),
+  timezone: z.optional(z.string()),
+  callId: z.optional(z.string()),
+  scaId: z.optional(z.string()),
+  method: z.optional(z.enum(["GET", "POST"])),
+  location: z.optional(location),
+  fields: z.optional(z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))),
+  dial: z.optional(z.record(z.string(), z.enum(["answer", "busy", "no-answer"]))),
+  talk: z.optional(duration),
+  talkMs: z.optional(duration),
+  hangup: z.optional(duration),
+  hangupAfterMs: z.optional(duration),
+  replies: z.optional(z.record(z.string(), z.union([reply, z.array(reply).check(z.minLength(1))]))),
 };
 
-const scenarioShape = z
-  .object({
-    name: z.string().min(1).max(200).optional(),
-    ...callFields,
-    inputs: z.array(input).max(LIMITS.inputs).optional(),
-    press: z.array(input).max(LIMITS.inputs).optional(),
-    commands: z
-      .array(z.object({ at: duration.optional(), atMs: duration.optional(), xml: z.string().max(LIMITS.replyChars) }).strict())
-      .optional(),
-    expect: z.array(expectation).max(LIMITS.expectations).optional(),
-    somewhere: z.array(expectation).max(LIMITS.expectations).optional(),
-    never: z.array(expectation).max(LIMITS.expectations).optional(),
-    transcript: z.string().max(LIMITS.transcriptChars).optional(),
-    source: z.string().max(1000).optional(),
-  })
-  .strict();
+const scenarioShape = z.strictObject({
+  name: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+  ...callFields,
+  inputs: z.optional(z.array(input).check(z.maxLength(LIMITS.inputs))),
+  press: z.optional(z.array(input).check(z.maxLength(LIMITS.inputs))),
+  commands: z.optional(
+    z.array(
+      z.strictObject({ at: z.optional(duration), atMs: z.optional(duration), xml: z.string().check(z.maxLength(LIMITS.replyChars)) }),
+    ),
+  ),
+  expect: z.optional(z.array(expectation).check(z.maxLength(LIMITS.expectations))),
+  somewhere: z.optional(z.array(expectation).check(z.maxLength(LIMITS.expectations))),
+  never: z.optional(z.array(expectation).check(z.maxLength(LIMITS.expectations))),
+  transcript: z.optional(z.string().check(z.maxLength(LIMITS.transcriptChars))),
+  source: z.optional(z.string().check(z.maxLength(1000))),
+});
 
 type RawScenario = z.output<typeof scenarioShape>;
 
 /** A file: one scenario, or `scenarios:` with defaults beside them; `flow:` names the flow under test. */
-const fileShape = z
-  .object({
-    flow: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
-    tn: text.optional(),
-    ...callFields,
-    scenarios: z.array(z.unknown()).max(LIMITS.scenarios),
-  })
-  .strict();
+const fileShape = z.strictObject({
+  flow: z.optional(z.union([z.string(), z.record(z.string(), z.unknown())])),
+  tn: z.optional(text),
+  ...callFields,
+  scenarios: z.array(z.unknown()).check(z.maxLength(LIMITS.scenarios)),
+});
 
 export class ScenarioError extends Error {}
 
-function describeIssues(error: z.ZodError, where: string): string {
+function describeIssues(error: z.core.$ZodError, where: string): string {
   const issue = error.issues[0]!;
   const path = issue.path.map(String).join(".");
   return `${where}${path ? ` at ${path}` : ""}: ${issue.message}`;
@@ -335,7 +348,7 @@ function stripUndefined(o: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** Scenarios as the publish API receives them (already normalised, or written by hand). */
-export const ScenarioListSchema = z.array(z.unknown()).max(LIMITS.scenarios);
+export const ScenarioListSchema = z.array(z.unknown()).check(z.maxLength(LIMITS.scenarios));
 
 /** Validate scenarios that came over the wire; throws ScenarioError naming the first problem. */
 export function readScenarioList(list: readonly unknown[]): TestScenario[] {
