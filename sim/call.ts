@@ -14,6 +14,7 @@ import { CallInterrupted, VirtualClock } from "./clock.ts";
 import { EventPoster, type FlowCommandResult, type StateDetail } from "./events.ts";
 import { Executor, type Recording, type Runtime } from "./executor.ts";
 import { appendQuery, fetchFlow, realWait, type FetchLike, type WaitLike } from "./http.ts";
+import type { LiveCaller } from "./live.ts";
 import {
   DEFAULT_TIMING,
   type CallEnd,
@@ -59,6 +60,13 @@ export interface SimOptions {
   locate?: (from: string) => CallerLocation | undefined;
   /** Told about each document the call is about to run (the call flow, then every replacement), as parsed. */
   onDocument?: (document: FlowDocument) => void;
+  /**
+   * A caller at a real keypad (sim/live.ts, the console's phone): the call runs in real time and
+   * its keys come as pressed; the scenario's `inputs` are then unused. Default: the scripted caller.
+   */
+  live?: LiveCaller;
+  /** Told about each trace entry as it is recorded (a live call's transcript follows the call). */
+  onTrace?: (entry: TraceEntry) => void;
 }
 
 /** What `execute` left the call as: over, or idle and waiting for more commands. */
@@ -189,8 +197,11 @@ export class SimulatedCall {
     return this.ending;
   }
 
-  private record<K extends TraceKind>(kind: K, detail: TraceDetails[K], path?: string): void {
-    this.trace.push({ t: this.clock.now, kind, detail, ...(path ? { path } : {}) } as TraceEntry);
+  private record<K extends TraceKind>(kind: K, detail: TraceDetails[K], path?: string): TraceEntry {
+    const entry = { t: this.clock.now, kind, detail, ...(path ? { path } : {}) } as TraceEntry;
+    this.trace.push(entry);
+    this.options.onTrace?.(entry);
+    return entry;
   }
 
   private runtime(): Runtime {
@@ -207,6 +218,7 @@ export class SimulatedCall {
       requestTimeoutMs: this.options.requestTimeoutMs ?? 10_000,
       talkMs: this.scenario.talkMs ?? timing.talkMs,
       recordings: this.recordings,
+      ...(this.options.live ? { live: this.options.live } : {}),
       location: () => this.scenario.location ?? (this.options.locate ?? locateByAreaCode)(this.scenario.from),
       trace: (kind, detail, path) => this.record(kind, detail, path),
       note: (message, path) => this.record("NOTE", { message }, path),

@@ -10,9 +10,10 @@ import { CallInterrupted, type VirtualClock } from "./clock.ts";
 import type { ScriptedCaller } from "./caller.ts";
 import { evaluateCall, evaluateGeo, evaluateSchedule, type ConditionResult } from "./conditions.ts";
 import type { FlowCommandResult } from "./events.ts";
-import { collectDigits, pickBranch } from "./gather.ts";
+import { collectDigits, pickBranch, type Collected } from "./gather.ts";
 import { appendQuery, fetchFlow, redactUrl, type FetchLike, type FlowFetch, type WaitLike } from "./http.ts";
-import type { CallerLocation, DialOutcome, Timing, TraceDetails, TraceKind } from "./types.ts";
+import { ANY_KEY, type LiveCaller, type Passed } from "./live.ts";
+import type { CallerInput, CallerLocation, DialOutcome, Timing, TraceDetails, TraceEntry, TraceKind } from "./types.ts";
 
 /** What running a command (or a block of them) leaves the call to do next. */
 export type Flow =
@@ -49,7 +50,8 @@ export interface Runtime {
   readonly talkMs: number;
   readonly recordings: Map<string, Recording>;
   location(): CallerLocation | undefined;
-  trace<K extends TraceKind>(kind: K, detail: TraceDetails[K], path?: string): void;
+  /** Record a step; answers the entry as recorded (a live call fills in what it learns later, e.g. that a key cut a prompt short). */
+  trace<K extends TraceKind>(kind: K, detail: TraceDetails[K], path?: string): TraceEntry;
   note(message: string, path?: string): void;
   /** Count a command against the step limit; throws `CallInterrupted` past it. */
   step(): void;
@@ -58,6 +60,8 @@ export interface Runtime {
   flowEvent(result: FlowCommandResult): Promise<void>;
   /** Per-command results so far, for the POST body of a dialect-A Gather callback (docs/opentact.md §b.6). */
   history(): unknown[];
+  /** A caller at a real keypad (sim/live.ts): time passes for real and keys come as pressed. Absent: the scripted caller. */
+  readonly live?: LiveCaller;
 }
 
 const PROMPT_KINDS: ReadonlySet<TagKind> = new Set(["Say", "Play", "Pause"]);
@@ -129,15 +133,16 @@ export class Executor {
   private async runCommand(el: ElementNode, path: string, base: string): Promise<Flow> {
     const rt = this.rt;
     if (el.kind === "Error") return NEXT; // a handler, run by its parent when the parent fails
+    if (rt.live?.hungUp) this.liveHangup();
     rt.clock.check();
     rt.step();
     switch (el.kind) {
       case "Answer": {
         const alreadyLive = rt.call.state === "live";
         await rt.goLive();
-        rt.trace("ANSWER", { delayMs: el.props.delayMs, alreadyLive, ...tagOf(el.props) }, path);
+        const entry = rt.trace("ANSWER", { delayMs: el.props.delayMs, alreadyLive, ...tagOf(el.props) }, path);
         await this.done(el, path, true, alreadyLive ? "Call already answered" : "Call answered");
-        rt.clock.advance(el.props.delayMs);
+        await this.elapse(el.props.delayMs, entry);
         return NEXT;
       }
       case "Hangup":
@@ -243,7 +248,7 @@ export class Executor {
     path: string,
     base: string,
     gather?: { cutAt?: number },
-  ): Promise<Flow & { playedMs?: number; interrupted?: boolean }> {
+  ): Promise<Flow & { playedMs?: number; interrupted?: boolean; keyed?: boolean }> {
     const rt = this.rt;
     const { ms, failure } = this.promptLength(el);
     if (failure) {
@@ -251,13 +256,32 @@ export class Executor {
       return this.runError(el, path, base, failure);
     }
     if (el.kind === "Pause" && !gather && el.props.stopKeys) return this.stoppablePause(el, path);
+    if (rt.live) {
+      // Live: the prompt is on record while it plays; a key (in a Gather) may cut it short.
+      const entry = this.tracePrompt(el, path, ms, undefined);
+      const passed = await this.elapse(ms, entry, gather ? ANY_KEY : undefined);
+      const interrupted = passed.stoppedBy !== undefined && passed.playedMs < ms;
+      if (interrupted) markCut(entry, passed.playedMs);
+      await this.done(el, path, true, interrupted ? "Interrupted by DTMF" : `${el.name} finished`);
+      return { kind: "next", playedMs: passed.playedMs, interrupted, keyed: passed.stoppedBy !== undefined };
+    }
     const cutAt = gather?.cutAt;
     const interrupted = cutAt !== undefined && cutAt < ms;
     const playedMs = interrupted ? cutAt : ms;
+    this.tracePrompt(el, path, ms, interrupted ? playedMs : undefined);
+    rt.clock.advance(playedMs);
+    await this.done(el, path, true, interrupted ? "Interrupted by DTMF" : `${el.name} finished`);
+    return { kind: "next", playedMs, interrupted };
+  }
+
+  /** The SAY, PLAY or PAUSE entry of a prompt `ms` long; `cutAfter` when a key stopped it there. */
+  private tracePrompt(el: ElementOf<"Say" | "Play" | "Pause">, path: string, ms: number, cutAfter: number | undefined): TraceEntry {
+    const rt = this.rt;
+    const interrupted = cutAfter !== undefined;
     switch (el.kind) {
       case "Say": {
         const p = el.props;
-        rt.trace(
+        return rt.trace(
           "SAY",
           {
             text: p.text,
@@ -272,11 +296,10 @@ export class Executor {
           },
           path,
         );
-        break;
       }
       case "Play": {
         const p = el.props;
-        rt.trace(
+        return rt.trace(
           "PLAY",
           {
             ...(p.url !== undefined && p.record === undefined ? { url: p.url } : {}),
@@ -288,29 +311,48 @@ export class Executor {
           },
           path,
         );
-        break;
       }
       case "Pause":
-        rt.trace(
+        return rt.trace(
           "PAUSE",
-          { lengthMs: ms, stopKeys: el.props.stopKeys, ...(interrupted ? { stoppedAfterMs: playedMs } : {}), ...tagOf(el.props) },
+          { lengthMs: ms, stopKeys: el.props.stopKeys, ...(interrupted ? { stoppedAfterMs: cutAfter } : {}), ...tagOf(el.props) },
           path,
         );
-        break;
       default: {
         const never: never = el;
         throw new Error(`not a prompt: ${(never as ElementNode).kind}`);
       }
     }
-    rt.clock.advance(playedMs);
-    await this.done(el, path, true, interrupted ? "Interrupted by DTMF" : `${el.name} finished`);
-    return { kind: "next", playedMs, interrupted };
+  }
+
+  /**
+   * `ms` of the call pass on the virtual clock — for a live caller in real time too, ended early
+   * by one of `stopKeys` or by the caller hanging up. `entry` is what plays meanwhile.
+   */
+  private async elapse(ms: number, entry: TraceEntry | null, stopKeys?: string): Promise<Passed> {
+    const live = this.rt.live;
+    if (!live) {
+      this.rt.clock.advance(ms);
+      return { playedMs: ms, keys: "" };
+    }
+    const passed = await live.pass({ entry, ms, at: this.rt.clock.now, ...(stopKeys !== undefined ? { stopKeys } : {}) });
+    this.rt.clock.advance(passed.playedMs);
+    if (passed.hangup) this.liveHangup();
+    return passed;
+  }
+
+  /** The live caller hung up: the call ends now. */
+  private liveHangup(): never {
+    const deadline = { at: this.rt.clock.now, cause: "caller-hangup" as const, reason: "the caller hung up" };
+    this.rt.clock.addDeadline(deadline);
+    throw new CallInterrupted(deadline);
   }
 
   /** `<Pause dtmf_stop>`: the next scripted entry may end it early (docs/opentact.md §b.10). */
   private async stoppablePause(el: ElementOf<"Pause">, path: string): Promise<Flow> {
     const rt = this.rt;
     const { lengthMs, stopKeys } = el.props;
+    if (rt.live) return this.liveStoppablePause(el, path, rt.live);
     const input = rt.caller.takeInput();
     const start = rt.clock.now;
     if (input.hangup) this.callerHangsUp(start + (input.afterMs ?? rt.timing.reactionMs));
@@ -355,6 +397,31 @@ export class Executor {
     }
   }
 
+  /** `<Pause dtmf_stop>` with a live caller: it waits in real time until one of its keys is pressed. */
+  private async liveStoppablePause(el: ElementOf<"Pause">, path: string, live: LiveCaller): Promise<Flow> {
+    const rt = this.rt;
+    const { lengthMs, stopKeys } = el.props;
+    const start = rt.clock.now;
+    live.openInput(start);
+    const entry = rt.trace("PAUSE", { lengthMs, stopKeys, ...tagOf(el.props) }, path);
+    let passed: Passed;
+    try {
+      passed = await live.pass({ entry, ms: lengthMs, at: start, stopKeys });
+    } finally {
+      live.closeInput();
+    }
+    if (passed.keys) {
+      rt.clock.advanceTo(start + (passed.firstKeyAt ?? passed.playedMs));
+      rt.trace("DTMF", { keys: passed.keys }, path);
+    }
+    rt.clock.advanceTo(start + passed.playedMs);
+    if (passed.hangup) this.liveHangup();
+    const stopped = passed.stoppedBy !== undefined && passed.playedMs < lengthMs;
+    if (stopped) markCut(entry, passed.playedMs);
+    await this.done(el, path, true, stopped ? `Stopped by DTMF ${passed.stoppedBy}` : "Pause finished");
+    return NEXT;
+  }
+
   // ---- Error blocks --------------------------------------------------------------------
 
   /** Run a failed command's `<Error>` child (docs/opentact.md §b.9); without one, carry on. */
@@ -373,8 +440,12 @@ export class Executor {
     if (speak) {
       // say="true": the platform speaks the failure reason before the block runs [R].
       const ms = this.sayMs(reason);
-      this.rt.trace("SAY", { text: reason, lang: "en-US", voiceType: "Standard", gender: "FEMALE", loop: 1, durationMs: ms }, found.path);
-      this.rt.clock.advance(ms);
+      const entry = this.rt.trace(
+        "SAY",
+        { text: reason, lang: "en-US", voiceType: "Standard", gender: "FEMALE", loop: 1, durationMs: ms },
+        found.path,
+      );
+      await this.elapse(ms, entry);
     }
     return this.runBlock(indexed(found.el, found.path), base);
   }
@@ -437,9 +508,16 @@ export class Executor {
     const plan = targets.map((target) => ({ target, outcome: rt.caller.dialOutcome(target) }));
     const answered = plan.find((p) => p.outcome === "answer");
     if (answered) {
-      rt.trace("DIAL", { targets: plan, result: "answered", answeredBy: answered.target, talkMs: rt.talkMs, ...tagOf(el.props) }, path);
-      rt.clock.advance(rt.timing.dialRingMs);
-      rt.clock.advance(rt.talkMs);
+      const entry = rt.trace(
+        "DIAL",
+        { targets: plan, result: "answered", answeredBy: answered.target, talkMs: rt.talkMs, ...tagOf(el.props) },
+        path,
+      );
+      if (rt.live) await this.elapse(rt.timing.dialRingMs + rt.talkMs, entry);
+      else {
+        rt.clock.advance(rt.timing.dialRingMs);
+        rt.clock.advance(rt.talkMs);
+      }
       // The dialled leg hung up; the flow continues after </Dial> (docs/opentact.md §b.12).
       await this.done(el, path, true, `Bridged to ${answered.target}`);
       return NEXT;
@@ -452,8 +530,8 @@ export class Executor {
       0,
       ...plan.map((p) => (p.outcome === "busy" ? rt.timing.dialBusyMs : (el.props.timeoutMs ?? rt.timing.dialNoAnswerMs))),
     );
-    rt.trace("DIAL", { targets: plan, result: "failed", reason, ...tagOf(el.props) }, path);
-    rt.clock.advance(waited);
+    const entry = rt.trace("DIAL", { targets: plan, result: "failed", reason, ...tagOf(el.props) }, path);
+    await this.elapse(waited, entry);
     await this.done(el, path, false, reason);
     return this.runError(el, path, base, reason);
   }
@@ -495,12 +573,15 @@ export class Executor {
         path,
       );
       const start = rt.clock.now;
-      const input = rt.caller.takeInput();
+      // A live caller plays the prompts and enters keys in real time; a script knows its keys up front.
+      const heard = rt.live ? await this.liveAttempt(rt.live, prompts, base, p, start) : null;
+      if (heard && "kind" in heard) return heard;
+      const input: CallerInput = heard ? { digits: "" } : rt.caller.takeInput();
       if (input.hangup && input.afterMs !== undefined) this.callerHangsUp(start + input.afterMs, false);
       // Only an explicit early key interrupts the prompts; by default the caller lets them finish.
       const bargeAt = input.digits && input.afterMs !== undefined ? input.afterMs : Infinity;
       let promptsMs = 0;
-      for (const pr of prompts) {
+      for (const pr of heard ? [] : prompts) {
         const cut = bargeAt - promptsMs;
         const flow = await this.prompt(pr.el, pr.path, base, Number.isFinite(cut) ? { cutAt: Math.max(0, cut) } : {});
         if (flow.kind !== "next") return flow;
@@ -508,7 +589,8 @@ export class Executor {
         if (flow.interrupted) break;
       }
       if (input.hangup) this.callerHangsUp(rt.clock.now + rt.timing.reactionMs);
-      const got = collectDigits({ maxDigits: p.maxDigits, finishKey: p.finishKey, timeoutMs: p.timeoutMs }, input, promptsMs, rt.timing);
+      const got =
+        heard ?? collectDigits({ maxDigits: p.maxDigits, finishKey: p.finishKey, timeoutMs: p.timeoutMs }, input, promptsMs, rt.timing);
       if (got.firstKeyAt !== undefined) {
         rt.clock.advanceTo(start + got.firstKeyAt);
         rt.trace("DTMF", { keys: got.pressed, ...(got.ignored ? { ignored: got.ignored } : {}) }, path);
@@ -555,6 +637,37 @@ export class Executor {
       }
     }
     return NEXT;
+  }
+
+  /**
+   * One Gather attempt with a live caller: the prompts play until a key cuts them short, then the
+   * keys are collected as they come. Answers what was entered (times from `start`), or how the
+   * call went on when a prompt failed or the caller hung up.
+   */
+  private async liveAttempt(
+    live: LiveCaller,
+    prompts: Indexed<ElementOf<"Say" | "Play" | "Pause">>[],
+    base: string,
+    p: ElementOf<"Gather">["props"],
+    start: number,
+  ): Promise<Collected | Flow> {
+    live.openInput(start);
+    let promptsMs = 0;
+    for (const pr of prompts) {
+      const flow = await this.prompt(pr.el, pr.path, base, {});
+      if (flow.kind !== "next") {
+        live.closeInput();
+        return flow;
+      }
+      promptsMs += flow.playedMs ?? 0;
+      if (flow.keyed) break;
+    }
+    const got = await live.collect({ spec: { maxDigits: p.maxDigits, finishKey: p.finishKey, timeoutMs: p.timeoutMs }, start, promptsMs });
+    if ("hangup" in got) {
+      this.rt.clock.advanceTo(start + got.at);
+      this.liveHangup();
+    }
+    return got;
   }
 
   /** The call's parameters every remote request carries (docs/opentact.md §b.6, b.13 [R]). */
@@ -641,6 +754,12 @@ export class Executor {
     if (!result.matched) return NEXT;
     return this.runBlock(indexed(el, path), base);
   }
+}
+
+/** A prompt a key stopped `after` ms in: the entry says so (a live call learns it after recording the entry). */
+function markCut(entry: TraceEntry, after: number): void {
+  if (entry.kind === "SAY" || entry.kind === "PLAY") entry.detail.interrupted = true;
+  else if (entry.kind === "PAUSE") entry.detail.stoppedAfterMs = after;
 }
 
 function tagOf(props: { tag?: string }): { tag?: string } {

@@ -16,5 +16,15 @@ export { collectDigits, pickBranch, type GatherDecision, type BranchInput, type 
 export { evaluateCall, evaluateGeo, evaluateSchedule, type ConditionResult } from "./conditions.ts";
 export { redactUrl, appendQuery, type FetchLike, type WaitLike } from "./http.ts";
 export { VirtualClock, CallInterrupted } from "./clock.ts";
+export {
+  ANY_KEY,
+  KeypadCaller,
+  realTimers,
+  type LiveCaller,
+  type LiveTimers,
+  type Player,
+  type Passed,
+  type KeypadState,
+} from "./live.ts";
 export type * from "./types.ts";
 export { DEFAULT_TIMING, DIAL_OUTCOMES } from "./types.ts";
