@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as z from "zod";
-import { CommandsJsonBodySchema, CreateKeyBodySchema } from "../src/contract/bodies.ts";
+import { CommandsJsonBodySchema, CreateKeyBodySchema, PhoneTokenBodySchema } from "../src/contract/bodies.ts";
 import { PreviewBodySchema, PublishBodySchema, RollbackBodySchema } from "../src/flows/meta.ts";
 
 const out = join(dirname(fileURLToPath(import.meta.url)), "..", "src", "contract", "request-schemas.json");
@@ -19,6 +19,7 @@ const schemas = {
   PreviewBody: json(PreviewBodySchema),
   CommandsJsonBody: json(CommandsJsonBodySchema),
   CreateKeyBody: json(CreateKeyBodySchema),
+  PhoneTokenBody: json(PhoneTokenBodySchema),
 };
 const text = `${JSON.stringify(schemas, null, 2)}\n`;
 if (process.argv.includes("--check")) {

@@ -18,6 +18,7 @@ import { keys } from "./routes/keys.ts";
 import { health } from "./routes/health.ts";
 import { signingKey } from "./routes/signingKey.ts";
 import { audit } from "./routes/audit.ts";
+import { phone } from "./routes/phone.ts";
 
 export { CallSession } from "./call/CallSession.ts";
 export { EventHub } from "./events/EventHub.ts";
@@ -26,7 +27,7 @@ export { AccessStore } from "./access/AccessStore.ts";
 const app = new Hono<{ Bindings: Env }>();
 
 app.use(requestLog());
-for (const path of ["/v1/flows", "/v1/flows/*", "/v1/calls/*", "/v1/keys", "/v1/keys/*", "/v1/audit", "/v1/openapi.json"])
+for (const path of ["/v1/flows", "/v1/flows/*", "/v1/calls/*", "/v1/keys", "/v1/keys/*", "/v1/audit", "/v1/openapi.json", "/v1/phone/*"])
   app.use(path, adminCors());
 app.route("/", health);
 app.route("/", callflow);
@@ -39,6 +40,7 @@ app.route("/", webhooks);
 app.route("/", keys);
 app.route("/", audit);
 app.route("/", signingKey);
+app.route("/", phone);
 
 app.notFound(notFound);
 app.onError(onError);

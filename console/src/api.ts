@@ -95,6 +95,14 @@ export interface PreviewResult {
   at: string;
 }
 
+export interface PhoneToken {
+  tn: string;
+  call: string;
+  /** Null when the server runs its platform routes open (a development server without WEBHOOK_TOKEN). */
+  token: string | null;
+  expiresAt: string | null;
+}
+
 /** Called when the server refuses the token, so the app can ask for a new one. */
 let onUnauthorized: (problem: Problem) => void = () => {};
 export function setUnauthorizedHandler(fn: (problem: Problem) => void): void {
@@ -178,6 +186,15 @@ export class Api {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ version }),
+    });
+  }
+
+  /** A short-lived token for the browser phone's calls to `tn` (docs/console.md, "The browser phone's token"). */
+  phoneToken(tn: string, call: string): Promise<PhoneToken> {
+    return this.json<PhoneToken>("/v1/phone/tokens", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ tn, call }),
     });
   }
 

@@ -58,7 +58,7 @@ export async function beginStatefulCall(env: Env, call: WebhookCall, flow: Webho
     state: call.state,
     ...(call.entity ? { entity: call.entity } : {}),
   };
-  const token = env.WEBHOOK_TOKEN || undefined;
+  const token = call.gatherToken ?? (env.WEBHOOK_TOKEN || undefined);
   const result = await env.CALL.getByName(uuid).begin({ call: uuid, flow: pinned, facts, origin, ...(token ? { token } : {}) });
   if (!result.ok)
     throw new RenderError("template-invalid", `the call object could not render flow ${flow.version.slice(0, 12)}: ${result.error}`);

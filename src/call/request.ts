@@ -21,4 +21,9 @@ export interface CallRequest extends CallFacts {
   entity?: Record<string, unknown>;
   /** The origin the webhook was reached at, for URLs the platform calls back. */
   origin?: string;
+  /**
+   * The token the call's Gather URLs carry instead of WEBHOOK_TOKEN: the phone token the
+   * webhook was called with (src/http/phoneToken.ts), so a browser never sees WEBHOOK_TOKEN.
+   */
+  gatherToken?: string;
 }

@@ -8,6 +8,12 @@ import * as z from "../zod.ts";
 /** The JSON form of a commands body: the XML in one field (the other form is the XML itself). */
 export const CommandsJsonBodySchema = z.object({ xml: z.string() });
 
+/** `POST /v1/phone/tokens`: the number the web console's phone will call, and optionally the call's uuid. */
+export const PhoneTokenBodySchema = z.strictObject({
+  tn: z.string().check(z.describe("The number to call, any spelling: `+1 800 555 0100`")),
+  call: z.optional(z.string().check(z.describe("The call's uuid (letters, digits, - and _); default a fresh uuid"))),
+});
+
 export const CreateKeyBodySchema = z.object({
   name: z.string().check(z.trim(), z.minLength(1), z.maxLength(100), z.describe("What the key is for, e.g. `ci-publish`")),
   grants: z

@@ -19,6 +19,7 @@ import type { MiddlewareHandler } from "hono";
 import { clip, log } from "../log.ts";
 import { safeEqual } from "./auth.ts";
 import { ipAllowed } from "./ipAllow.ts";
+import { isPhoneToken, verifyPhoneToken, type PhoneClaim } from "./phoneToken.ts";
 import { problemDocument, problemResponse } from "./problem.ts";
 
 /** A platform-facing route, as its refusals name it. */
@@ -114,13 +115,49 @@ export function webhookRefusal(
   });
 }
 
-/** Middleware: the request goes on only with the right `?token=` (see {@link authoriseWebhook}). */
+/** The phone tokens requests were admitted with (src/http/phoneToken.ts), for their routes to check the call. */
+const phoneClaims = new WeakMap<Request, PhoneClaim>();
+
+/** The phone token's claim when `request` was admitted with one (not with WEBHOOK_TOKEN). */
+export function phoneClaimOf(request: Request): PhoneClaim | undefined {
+  return phoneClaims.get(request);
+}
+
+/**
+ * {@link authoriseWebhook}, and failing that a phone token (the web console's browser phone).
+ * A phone token is checked against WEBHOOK_TOKEN's derived key and is not subject to
+ * WEBHOOK_ALLOWED_IPS (its holder is a browser, not the platform); its claim is kept for the
+ * route, which admits only the token's own call.
+ */
+export async function authoriseWebhookOrPhone(
+  env: Pick<Env, "WEBHOOK_TOKEN" | "INSECURE_DEV_MODE" | "WEBHOOK_ALLOWED_IPS">,
+  request: Request,
+  token: string | undefined,
+  ip: string | null,
+): Promise<WebhookVerdict> {
+  if (isPhoneToken(token) && env.WEBHOOK_TOKEN) {
+    const claim = await verifyPhoneToken(env.WEBHOOK_TOKEN, token, Date.now());
+    if (!claim) return { ok: false, reason: "wrong-token" };
+    phoneClaims.set(request, claim);
+    return ADMITTED;
+  }
+  return authoriseWebhook(env, token, ip);
+}
+
+/** Middleware: the request goes on only with the right `?token=` (see {@link authoriseWebhookOrPhone}). */
 export function requireWebhookToken<E extends { Bindings: Env } = { Bindings: Env }>(route: WebhookRoute): MiddlewareHandler<E> {
   return async (c, next) => {
-    const verdict = authoriseWebhook(c.env, c.req.query("token"), c.req.header("cf-connecting-ip") ?? null);
+    const verdict = await authoriseWebhookOrPhone(c.env, c.req.raw, c.req.query("token"), c.req.header("cf-connecting-ip") ?? null);
     if (!verdict.ok) return webhookRefusal(route, c.req.raw, verdict, c.env);
     await next();
   };
+}
+
+/** A phone token used for another call than its own: 401, logged. */
+export function phoneRefusal(route: WebhookRoute, request: Request, why: string): Response {
+  const path = pathOf(request.url);
+  log("warn", `${route.name} rejected: phone token for another call`, { path: clip(path, 200), why });
+  return problemResponse({ ...problemDocument(401, "Unauthorized", `The phone token is not for ${why}.`), instance: path });
 }
 
 /** The path of an absolute URL string, without the query. */

@@ -14,7 +14,15 @@ import { answerCall, type CallAnswer } from "../callflow/answer.ts";
 import { fallbackXml } from "../callflow/fallback.ts";
 import { originOf, readCallRequest } from "../callflow/request.ts";
 import { problemRef, xmlAnswer, type Paths } from "../http/openapi.ts";
-import { authoriseWebhook, webhookRefusal, type WebhookRoute } from "../http/webhookAuth.ts";
+import { claimCovers, isPhoneToken, type PhoneClaim } from "../http/phoneToken.ts";
+import {
+  authoriseWebhook,
+  authoriseWebhookOrPhone,
+  phoneClaimOf,
+  phoneRefusal,
+  webhookRefusal,
+  type WebhookRoute,
+} from "../http/webhookAuth.ts";
 import { clip, describeError, log } from "../log.ts";
 import { platformXmlRoute, XML_HEADERS } from "./platform.ts";
 
@@ -26,9 +34,9 @@ const guard = platformXmlRoute(CALLFLOW_ROUTE);
 
 // GET and POST of `/v1/callflow` itself skip the router (src/index.ts); what reaches these is
 // HEAD, other methods, and the paths below.
-callflow.all("/v1/callflow", ...guard, (c) => answerWebhook(c.req.raw, c.env, c.req.query()));
+callflow.all("/v1/callflow", ...guard, (c) => answerWebhook(c.req.raw, c.env, c.req.query(), phoneClaimOf(c.req.raw)));
 // A webhook URL pasted with a trailing slash is the same webhook: callers keep their flow.
-callflow.all("/v1/callflow/", ...guard, (c) => answerWebhook(c.req.raw, c.env, c.req.query()));
+callflow.all("/v1/callflow/", ...guard, (c) => answerWebhook(c.req.raw, c.env, c.req.query(), phoneClaimOf(c.req.raw)));
 // Anything deeper is no webhook of ours, but may be the platform's misconfigured one: it gets the
 // fallback document, never a JSON 404, and a log line says why.
 callflow.all("/v1/callflow/*", ...guard, (c) => {
@@ -47,16 +55,33 @@ export function handleCallflow(request: Request, env: Env): Promise<Response> | 
   // native code for every field.
   const query = getQueryParam(request.url) as Record<string, string>;
   const verdict = authoriseWebhook(env, query["token"], request.headers.get("cf-connecting-ip"));
-  if (!verdict.ok) return webhookRefusal(CALLFLOW_ROUTE, request, verdict, env);
+  if (!verdict.ok) {
+    // The web console's phone (src/http/phoneToken.ts): off the hot path, only when the token says so.
+    if (isPhoneToken(query["token"])) return phoneCall(request, env, query);
+    return webhookRefusal(CALLFLOW_ROUTE, request, verdict, env);
+  }
   return answerWebhook(request, env, query);
 }
 
-/** Read the call, answer it: always a 200 XML document. */
-async function answerWebhook(request: Request, env: Env, query: Record<string, string>): Promise<Response> {
+async function phoneCall(request: Request, env: Env, query: Record<string, string>): Promise<Response> {
+  const verdict = await authoriseWebhookOrPhone(env, request, query["token"], request.headers.get("cf-connecting-ip"));
+  if (!verdict.ok) return webhookRefusal(CALLFLOW_ROUTE, request, verdict, env);
+  return answerWebhook(request, env, query, phoneClaimOf(request));
+}
+
+/** Read the call, answer it: always a 200 XML document (a phone token's other number or call: 401). */
+async function answerWebhook(request: Request, env: Env, query: Record<string, string>, phone?: PhoneClaim): Promise<Response> {
   const headers: Record<string, string> = { ...XML_HEADERS };
   let answer: CallAnswer;
   try {
-    answer = await answerCall(env, await readCallRequest(request, query, originOf(request.url)));
+    let call = await readCallRequest(request, query, originOf(request.url));
+    if (phone) {
+      if (!claimCovers(phone, call.to) || call.call !== phone.call)
+        return phoneRefusal(CALLFLOW_ROUTE, request, `a call to ${call.to.slice(0, 20) || "(no number)"} with this uuid`);
+      // The call's Gather URLs carry the phone token, never WEBHOOK_TOKEN.
+      call = { ...call, gatherToken: query["token"] };
+    }
+    answer = await answerCall(env, call);
   } catch (err) {
     // answerCall doesn't throw; this is the last line of defence against dead air.
     log("error", "callflow fallback", { cause: "internal-error", error: describeError(err) });

@@ -11,7 +11,7 @@ import { isCallId } from "../call/id.ts";
 import { fallbackXml } from "../callflow/fallback.ts";
 import { mediaType, readTextLimited } from "../http/body.ts";
 import { callPathParam, problemRef, xmlAnswer, type Paths } from "../http/openapi.ts";
-import type { WebhookRoute } from "../http/webhookAuth.ts";
+import { phoneClaimOf, phoneRefusal, type WebhookRoute } from "../http/webhookAuth.ts";
 import { clip, describeError, log } from "../log.ts";
 import { platformXmlRoute, XML_HEADERS } from "./platform.ts";
 
@@ -39,6 +39,8 @@ async function answerGather(c: Context<Env_>): Promise<Response> {
     return new Response(fallbackXml(c.env), { status: 200, headers: { ...XML_HEADERS, "x-tactflow-fallback": reason } });
   };
   if (!isCallId(call)) return fallback("unknown-call", "not a call id");
+  const phone = phoneClaimOf(c.req.raw);
+  if (phone && phone.call !== call) return phoneRefusal(GATHER_ROUTE, c.req.raw, `call ${call.slice(0, 64)}`);
   if (!parseNodeId(node)) return fallback("unknown-node", `node "${node.slice(0, 40)}" is not a Gather node id`);
   let digits: string | null;
   try {

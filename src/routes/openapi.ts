@@ -18,6 +18,7 @@ import { flowSchemas, flowsPaths } from "./flows.ts";
 import { gatherPaths } from "./gather.ts";
 import { healthPaths, healthSchemas } from "./health.ts";
 import { keysPaths } from "./keys.ts";
+import { phonePaths } from "./phone.ts";
 import { signingKeyPaths } from "./signingKey.ts";
 import { webhooksPaths } from "./webhooks.ts";
 
@@ -44,6 +45,7 @@ const paths: Paths = {
   ...keysPaths,
   ...signingKeyPaths,
   ...auditPaths,
+  ...phonePaths,
 };
 
 /** The document, for a server at `origin` (PUBLIC_URL, else the request's origin). */

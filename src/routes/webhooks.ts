@@ -13,7 +13,7 @@ import { problemRef, type Paths } from "../http/openapi.ts";
 import { ProblemError } from "../http/problem.ts";
 import type { AccessEnv } from "../http/access.ts";
 import { signatureOr } from "../http/signedRequest.ts";
-import { requireWebhookToken, type WebhookRoute } from "../http/webhookAuth.ts";
+import { phoneClaimOf, requireWebhookToken, type WebhookRoute } from "../http/webhookAuth.ts";
 import { log } from "../log.ts";
 import { readPlatformEvent, readQueryEvent, type ReadResult } from "../call/platformEvents.ts";
 import type { PlatformEventResult } from "../call/api.ts";
@@ -54,9 +54,15 @@ webhooks.on(
     const ignored: string[] = [];
     // One call's events go in order; different calls' events go in parallel.
     const byCall = new Map<string, Extract<ReadResult, { ok: true }>["event"][]>();
+    // The web console's phone posts with a phone token: events about its own call only.
+    const phone = phoneClaimOf(c.req.raw);
     for (const r of reads) {
       if (!r.ok) {
         ignored.push(r.reason);
+        continue;
+      }
+      if (phone && r.event.callUuid !== phone.call) {
+        ignored.push(`call ${r.event.callUuid.slice(0, 40)} is not the phone token's call`);
         continue;
       }
       if (!isCallId(r.event.callUuid)) {

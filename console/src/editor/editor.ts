@@ -54,7 +54,7 @@ export interface EditorHandle {
   setDiagnostics(list: readonly EditorDiagnostic[]): void;
   /** Select the whole lines of the element whose `<` is at `offset`, and scroll to it. */
   selectElement(offset: number, focus: boolean): void;
-  /** Mark the lines of the element at `offset` (null clears): part two's "current command". */
+  /** Mark the lines of the element at `offset` (null clears) and bring them into view: the command a call is running. */
   markElement(offset: number | null): void;
   focus(): void;
   destroy(): void;
@@ -326,7 +326,15 @@ export function createEditor(parent: HTMLElement, options: EditorOptions): Edito
       if (focus) view.focus();
     },
     markElement(offset) {
-      view.dispatch({ effects: setMark.of(offset === null ? null : elementRange(view.state, offset)) });
+      const range = offset === null ? null : elementRange(view.state, offset);
+      view.dispatch({ effects: setMark.of(range) });
+      if (!range) return;
+      // The marked element comes into view (a call moving through the flow) by scrolling the
+      // editor alone: the page stays where the reader has it (on a phone, at the keypad).
+      const line = view.lineBlockAt(range.from);
+      const box = view.scrollDOM;
+      if (line.top < box.scrollTop || line.bottom > box.scrollTop + box.clientHeight)
+        box.scrollTop = Math.max(0, line.top - box.clientHeight / 3);
     },
     focus: () => view.focus(),
     destroy: () => view.destroy(),

@@ -17,6 +17,8 @@ import { VersionsPanel } from "../flow/VersionsPanel.tsx";
 import { absoluteTime, digitsOf, formatTn, relativeTime, shortVersion } from "../format.ts";
 import { GraphBoundary, GraphView, graphOf } from "../graph/GraphView.tsx";
 import type { FlowGraph, GraphNode } from "../graph/model.ts";
+import { LazyPhone } from "../phone/LazyPhone.tsx";
+import type { CallPath } from "../phone/follow.ts";
 import { flowPath, navigate, onLinkClick } from "../router.ts";
 import { useAsync } from "../ui/async.ts";
 import { useApi } from "../ui/context.ts";
@@ -32,9 +34,10 @@ const NEW_FLOW = `<?xml version="1.0" encoding="UTF-8"?>
 
 const DEFAULT_SETTINGS: FlowSettings = { mode: "sync", timezone: "UTC", description: "", variables: {}, conditions: "evaluate" };
 
-type Tab = "graph" | "settings" | "preview" | "versions";
+type Tab = "graph" | "phone" | "settings" | "preview" | "versions";
 const TABS: { id: Tab; label: string }[] = [
   { id: "graph", label: "Graph" },
+  { id: "phone", label: "Phone" },
   { id: "settings", label: "Settings" },
   { id: "preview", label: "Preview" },
   { id: "versions", label: "Versions" },
@@ -103,6 +106,8 @@ function FlowEditor({ tn, initial }: { tn: string | null; initial: FlowVersion |
   const [settings, setSettings] = useState<FlowSettings>(initial ? settingsOf(initial) : DEFAULT_SETTINGS);
   const [newTn, setNewTn] = useState(tn ?? "");
   const [tab, setTab] = useState<Tab>("graph");
+  const phoneOpened = useRef(false);
+  if (tab === "phone") phoneOpened.current = true;
   const [checked, setChecked] = useState<Checked>(() => checkDraft(text, settings));
   // The graph and the problems marked on it follow the check after a pause in typing.
   const [drawn, setDrawn] = useState<{ checked: Checked; graph: FlowGraph | null }>(() => ({
@@ -115,7 +120,14 @@ function FlowEditor({ tn, initial }: { tn: string | null; initial: FlowVersion |
   const [busy, setBusy] = useState<"publish" | "delete" | null>(null);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [activeId, setActiveId] = useState<string | null>(null);
+  const [callMarks, setCallMarks] = useState<ReadonlyMap<string, string> | undefined>(undefined);
   const editor = useRef<EditorHandle | null>(null);
+  // A phone call moving through the flow: its command marked in the editor, its path on the graph.
+  const onCallPath = useCallback((path: CallPath) => {
+    editor.current?.markElement(path.currentOffset);
+    setCallMarks(path.marks.size ? path.marks : undefined);
+  }, []);
+  const selectOffset = useCallback((offset: number) => editor.current?.selectElement(offset, false), []);
 
   // Diagnostics follow the text at once: the check runs in the next task (a burst of input is one
   // check) and goes straight to the editor, without waiting for this component to render.
@@ -375,9 +387,27 @@ function FlowEditor({ tn, initial }: { tn: string | null; initial: FlowVersion |
                 stale={!drawn.checked.document && !!graph}
                 activeId={activeId}
                 problems={problems}
+                marks={callMarks}
                 onSelect={onSelectNode}
               />
             </GraphBoundary>
+          </div>
+          <div id="panel-phone" role="tabpanel" aria-labelledby="tab-phone" class="panel panel-phone" hidden={tab !== "phone"}>
+            {/* Once opened the phone stays mounted, so a call goes on while another tab is shown. */}
+            {(tab === "phone" || phoneOpened.current) && (
+              <LazyPhone
+                tn={tn}
+                published={published}
+                dirty={dirty}
+                text={text}
+                settings={settings}
+                document={checked.document}
+                graph={graph}
+                problems={problems}
+                onPath={onCallPath}
+                onSelect={selectOffset}
+              />
+            )}
           </div>
           <div id="panel-settings" role="tabpanel" aria-labelledby="tab-settings" class="panel" hidden={tab !== "settings"}>
             {tab === "settings" && <SettingsPanel settings={settings} onChange={setSettings} serverErrors={fieldErrors} />}
