@@ -38,6 +38,7 @@ const OPERATIONS: Record<string, { id: string; auth: Auth }> = {
   "GET /v1/keys": { id: "listKeys", auth: { kind: "bearer", scope: "keys:admin" } },
   "DELETE /v1/keys/{id}": { id: "revokeKey", auth: { kind: "bearer", scope: "keys:admin" } },
   "GET /v1/audit": { id: "listAudit", auth: { kind: "bearer", scope: "audit:read" } },
+  "POST /v1/phone/tokens": { id: "createPhoneToken", auth: { kind: "bearer", scope: "calls:control" } },
 };
 
 export const SECURITY_SCHEMES = {
@@ -51,7 +52,8 @@ export const SECURITY_SCHEMES = {
     type: "apiKey",
     in: "query",
     name: "token",
-    description: "WEBHOOK_TOKEN, on the URLs the platform calls (Opentact signs nothing, docs/opentact.md §e).",
+    description:
+      "WEBHOOK_TOKEN, on the URLs the platform calls (Opentact signs nothing, docs/opentact.md §e); or a phone token from POST /v1/phone/tokens, for its one call.",
   },
   webhookSignature: {
     type: "apiKey",

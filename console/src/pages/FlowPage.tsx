@@ -37,10 +37,10 @@ const DEFAULT_SETTINGS: FlowSettings = { mode: "sync", timezone: "UTC", descript
 type Tab = "graph" | "phone" | "settings" | "preview" | "versions";
 const TABS: { id: Tab; label: string }[] = [
   { id: "graph", label: "Graph" },
-  { id: "phone", label: "Phone" },
   { id: "settings", label: "Settings" },
   { id: "preview", label: "Preview" },
   { id: "versions", label: "Versions" },
+  { id: "phone", label: "Phone" },
 ];
 
 function settingsOf(v: FlowVersion): FlowSettings {
