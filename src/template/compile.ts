@@ -13,10 +13,11 @@
  */
 import {
   attrSpecFor,
-  diag,
+  clip,
+  finishDiagnostics,
   hasErrors,
   readProps,
-  sortDiagnostics,
+  report,
   specForKind,
   XML_DECLARATION,
   escapeAttr,
@@ -87,7 +88,7 @@ export function compileTemplate(root: ElementNode, options: CompileOptions = {})
   c.element(root, 0, items);
   if (c.indent) items.push("\n");
   const body = seq(items);
-  const diagnostics = sortDiagnostics(c.diagnostics);
+  const diagnostics = finishDiagnostics(c.diagnostics);
   const ok = !hasErrors(diagnostics);
   const max = options.maxOutputChars ?? DEFAULT_MAX_OUTPUT;
   let render: (ctx: RenderContext) => string;
@@ -134,34 +135,33 @@ class Compiler {
 
   /** Append an element (and its subtree) written at `depth`. */
   element(el: ElementNode, depth: number, out: Item[]): void {
-    const open: Item[] = ["<" + el.name];
-    this.attributes(el, open);
-    const body = this.body(el, depth);
-    if (body.length === 0) {
-      out.push(...open, "/>");
+    out.push("<" + el.name);
+    this.attributes(el, out);
+    // The body is written straight into `out` after a ">" that becomes "/>" when there is none,
+    // so a subtree is never copied into its parent's list.
+    out.push(">");
+    const start = out.length;
+    const inline = !this.indent || el.children.some((ch) => ch.type === "text");
+    this.children(el, el.children, depth + 1, inline, out);
+    if (out.length === start) {
+      out[start - 1] = "/>";
       return;
     }
-    const inline = !this.indent || el.children.some((ch) => ch.type === "text");
     const close = (inline ? "" : "\n" + this.indent.repeat(depth)) + "</" + el.name + ">";
-    if (body.some((it) => typeof it === "string" && it !== "")) {
-      out.push(...open, ">", ...body, close);
-      return;
+    for (let k = start; k < out.length; k++) {
+      const it = out[k];
+      if (typeof it === "string" && it !== "") {
+        out.push(close);
+        return;
+      }
     }
     // Every child is conditional or a bare placeholder: the body may render empty, and then
     // the element is written self-closing, as `serialize` would write a childless element.
-    const bodyEmit = seqEmit(body);
-    out.push(...open, (ctx, st) => {
+    const bodyEmit = seqEmit(out.splice(start));
+    out[start - 1] = (ctx, st) => {
       const b = bodyEmit(ctx, st);
       return b === "" ? "/>" : ">" + b + close;
-    });
-  }
-
-  /** The element's children, each preceded by its newline and indentation when not inline. */
-  private body(el: ElementNode, depth: number): Item[] {
-    const items: Item[] = [];
-    const inline = !this.indent || el.children.some((ch) => ch.type === "text");
-    this.children(el, el.children, depth + 1, inline, items);
-    return items;
+    };
   }
 
   private children(el: ElementNode, children: ElementNode["children"], depth: number, inline: boolean, out: Item[]): void {
@@ -217,15 +217,9 @@ class Compiler {
         }
         if (!free && part.scope !== "vars") {
           onlyVars = false;
-          this.diagnostics.push(
-            diag(
-              "error",
-              "bad-placeholder",
-              a.pos,
-              `<${el.name} ${a.name}>: {{${refName(part)}}} can't fill a ${type} attribute; only {{vars.NAME}} can, because a caller-supplied value could make the document invalid`,
-              { tag: el.name, attribute: a.name },
-            ),
-          );
+          const message = () =>
+            `<${el.name} ${clip(a.name)}>: {{${refName(part)}}} can't fill a ${type} attribute; only {{vars.NAME}} can, because a caller-supplied value could make the document invalid`;
+          report(this.diagnostics, "error", "bad-placeholder", a.pos, message, { tag: el.name, attribute: a.name });
           continue;
         }
         out.push(this.valueEmit(part, isUrl ? "url-attr" : "attr"));
@@ -254,19 +248,23 @@ class Compiler {
     readProps({ kind: el.kind, name: el.name, attrs, text: "", pos: el.pos, childKinds: [] }, found);
     for (const d of found) {
       if (d.code === "bad-attribute" && d.attribute !== undefined && typed.has(d.attribute)) {
-        this.diagnostics.push({ ...d, message: `${d.message} (after substituting the declared variables)` });
+        const message = `${d.message} (after substituting the declared variables)`;
+        report(this.diagnostics, d.severity, d.code, d, message, {
+          ...(d.tag !== undefined ? { tag: d.tag } : {}),
+          attribute: d.attribute,
+        });
       }
     }
   }
 
   private split(value: string, pos: { line: number; col: number }, tag: string, attribute?: string): TemplatePart[] {
-    const { parts, diagnostics } = splitPlaceholders(value, {
+    const { parts } = splitPlaceholders(value, {
       pos,
       tag,
       ...(attribute !== undefined ? { attribute } : {}),
       ...(this.varNames ? { variables: this.varNames } : {}),
+      diagnostics: this.diagnostics,
     });
-    this.diagnostics.push(...diagnostics);
     for (const p of parts) if (typeof p !== "string") this.used.add(refName(p));
     return parts;
   }

@@ -5,7 +5,7 @@
  * `from`, `to`, `tn`, `call`, `sca`, `now`, `vars.NAME` (the flow's declared variables), and
  * the names a Gather fills during a Gather, `digits` and `gather.NODE` (empty until then).
  */
-import { closest, diag, type Diagnostic, type Position } from "../xml/index.ts";
+import { clip, closest, report, type Diagnostic, type Position } from "../xml/index.ts";
 
 /** Caller- or platform-supplied values: never trusted, always escaped for where they land. */
 export const CALL_PLACEHOLDERS = ["from", "to", "tn", "call", "sca", "now", "digits"] as const;
@@ -37,6 +37,8 @@ export interface SplitOptions {
   pos: Pick<Position, "line" | "col">;
   tag?: string;
   attribute?: string;
+  /** Where findings go (capped, see `report`); a new list when absent. */
+  diagnostics?: Diagnostic[];
 }
 
 /**
@@ -45,15 +47,17 @@ export interface SplitOptions {
  */
 export function splitPlaceholders(value: string, opts: SplitOptions): SplitResult {
   const parts: TemplatePart[] = [];
-  const diagnostics: Diagnostic[] = [];
+  const diagnostics = opts.diagnostics ?? [];
   if (!value.includes("{{")) return { parts: value ? [value] : [], diagnostics };
   const where = {
     ...(opts.tag !== undefined ? { tag: opts.tag } : {}),
     ...(opts.attribute !== undefined ? { attribute: opts.attribute } : {}),
   };
-  const place = opts.attribute ? `<${opts.tag} ${opts.attribute}>` : opts.tag ? `<${opts.tag}>` : "text";
+  const place = opts.attribute ? `<${clip(opts.tag ?? "")} ${clip(opts.attribute)}>` : opts.tag ? `<${clip(opts.tag)}>` : "text";
   let i = 0;
   let literal = "";
+  // Each search starts past the last one, so a run of "{{" with no "}}" is read once, not once per "{{".
+  let close = -1;
   while (i < value.length) {
     const open = value.indexOf("{{", i);
     if (open < 0) {
@@ -61,36 +65,45 @@ export function splitPlaceholders(value: string, opts: SplitOptions): SplitResul
       break;
     }
     literal += value.slice(i, open);
-    const close = value.indexOf("}}", open + 2);
-    const nextOpen = value.indexOf("{{", open + 2);
-    if (close < 0 || (nextOpen >= 0 && nextOpen < close)) {
-      diagnostics.push(
-        diag(
-          "error",
-          "bad-placeholder",
-          opts.pos,
-          `${place}: "{{" is not closed by "}}" (placeholders look like {{from}} or {{vars.NAME}})`,
-          where,
-        ),
+    if (close < open + 2) close = value.indexOf("}}", open + 2);
+    if (close < 0) {
+      // No "}}" anywhere after: every "{{" from here on is unclosed; one finding says so.
+      report(
+        diagnostics,
+        "error",
+        "bad-placeholder",
+        opts.pos,
+        `${place}: "{{" is not closed by "}}" (placeholders look like {{from}} or {{vars.NAME}})`,
+        where,
       );
+      break;
+    }
+    const nextOpen = value.indexOf("{{", open + 2);
+    if (nextOpen >= 0 && nextOpen < close) {
+      const message = `${place}: "{{" is not closed by "}}" (placeholders look like {{from}} or {{vars.NAME}})`;
+      report(diagnostics, "error", "bad-placeholder", opts.pos, message, where);
       // Keep going after the stray braces so later placeholders are still checked.
-      i = open + 2;
+      i = nextOpen;
       continue;
     }
     const inner = value.slice(open + 2, close).trim();
     const ref = parseRef(inner);
     if (ref.ok) {
-      if (ref.ref.scope === "vars" && opts.variables && !opts.variables.has(ref.ref.name)) {
-        const declared = [...opts.variables];
-        const hint = closest(ref.ref.name, declared);
-        diagnostics.push(
-          diag(
-            "error",
-            "unknown-placeholder",
-            opts.pos,
-            `${place}: {{vars.${ref.ref.name}}} is not a declared variable${hint ? ` (did you mean {{vars.${hint}}}?)` : ""}; ${declared.length ? `declared: ${declared.join(", ")}` : "the flow declares no variables"}`,
-            where,
-          ),
+      const name = ref.ref.name;
+      if (ref.ref.scope === "vars" && opts.variables && !opts.variables.has(name)) {
+        const declared = opts.variables;
+        report(
+          diagnostics,
+          "error",
+          "unknown-placeholder",
+          opts.pos,
+          () => {
+            const names = [...declared];
+            const hint = closest(name, names);
+            const list = names.length ? `declared: ${listed(names)}` : "the flow declares no variables";
+            return `${place}: {{vars.${clip(name)}}} is not a declared variable${hint ? ` (did you mean {{vars.${hint}}}?)` : ""}; ${list}`;
+          },
+          where,
         );
       } else {
         if (literal) parts.push(literal);
@@ -98,7 +111,7 @@ export function splitPlaceholders(value: string, opts: SplitOptions): SplitResul
         parts.push(ref.ref);
       }
     } else {
-      diagnostics.push(diag("error", ref.code, opts.pos, `${place}: ${ref.message}`, where));
+      report(diagnostics, "error", ref.code, opts.pos, () => `${place}: ${ref.message()}`, where);
     }
     i = close + 2;
   }
@@ -106,12 +119,19 @@ export function splitPlaceholders(value: string, opts: SplitOptions): SplitResul
   return { parts, diagnostics };
 }
 
-type ParsedRef = { ok: true; ref: PlaceholderRef } | { ok: false; code: "unknown-placeholder" | "bad-placeholder"; message: string };
+/** A reference, or why not: `message` is a function so a finding past the cap costs no suggestion search. */
+/** Up to ten names, cut to a readable length, then how many more. */
+function listed(names: readonly string[], max = 10): string {
+  const shownNames = names.slice(0, max).map((n) => clip(n, 32));
+  return names.length > max ? `${shownNames.join(", ")} and ${names.length - max} more` : shownNames.join(", ");
+}
+
+type ParsedRef = { ok: true; ref: PlaceholderRef } | { ok: false; code: "unknown-placeholder" | "bad-placeholder"; message: () => string };
 
 const KNOWN = [...CALL_PLACEHOLDERS, "vars.NAME", "gather.NAME"];
 
 function parseRef(inner: string): ParsedRef {
-  if (!inner) return { ok: false, code: "bad-placeholder", message: "empty placeholder {{}}" };
+  if (!inner) return { ok: false, code: "bad-placeholder", message: () => "empty placeholder {{}}" };
   if ((CALL_PLACEHOLDERS as readonly string[]).includes(inner)) return { ok: true, ref: { scope: "call", name: inner as CallPlaceholder } };
   const dot = inner.indexOf(".");
   if (dot > 0) {
@@ -122,19 +142,21 @@ function parseRef(inner: string): ParsedRef {
         return {
           ok: false,
           code: "bad-placeholder",
-          message: `{{${inner}}}: "${name}" is not a valid name (letters, digits, _ and -, starting with a letter or _)`,
+          message: () => `{{${clip(inner)}}}: "${clip(name)}" is not a valid name (letters, digits, _ and -, starting with a letter or _)`,
         };
       }
       return { ok: true, ref: { scope, name } };
     }
   }
   if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(inner)) {
-    return { ok: false, code: "bad-placeholder", message: `{{${inner}}} is not a placeholder: names are ${KNOWN.join(", ")}` };
+    return { ok: false, code: "bad-placeholder", message: () => `{{${clip(inner)}}} is not a placeholder: names are ${KNOWN.join(", ")}` };
   }
-  const hint = closest(inner, [...CALL_PLACEHOLDERS]);
   return {
     ok: false,
     code: "unknown-placeholder",
-    message: `unknown placeholder {{${inner}}}${hint ? ` (did you mean {{${hint}}}?)` : ""}; known: ${KNOWN.join(", ")}`,
+    message: () => {
+      const hint = closest(inner, CALL_PLACEHOLDERS);
+      return `unknown placeholder {{${clip(inner)}}}${hint ? ` (did you mean {{${hint}}}?)` : ""}; known: ${KNOWN.join(", ")}`;
+    },
   };
 }

@@ -3,7 +3,7 @@
  * so the CLI, the simulator and the Worker share it.
  */
 import type { FlowDocument } from "./ast.ts";
-import { hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.ts";
+import { finishDiagnostics, hasErrors, type Diagnostic } from "./diagnostics.ts";
 import { parseXml } from "./parse.ts";
 import { validateDocument } from "./validate.ts";
 
@@ -11,8 +11,10 @@ export * from "./ast.ts";
 export * from "./diagnostics.ts";
 export * from "./values.ts";
 export { readProps, DEFAULTS, GATHER_DIALECT_MARKERS, type PropsInput } from "./props.ts";
-export { closest } from "./suggest.ts";
-export { parseXml, decodeEntities, LineIndex } from "./parse.ts";
+export { closest, MAX_SUGGESTION_INPUT } from "./suggest.ts";
+export { LIMITS } from "./limits.ts";
+export { LineIndex } from "./lines.ts";
+export { parseXml, decodeEntities } from "./parse.ts";
 export { validateDocument } from "./validate.ts";
 export { serialize, serializeElement, escapeAttr, escapeText, stripForbidden, XML_DECLARATION } from "./serialize.ts";
 export {
@@ -33,15 +35,15 @@ export { createElement, createText, createComment, createDocument, type AttrList
 
 export interface CheckResult {
   document: FlowDocument | null;
-  /** Every finding, sorted by position. */
+  /** The findings, sorted by position; at most MAX_DIAGNOSTICS, then one entry counting the rest. */
   diagnostics: Diagnostic[];
   ok: boolean;
 }
 
 /** Parse and validate in one go: the entry point for publishing, the CLI and tests. */
 export function checkFlow(xml: string): CheckResult {
-  const { document, diagnostics } = parseXml(xml);
-  if (document) diagnostics.push(...validateDocument(document));
-  sortDiagnostics(diagnostics);
+  const parsed = parseXml(xml);
+  const { document } = parsed;
+  const diagnostics = finishDiagnostics(document ? parsed.diagnostics.concat(validateDocument(document)) : parsed.diagnostics);
   return { document, diagnostics, ok: !hasErrors(diagnostics) };
 }

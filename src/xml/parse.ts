@@ -8,10 +8,12 @@
  * tenants (fast-xml-parser's 2026 entity-expansion CVEs).
  */
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import type { ElementNode, FlowDocument, Position, XmlAttribute, XmlNode } from "./ast.ts";
+import type { ElementNode, FlowDocument, XmlAttribute, XmlNode } from "./ast.ts";
 import { elementFrom } from "./build.ts";
-import { diag, shown, type Diagnostic } from "./diagnostics.ts";
-import { FORBIDDEN_CHARS } from "./serialize.ts";
+import { clip, diag, report, shown, type Diagnostic } from "./diagnostics.ts";
+import { checkLimits, LIMITS } from "./limits.ts";
+import { LineIndex } from "./lines.ts";
+import { FORBIDDEN_CHARS, MAYBE_FORBIDDEN } from "./serialize.ts";
 
 export interface ParseResult {
   /** The tree, or null when the text is not well-formed XML. */
@@ -38,30 +40,17 @@ const parser = new XMLParser({
   // fast-xml-parser renames `hasOwnProperty`, `toString`, … to `__hasOwnProperty`; the tree is
   // built from arrays and Maps, never by assigning names onto objects we read, so keep them.
   onDangerousProperty: (name: string) => name,
+  // checkLimits refuses deeper nesting first, with its position; this is the parser's own guard.
+  maxNestedTags: LIMITS.depth + 1,
 });
-
-/** Maps offsets to 1-based line:col. */
-export class LineIndex {
-  private readonly starts: number[] = [0];
-  constructor(text: string) {
-    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.starts.push(i + 1);
-  }
-  at(offset: number): Position {
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo + 1, col: offset - this.starts[lo]! + 1, offset };
-  }
-}
 
 const NAMED_ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
 const ENTITY_RE = /&(#x[0-9a-fA-F]+|#[0-9]+|[A-Za-z][A-Za-z0-9._-]*);/g;
 
-/** Decode the five XML entities and character references; anything else is left as written. */
+/**
+ * Decode the five XML entities and character references; anything else is left as written.
+ * One pass, so `&amp;lt;` reads as the text `&lt;`; a document has at most LIMITS.references.
+ */
 export function decodeEntities(s: string): string {
   if (!s.includes("&")) return s;
   return s.replace(ENTITY_RE, (whole, body: string) => {
@@ -118,7 +107,7 @@ function codePointLabel(code: number): string {
  */
 function lexicalChecks(text: string, lines: LineIndex): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const bad = NOT_XML_CHAR.exec(text);
+  const bad = MAYBE_FORBIDDEN.test(text) ? NOT_XML_CHAR.exec(text) : null;
   if (bad) {
     const code = bad[0].charCodeAt(0);
     out.push(
@@ -191,6 +180,8 @@ export function parseXml(input: string): ParseResult {
   // A byte-order mark is not content; dropping it keeps line 1's columns as editors count them.
   const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
   const lines = new LineIndex(text);
+  const tooLarge = checkLimits(text, lines);
+  if (tooLarge) return { document: null, diagnostics: [tooLarge] };
   const diagnostics = lexicalChecks(text, lines);
   if (diagnostics.length) return { document: null, diagnostics };
   if (!text.trim()) {
@@ -202,7 +193,7 @@ export function parseXml(input: string): ParseResult {
   const valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
   if (valid !== true) {
     const { line, col, msg } = valid.err;
-    return { document: null, diagnostics: [diag("error", "not-well-formed", { line, col }, `not well-formed XML: ${msg}`)] };
+    return { document: null, diagnostics: [diag("error", "not-well-formed", { line, col }, `not well-formed XML: ${clip(msg, 200)}`)] };
   }
   let tree: FxpNode[];
   try {
@@ -244,9 +235,9 @@ function parserRefusal(err: Error, text: string, lines: LineIndex): Diagnostic {
   if (name) {
     const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
     const at = new RegExp(`(?<=<\\/?)${escaped}(?=[\\s/>])|(?<=\\s)${escaped}(?=\\s*=)`).exec(text);
-    if (at) return diag("error", "not-well-formed", lines.at(at.index), `"${name}" cannot be used as a tag or attribute name`);
+    if (at) return diag("error", "not-well-formed", lines.at(at.index), `"${clip(name)}" cannot be used as a tag or attribute name`);
   }
-  return diag("error", "not-well-formed", { line: 1, col: 1 }, `not well-formed XML: ${err.message}`);
+  return diag("error", "not-well-formed", { line: 1, col: 1 }, `not well-formed XML: ${clip(err.message, 200)}`);
 }
 
 /**
@@ -307,15 +298,8 @@ function buildElement(entry: FxpNode, name: string, text: string, lines: LineInd
     } else if (cname.startsWith("?")) {
       // Opentact gives processing instructions no meaning; the tree has no place for them.
       const at = lines.at(spanOf(child)?.startIndex ?? start);
-      diags.push(
-        diag(
-          "warning",
-          "ignored-content",
-          at,
-          `<${cname} …?> inside <${name}> is a processing instruction; it is ignored and dropped when the flow is saved`,
-          { tag: name },
-        ),
-      );
+      const message = `<${clip(cname)} …?> inside <${clip(name)}> is a processing instruction; it is ignored and dropped when the flow is saved`;
+      report(diags, "warning", "ignored-content", at, message, { tag: name });
     } else {
       flush();
       children.push(buildElement(child, cname, text, lines, diags));
@@ -325,16 +309,13 @@ function buildElement(entry: FxpNode, name: string, text: string, lines: LineInd
   return elementFrom(name, attrs, children, pos, diags);
 }
 
+/** A quoted value, or the `>` that ends a start tag. */
+const TAG_END = /"[^"]*"|'[^']*'|>/g;
+
 /** The offset of the `>` that ends the start tag opened at `start` (quotes may hold `>`). */
 function startTagEnd(text: string, start: number): number {
-  let quote = 0;
-  for (let i = start + 1; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (quote) {
-      if (c === quote) quote = 0;
-    } else if (c === 0x22 || c === 0x27) quote = c;
-    else if (c === 0x3e) return i;
-  }
+  TAG_END.lastIndex = start + 1;
+  for (let m = TAG_END.exec(text); m; m = TAG_END.exec(text)) if (m[0] === ">") return m.index;
   return text.length;
 }
 
@@ -362,18 +343,8 @@ function readAttributes(
     const pos = lines.at(offsets.get(name) ?? start);
     // XML forbids a literal `<` in attribute values; fast-xml-parser lets it through.
     if (raw.includes("<")) {
-      diags.push(
-        diag(
-          "error",
-          "not-well-formed",
-          pos,
-          `<${tagName} ${name}=${shown(raw)}>: a literal "<" is not allowed in an attribute value; write &lt;`,
-          {
-            tag: tagName,
-            attribute: name,
-          },
-        ),
-      );
+      const message = `<${clip(tagName)} ${clip(name)}=${shown(raw)}>: a literal "<" is not allowed in an attribute value; write &lt;`;
+      report(diags, "error", "not-well-formed", pos, message, { tag: tagName, attribute: name });
     }
     return { name, value: decodeEntities(raw), pos };
   });

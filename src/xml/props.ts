@@ -7,10 +7,10 @@
  * diagnostic naming the tag, the attribute and what is allowed.
  */
 import type { Position, TagKind, TagProps, XmlAttribute } from "./ast.ts";
-import { diag, shown, type Diagnostic } from "./diagnostics.ts";
+import { clip, report, shown, type Diagnostic } from "./diagnostics.ts";
 import { closest } from "./suggest.ts";
 import { attrSpecFor, specForKind, type AttrSpec } from "./tags.ts";
-import { isDynamic, parseCallValue, parseDays, parseStates, parseTimeWindow, valueProblem } from "./values.ts";
+import { attributeProblem, isDynamic, parseCallValue, parseDays, parseStates, parseTimeWindow } from "./values.ts";
 
 export const DEFAULTS = {
   pauseMs: 1000,
@@ -42,38 +42,30 @@ export function readProps<K extends TagKind>(input: PropsInput & { kind: K }, di
   if (spec && !spec.unspecified) {
     for (const a of input.attrs) {
       const as = attrSpecFor(spec, a.name);
+      const where = { tag: input.name, attribute: a.name };
       if (!as) {
-        const names = spec.attrs.flatMap((s) => [s.name, ...(s.aliases ?? [])]);
-        const hint = closest(a.name, names);
-        const allowed = spec.attrs.length ? `allowed: ${spec.attrs.map((s) => s.name).join(", ")}` : "it takes no attributes";
-        diags.push(
-          diag(
-            "warning",
-            "unknown-attribute",
-            a.pos,
-            `<${input.name}> has no attribute "${a.name}"${hint ? ` (did you mean "${hint}"?)` : ""}; ${allowed}`,
-            {
-              tag: input.name,
-              attribute: a.name,
-            },
-          ),
+        // The message (a did-you-mean search and the list of what is allowed) is built only if the finding is listed.
+        report(
+          diags,
+          "warning",
+          "unknown-attribute",
+          a.pos,
+          () => {
+            const hint = closest(
+              a.name,
+              spec.attrs.flatMap((s) => [s.name, ...(s.aliases ?? [])]),
+            );
+            const allowed = spec.attrs.length ? `allowed: ${spec.attrs.map((s) => s.name).join(", ")}` : "it takes no attributes";
+            return `<${input.name}> has no attribute "${clip(a.name)}"${hint ? ` (did you mean "${hint}"?)` : ""}; ${allowed}`;
+          },
+          where,
         );
         continue;
       }
       const prior = values.get(as.name);
       if (prior) {
-        diags.push(
-          diag(
-            "warning",
-            "conflicting-spellings",
-            a.pos,
-            `<${input.name}> gives ${as.name} twice ("${prior.name}" and "${a.name}"); the first one is used`,
-            {
-              tag: input.name,
-              attribute: a.name,
-            },
-          ),
-        );
+        const message = () => `<${input.name}> gives ${as.name} twice ("${clip(prior.name)}" and "${clip(a.name)}"); the first one is used`;
+        report(diags, "warning", "conflicting-spellings", a.pos, message, where);
         continue;
       }
       values.set(as.name, a);
@@ -88,15 +80,11 @@ export function readProps<K extends TagKind>(input: PropsInput & { kind: K }, di
 function checkValue(tagName: string, spec: AttrSpec, a: XmlAttribute, diags: Diagnostic[]): void {
   const v = a.value.trim();
   if (isDynamic(v)) return;
-  const where = { tag: tagName, attribute: a.name };
-  // attempts < 1 is suspicious rather than fatal: the platform treats it as one try [R].
-  if (spec.name === "attempts" && /^\d+$/.test(v) && Number(v) < 1) {
-    const message = `<${tagName} ${a.name}=${shown(a.value)}>: expected a whole number ≥ 1; fewer than 1 attempt is treated as 1`;
-    diags.push(diag("warning", "bad-attribute", a.pos, message, where));
-    return;
+  const problem = attributeProblem(spec, v);
+  if (problem) {
+    const message = () => `<${tagName} ${a.name}=${shown(a.value)}>: ${problem.message}`;
+    report(diags, problem.severity, "bad-attribute", a.pos, message, { tag: tagName, attribute: a.name });
   }
-  const problem = valueProblem(spec.type, v);
-  if (problem) diags.push(diag("error", "bad-attribute", a.pos, `<${tagName} ${a.name}=${shown(a.value)}>: ${problem}`, where));
 }
 
 class Reader {
@@ -140,12 +128,10 @@ class Reader {
   }
   /** A requirement the element does not meet; `attribute` names the one that would meet it. */
   missing(message: string, attribute?: string): void {
-    this.diags.push(
-      diag("error", "missing-requirement", this.input.pos, `<${this.input.name}> ${message}`, {
-        tag: this.input.name,
-        ...(attribute ? { attribute } : {}),
-      }),
-    );
+    report(this.diags, "error", "missing-requirement", this.input.pos, `<${this.input.name}> ${message}`, {
+      tag: this.input.name,
+      ...(attribute ? { attribute } : {}),
+    });
   }
 }
 
@@ -168,18 +154,8 @@ function buildProps(r: Reader): TagProps[TagKind] {
       const attr = r.str("text");
       const useAttr = attr !== undefined && attr.trim() !== "";
       if (useAttr && text && attr.trim() !== text) {
-        r.diags.push(
-          diag(
-            "warning",
-            "conflicting-spellings",
-            input.pos,
-            `<${input.name}> has both a text attribute and element text that differ; the attribute is spoken (docs/opentact.md §b.4)`,
-            {
-              tag: input.name,
-              attribute: "text",
-            },
-          ),
-        );
+        const message = `<${input.name}> has both a text attribute and element text that differ; the attribute is spoken (docs/opentact.md §b.4)`;
+        report(r.diags, "warning", "conflicting-spellings", input.pos, message, { tag: input.name, attribute: "text" });
       }
       const spoken = useAttr ? attr.trim() : text;
       if (!spoken) r.missing("needs something to say: element text or a text attribute", "text");

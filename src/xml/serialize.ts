@@ -21,30 +21,51 @@ export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
 // Lone surrogates are matched so they can be dropped too.
 export const FORBIDDEN_CHARS =
   /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+/** What FORBIDDEN_CHARS could match, as one character class: a quick test that the costlier look-around pattern is needed. */
+export const MAYBE_FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
 
 /** Remove characters that may not appear in an XML 1.0 document at all. */
 export function stripForbidden(s: string): string {
-  return s.replace(FORBIDDEN_CHARS, "");
+  return MAYBE_FORBIDDEN.test(s) ? s.replace(FORBIDDEN_CHARS, "") : s;
+}
+
+/** Replacement text by character code for the characters `escapeWith` rewrites. */
+type EscapeTable = ReadonlyArray<string | undefined>;
+
+function table(entries: Record<string, string>): EscapeTable {
+  const t: Array<string | undefined> = [];
+  for (const [ch, ref] of Object.entries(entries)) t[ch.charCodeAt(0)] = ref;
+  return t;
+}
+
+const TEXT_ESCAPES = table({ "&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;" });
+const ATTR_ESCAPES = table({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\t": "&#9;", "\n": "&#10;", "\r": "&#13;" });
+
+/** One pass over `s`, copying runs of plain characters and replacing the ones in `escapes`. */
+function escapeWith(s: string, escapes: EscapeTable): string {
+  let out = "";
+  let from = 0;
+  for (let i = 0; i < s.length; i++) {
+    const ref = escapes[s.charCodeAt(i)];
+    if (ref !== undefined) {
+      out += s.slice(from, i) + ref;
+      from = i + 1;
+    }
+  }
+  return from === 0 ? s : out + s.slice(from);
 }
 
 /** Escape for element text. `\r` is written as a reference so parsers do not fold it. */
 export function escapeText(s: string): string {
-  return stripForbidden(s).replace(/[&<>\r]/g, (c) => (c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : "&#13;"));
+  const t = stripForbidden(s);
+  return /[&<>\r]/.test(t) ? escapeWith(t, TEXT_ESCAPES) : t;
 }
 
 /** Escape for a double-quoted attribute value; whitespace controls survive attribute normalisation. */
 export function escapeAttr(s: string): string {
-  return stripForbidden(s).replace(/[&<>"\t\n\r]/g, (c) => ATTR_ESCAPES[c]!);
+  const t = stripForbidden(s);
+  return /[&<>"\t\n\r]/.test(t) ? escapeWith(t, ATTR_ESCAPES) : t;
 }
-const ATTR_ESCAPES: Record<string, string> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "\t": "&#9;",
-  "\n": "&#10;",
-  "\r": "&#13;",
-};
 
 function escapeComment(s: string): string {
   // `--` may not appear inside a comment, nor may it end with `-`. A comment cannot hold a

@@ -4,7 +4,7 @@
  * file adds what needs the tree.
  */
 import { elementChildren, type ElementNode, type FlowDocument, type TagKind } from "./ast.ts";
-import { diag, shown, type Diagnostic } from "./diagnostics.ts";
+import { clip, report, shown, type Diagnostic } from "./diagnostics.ts";
 import { closest } from "./suggest.ts";
 import { knownTagNames, specForKind, TAG_SPECS, type TagSpec } from "./tags.ts";
 
@@ -67,7 +67,7 @@ export function validateDocument(doc: FlowDocument): Diagnostic[] {
   const root = doc.root;
   if (root.kind !== "Response") {
     const hint = root.kind === "Unknown" && closest(root.name, ["Response"]) ? " (did you mean <Response>?)" : "";
-    out.push(diag("error", "bad-root", root.pos, `the root element must be <Response>, not <${root.name}>${hint}`, { tag: root.name }));
+    report(out, "error", "bad-root", root.pos, `the root element must be <Response>, not <${clip(root.name)}>${hint}`, { tag: root.name });
   }
   walk(root, out);
   return out;
@@ -82,15 +82,8 @@ function walk(el: ElementNode, out: Diagnostic[]): void {
       const problem = accepts(el.name, spec, child.kind, specForKind(child.kind));
       if (problem) {
         const home = HOME[child.kind];
-        out.push(
-          diag(
-            "error",
-            "misplaced-tag",
-            child.pos,
-            `<${child.name}> is not allowed inside <${el.name}>: ${home ? `${home}; ` : ""}${problem}`,
-            { tag: child.name },
-          ),
-        );
+        const message = `<${child.name}> is not allowed inside <${el.name}>: ${home ? `${home}; ` : ""}${problem}`;
+        report(out, "error", "misplaced-tag", child.pos, message, { tag: child.name });
       }
     }
     walk(child, out);
@@ -99,12 +92,20 @@ function walk(el: ElementNode, out: Diagnostic[]): void {
 
 /** An unknown tag, with the nearest allowed name and the list of what may stand there. */
 function reportUnknown(el: ElementNode, parent: ElementNode, parentSpec: TagSpec | undefined, out: Diagnostic[]): void {
-  const allowed = allowedInside(parent.name, parentSpec);
-  // Prefer a suggestion that would be valid here; fall back to any known name.
-  const hint = closest(el.name, allowed) ?? closest(el.name, knownTagNames());
-  const where = allowed.length ? `; inside <${parent.name}> the allowed tags are ${allowed.map((n) => `<${n}>`).join(", ")}` : "";
-  out.push(
-    diag("error", "unknown-tag", el.pos, `unknown tag <${el.name}>${hint ? ` (did you mean <${hint}>?)` : ""}${where}`, { tag: el.name }),
+  // The suggestion and the list are worked out only when the finding is listed.
+  report(
+    out,
+    "error",
+    "unknown-tag",
+    el.pos,
+    () => {
+      const allowed = allowedInside(parent.name, parentSpec);
+      // Prefer a suggestion that would be valid here; fall back to any known name.
+      const hint = closest(el.name, allowed) ?? closest(el.name, knownTagNames());
+      const where = allowed.length ? `; inside <${clip(parent.name)}> the allowed tags are ${allowed.map((n) => `<${n}>`).join(", ")}` : "";
+      return `unknown tag <${clip(el.name)}>${hint ? ` (did you mean <${hint}>?)` : ""}${where}`;
+    },
+    { tag: el.name },
   );
 }
 
@@ -113,27 +114,25 @@ function checkSelf(el: ElementNode, spec: TagSpec | undefined, out: Diagnostic[]
   // an unknown root is reported as a bad root.
   if (el.kind === "Unknown") return;
   if (spec?.unspecified) {
-    out.push(
-      diag(
-        "warning",
-        "unspecified-tag",
-        el.pos,
-        `<${el.name}> is named by the Opentact docs but not specified; it is kept unchanged and the platform may skip it`,
-        {
-          tag: el.name,
-        },
-      ),
+    report(
+      out,
+      "warning",
+      "unspecified-tag",
+      el.pos,
+      `<${el.name}> is named by the Opentact docs but not specified; it is kept unchanged and the platform may skip it`,
+      {
+        tag: el.name,
+      },
     );
   }
   if (spec && spec.content !== "text" && spec.content !== "any" && el.children.some((c) => c.type === "text")) {
-    out.push(
-      diag(
-        "warning",
-        "ignored-content",
-        el.pos,
-        `<${el.name}> ignores its text content: only <Say>, <Play>, <Callback> and the <Dial> destinations read text`,
-        { tag: el.name },
-      ),
+    report(
+      out,
+      "warning",
+      "ignored-content",
+      el.pos,
+      `<${el.name}> ignores its text content: only <Say>, <Play>, <Callback> and the <Dial> destinations read text`,
+      { tag: el.name },
     );
   }
   if (el.kind === "Gather") checkGather(el, out);
@@ -149,31 +148,29 @@ function checkGather(el: Extract<ElementNode, { kind: "Gather" }>, out: Diagnost
   const hasDefault = [...direct, ...inSwitch].some((c) => c.kind === "Default");
   const hasError = [...direct, ...inSwitch].some((c) => c.kind === "Error");
   if (branches.length && !hasDefault && !hasError) {
-    out.push(
-      diag(
-        "warning",
-        "no-fallback-branch",
-        el.pos,
-        `<${el.name}> branches on digits but has neither <Default> nor <Error>: a wrong key or silence falls through`,
-        {
-          tag: el.name,
-        },
-      ),
+    report(
+      out,
+      "warning",
+      "no-fallback-branch",
+      el.pos,
+      `<${el.name}> branches on digits but has neither <Default> nor <Error>: a wrong key or silence falls through`,
+      {
+        tag: el.name,
+      },
     );
   }
   // docs/opentact.md §b.6 lists a nested <Gather> among a Gather's children but never says when it runs;
   // the docs only show one inside a branch (f.20), and that is the only place tactflow runs it.
   for (const inner of direct.filter((c) => c.kind === "Gather")) {
-    out.push(
-      diag(
-        "warning",
-        "unreachable-branch",
-        inner.pos,
-        `<${inner.name}> directly inside <${el.name}> never runs; put it inside a <Case>, <DTMF> or <Default> branch, or after </${el.name}>`,
-        {
-          tag: inner.name,
-        },
-      ),
+    report(
+      out,
+      "warning",
+      "unreachable-branch",
+      inner.pos,
+      `<${inner.name}> directly inside <${el.name}> never runs; put it inside a <Case>, <DTMF> or <Default> branch, or after </${el.name}>`,
+      {
+        tag: inner.name,
+      },
     );
   }
   const seen = new Map<string, ElementNode>();
@@ -182,48 +179,43 @@ function checkGather(el: Extract<ElementNode, { kind: "Gather" }>, out: Diagnost
     if (!v) continue;
     if (seen.has(v)) {
       const first = seen.get(v)!;
-      out.push(
-        diag(
-          "warning",
-          "duplicate-branch",
-          b.pos,
-          `<${b.name}> repeats the value ${shown(v)} of the branch at line ${first.pos.line}, which always wins; each branch needs its own digits`,
-          {
-            tag: b.name,
-            attribute: b.attrs.find((a) => a.value.trim() === v)?.name ?? (b.kind === "DTMF" ? "value" : "dtmf"),
-          },
-        ),
+      report(
+        out,
+        "warning",
+        "duplicate-branch",
+        b.pos,
+        `<${b.name}> repeats the value ${shown(v)} of the branch at line ${first.pos.line}, which always wins; each branch needs its own digits`,
+        {
+          tag: b.name,
+          attribute: b.attrs.find((a) => a.value.trim() === v)?.name ?? (b.kind === "DTMF" ? "value" : "dtmf"),
+        },
       );
     } else seen.set(v, b);
     if (!v.includes("{{") && v.length > el.props.maxDigits) {
-      out.push(
-        diag(
-          "warning",
-          "unreachable-branch",
-          b.pos,
-          `<${b.name}> expects ${v.length} digits but <${el.name}> collects at most ${el.props.maxDigits}`,
-          { tag: b.name },
-        ),
+      report(
+        out,
+        "warning",
+        "unreachable-branch",
+        b.pos,
+        `<${b.name}> expects ${v.length} digits but <${el.name}> collects at most ${el.props.maxDigits}`,
+        { tag: b.name },
       );
     }
   }
   for (const kind of ["Default", "Error"] as const) {
     const extra = [...direct, ...inSwitch].filter((c) => c.kind === kind).slice(1);
     for (const c of extra) {
-      out.push(
-        diag("warning", "duplicate-branch", c.pos, `<${el.name}> has more than one <${kind}>; only the first runs`, { tag: c.name }),
-      );
+      report(out, "warning", "duplicate-branch", c.pos, `<${el.name}> has more than one <${kind}>; only the first runs`, { tag: c.name });
     }
   }
   if (el.props.remoteUrl && el.props.dialect === "B" && branches.length) {
-    out.push(
-      diag(
-        "warning",
-        "unreachable-branch",
-        el.pos,
-        `<${el.name}> has both a url and local branches: the url's reply decides, so the branches never run`,
-        { tag: el.name },
-      ),
+    report(
+      out,
+      "warning",
+      "unreachable-branch",
+      el.pos,
+      `<${el.name}> has both a url and local branches: the url's reply decides, so the branches never run`,
+      { tag: el.name },
     );
   }
 }

@@ -4,11 +4,33 @@
  * the simulator. Pure functions of strings.
  */
 import type { CallValue, TimeWindow } from "./ast.ts";
-import { type AttrType, DAYS, DTMF_KEYS } from "./tags.ts";
+import { type AttrSpec, type AttrType, DAYS, DTMF_KEYS } from "./tags.ts";
+
+/**
+ * The longest list (`dow`, `states`) or zone name a parser reads. Every valid value is far
+ * shorter (all 56 state codes with spaces are 224 characters); a longer one is refused without
+ * splitting it.
+ */
+const MAX_LIST_CHARS = 512;
+const MAX_ZONE_CHARS = 64;
+const MAX_KEYS_CHARS = 64;
 
 /** Whether a value holds a template placeholder; such values are checked at render time. */
 export function isDynamic(value: string): boolean {
   return value.includes("{{");
+}
+
+/**
+ * What is wrong with a (trimmed, placeholder-free) value of an attribute: its type's problem as
+ * an error, or null. `attempts` below 1 is suspicious rather than fatal: the platform treats it
+ * as one try [R], so it is a warning.
+ */
+export function attributeProblem(spec: AttrSpec, v: string): { severity: "error" | "warning"; message: string } | null {
+  if (spec.name === "attempts" && /^0+$/.test(v)) {
+    return { severity: "warning", message: "expected a whole number ≥ 1; fewer than 1 attempt is treated as 1" };
+  }
+  const message = valueProblem(spec.type, v);
+  return message === null ? null : { severity: "error", message };
 }
 
 /**
@@ -28,7 +50,9 @@ export function valueProblem(type: AttrType, v: string): string | null {
     case "key":
       return v.length === 1 && DTMF_KEYS.includes(v) ? null : "expected one DTMF key: 0-9, *, # or +";
     case "keys":
-      return v !== "" && [...v].every((ch) => DTMF_KEYS.includes(ch)) ? null : "expected DTMF keys: 0-9, *, # or +";
+      return v !== "" && v.length <= MAX_KEYS_CHARS && [...v].every((ch) => DTMF_KEYS.includes(ch))
+        ? null
+        : `expected DTMF keys (at most ${MAX_KEYS_CHARS}): 0-9, *, # or +`;
     case "dow":
       return parseDays(v) !== null ? null : `expected a comma list of days (${DAYS.join(",")}), ranges like mon-fri allowed`;
     case "time":
@@ -51,6 +75,7 @@ export function valueProblem(type: AttrType, v: string): string | null {
 
 /** `sun,mon` or `mon-fri` → day numbers (0 = Sunday); null when malformed. */
 export function parseDays(value: string): number[] | null {
+  if (value.length > MAX_LIST_CHARS) return null;
   const out = new Set<number>();
   const parts = value
     .split(",")
@@ -89,6 +114,7 @@ function parseClock(s: string): number | null {
 
 /** `HH:MM:SS-HH:MM:SS` → seconds of day; a window whose end is before its start wraps midnight. */
 export function parseTimeWindow(value: string): TimeWindow | null {
+  if (value.length > MAX_LIST_CHARS) return null;
   const parts = value.split("-");
   if (parts.length !== 2) return null;
   const start = parseClock(parts[0]!);
@@ -107,6 +133,7 @@ export const US_STATES = new Set(
 
 /** `NJ, ca` → `["NJ","CA"]`; null when a code is not a USPS state code. */
 export function parseStates(value: string): string[] | null {
+  if (value.length > MAX_LIST_CHARS) return null;
   const codes = value
     .split(",")
     .map((s) => s.trim().toUpperCase())
@@ -121,6 +148,7 @@ export function parseStates(value: string): string[] | null {
 const zoneAnswers = new Map<string, boolean>();
 
 export function isTimeZone(tz: string): boolean {
+  if (tz.length > MAX_ZONE_CHARS) return false;
   const known = zoneAnswers.get(tz);
   if (known !== undefined) return known;
   let ok: boolean;
