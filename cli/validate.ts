@@ -11,7 +11,7 @@ import { dirname, relative, resolve } from "node:path";
 import { styleText } from "node:util";
 import type { Command } from "commander";
 import { checkTemplate } from "../src/template/index.ts";
-import { checkFlow, formatDiagnostic, type Diagnostic } from "../src/xml/index.ts";
+import { checkFlow, decodeTemplate, formatDiagnostic, type Diagnostic } from "../src/xml/index.ts";
 
 export interface ValidateOptions {
   json?: boolean;
@@ -106,18 +106,25 @@ export async function validateFiles(
   manifest?: Map<string, ManifestEntry>,
 ): Promise<ValidateReport> {
   const vars = parseVars(opts.var ?? []);
-  let stdin: Promise<string> | undefined;
+  let stdin: Promise<Uint8Array> | undefined;
   const out: FileReport[] = [];
   for (const file of files) {
     const name = file === "-" ? (opts.stdinName ?? "<stdin>") : file;
-    let text: string;
+    let bytes: Uint8Array;
     try {
       // `-` given twice reads stdin once.
-      text = file === "-" ? await (stdin ??= readStdin()) : await readFile(file, "utf8");
+      bytes = file === "-" ? await (stdin ??= readStdin()) : await readFile(file);
     } catch (err) {
       out.push({ file: name, readError: describeReadError(err) });
       continue;
     }
+    // The bytes as publishing reads them: not UTF-8 is an error at its place, never U+FFFD.
+    const decoded = decodeTemplate(bytes);
+    if (!decoded.ok) {
+      out.push({ file: name, ok: false, diagnostics: decoded.diagnostics });
+      continue;
+    }
+    const text = decoded.text;
     const entry = file === "-" ? undefined : manifest?.get(resolve(file));
     const template: TemplateOptions | undefined =
       entry || opts.var?.length || manifest
@@ -169,10 +176,10 @@ export function exitCode(report: ValidateReport): number {
   return report.summary.errors ? EXIT.findings : EXIT.ok;
 }
 
-async function readStdin(): Promise<string> {
+async function readStdin(): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
 }
 
 function describeReadError(err: unknown): string {

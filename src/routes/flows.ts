@@ -16,7 +16,7 @@ import type * as z from "../zod.ts";
 import { recordAudit } from "../access/record.ts";
 import { allowsTn } from "../access/scopes.ts";
 import { type AccessEnv, principalOf, requireScope } from "../http/access.ts";
-import { mediaType, readTextLimited } from "../http/body.ts";
+import { mediaType, readBytesLimited } from "../http/body.ts";
 import { intQuery } from "../http/query.ts";
 import { bearerSecurity, problemRef, xmlAnswer, type Paths } from "../http/openapi.ts";
 import { ProblemError } from "../http/problem.ts";
@@ -47,7 +47,7 @@ import {
 } from "../flows/store.ts";
 import type { VersionMatch } from "../flows/versions.ts";
 import { RenderError } from "../template/index.ts";
-import type { Diagnostic } from "../xml/index.ts";
+import { decodeTemplate, type Diagnostic } from "../xml/index.ts";
 
 type Env_ = AccessEnv;
 
@@ -106,8 +106,17 @@ function invalidBody(error: z.core.$ZodError, what = "request body"): ProblemErr
   });
 }
 
+/** The body as text; bytes that are not UTF-8 are refused at their place, never read as U+FFFD. */
+async function readText(c: Context<Env_>, limit: number): Promise<string | null> {
+  const bytes = await readBytesLimited(c.req.raw, limit);
+  if (bytes === null) return null;
+  const decoded = decodeTemplate(bytes);
+  if (!decoded.ok) throw invalidFlow(decoded.diagnostics);
+  return decoded.text;
+}
+
 async function readJson(c: Context<Env_>, limit: number, required: boolean): Promise<unknown> {
-  const text = await readTextLimited(c.req.raw, limit);
+  const text = await readText(c, limit);
   if (text === null) throw new ProblemError(413, "Payload too large", `The body is over ${limit} bytes.`, { limit });
   if (!text.trim()) {
     if (required) throw new ProblemError(400, "Invalid request", "The body is empty; expected JSON.");
@@ -161,7 +170,7 @@ flows.put("/:tn", async (c) => {
     xml = x;
     meta = options;
   } else if (XML_TYPES.has(type)) {
-    const text = await readTextLimited(c.req.raw, MAX_FLOW_BYTES);
+    const text = await readText(c, MAX_FLOW_BYTES);
     if (text === null)
       throw new ProblemError(413, "Payload too large", `The flow is over ${MAX_FLOW_BYTES} bytes (256 KiB).`, { limit: MAX_FLOW_BYTES });
     if (!text.trim()) throw new ProblemError(400, "Invalid request", "The body is empty; expected Opentact Call Flow XML.");

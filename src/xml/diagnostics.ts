@@ -19,6 +19,7 @@ export interface Diagnostic {
 }
 
 export type DiagnosticCode =
+  | "bad-encoding"
   | "too-large"
   | "too-many-findings"
   | "not-well-formed"

@@ -12,6 +12,7 @@ export * from "./diagnostics.ts";
 export * from "./values.ts";
 export { readProps, DEFAULTS, GATHER_DIALECT_MARKERS, type PropsInput } from "./props.ts";
 export { closest, MAX_SUGGESTION_INPUT } from "./suggest.ts";
+export { decodeTemplate, type DecodeResult } from "./decode.ts";
 export { LIMITS } from "./limits.ts";
 export { LineIndex } from "./lines.ts";
 export { parseXml, decodeEntities } from "./parse.ts";

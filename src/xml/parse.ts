@@ -179,6 +179,10 @@ function spanOf(entry: FxpNode): Span | undefined {
 export function parseXml(input: string): ParseResult {
   // A byte-order mark is not content; dropping it keeps line 1's columns as editors count them.
   const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
+  if (text !== input && text.charCodeAt(0) === 0xfeff) {
+    const message = "a second byte-order mark (U+FEFF): a template may start with at most one";
+    return { document: null, diagnostics: [diag("error", "bad-encoding", { line: 1, col: 1 }, message)] };
+  }
   const lines = new LineIndex(text);
   const tooLarge = checkLimits(text, lines);
   if (tooLarge) return { document: null, diagnostics: [tooLarge] };
