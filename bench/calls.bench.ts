@@ -48,8 +48,10 @@ const MENU_TN = "18005550170";
 const PLAIN_TN = "18005550171";
 const PIN_TN = "18005550172";
 
-// The menu the round-trip targets share. `attempts` is huge so one call can take a fresh wrong
-// key per request for the whole run, each a real decision ("prompts replay").
+// The menu the round-trip targets share. `attempts` is the most a Gather may have (src/xml/tags.ts):
+// a call takes a fresh wrong key per request, each a real decision ("prompts replay"), until its
+// last attempt is near; then the connection moves on to a newly started call.
+const MENU_ATTEMPTS = 100;
 const menu = (gatherAttrs: string, branches: string) => `<?xml version="1.0" encoding="UTF-8"?>
 <Response>
   <Say>Thanks for calling {{vars.company}}.</Say>
@@ -61,7 +63,7 @@ const menu = (gatherAttrs: string, branches: string) => `<?xml version="1.0" enc
   <Hangup/>
 </Response>`;
 const BRANCHES = `<DTMF value="1"><Say>Sales.</Say></DTMF><DTMF value="2"><Say>Support.</Say></DTMF><DTMF value="3"><Say>Billing.</Say></DTMF><Default><Say>Sorry.</Say></Default>`;
-const MENU_XML = menu('attempts="100000000"', BRANCHES);
+const MENU_XML = menu(`attempts="${MENU_ATTEMPTS}"`, BRANCHES);
 // The same document for the webhook alone: a url Gather is the author's own remote step.
 const PLAIN_XML = menu('url="https://example.com/menu"', "");
 
@@ -117,9 +119,14 @@ const pct = (sorted: number[], p: number) => round2(percentile(sorted, p, 0));
 
 /**
  * A closed-loop client: `connections` loops, each sending its next request as soon as the last
- * answered, for `seconds`. `next(conn)` gives each loop's next URL; `check` validates answers.
+ * answered, for `seconds`. `next(conn)` gives each loop's next URL (any work it does to find one
+ * is not part of the request's latency); `check` validates answers.
  */
-async function load(seconds: number, next: (conn: number) => string, check: (res: Response, body: string) => boolean): Promise<Run> {
+async function load(
+  seconds: number,
+  next: (conn: number) => string | Promise<string>,
+  check: (res: Response, body: string) => boolean,
+): Promise<Run> {
   const latencies: number[] = [];
   let errors = 0;
   const stopAt = performance.now() + seconds * 1000;
@@ -127,9 +134,10 @@ async function load(seconds: number, next: (conn: number) => string, check: (res
   await Promise.all(
     Array.from({ length: connections }, async (_, conn) => {
       while (performance.now() < stopAt) {
-        const t0 = performance.now();
         try {
-          const res = await fetch(next(conn));
+          const url = await next(conn);
+          const t0 = performance.now();
+          const res = await fetch(url);
           const body = await res.text();
           latencies.push(performance.now() - t0);
           if (!check(res, body)) errors++;
@@ -166,15 +174,19 @@ try {
   if (plain.headers.get("x-tactflow-fallback") || !plainBody.includes('url="https://example.com/menu"'))
     throw new Error(`the plain webhook did not render: ${plainBody.slice(0, 200)}`);
 
-  // One call per connection for the fresh-decision target; attempts continue across rounds.
-  const callIds = Array.from({ length: connections }, (_, i) => `bench-rt-${i}-${crypto.randomUUID()}`);
-  const attempt = new Array<number>(connections).fill(0);
-  for (const id of callIds) {
+  // One call per connection for the fresh-decision target; attempts continue across rounds, and
+  // a connection whose call is near its last attempt starts a new one.
+  const startMenuCall = async (conn: number): Promise<string> => {
+    const id = `bench-rt-${conn}-${crypto.randomUUID()}`;
     const res = await fetch(`${base}/v1/callflow?from=%2B12125550123&to=${MENU_TN}&call=${id}&token=${HOOK}`);
     const body = await res.text();
     if (!body.includes(`/v1/calls/${id}/gather?node=g1&amp;attempt=1`))
       throw new Error(`the stateful webhook did not rewrite the Gather: ${body.slice(0, 300)}`);
-  }
+    return id;
+  };
+  const callIds: string[] = [];
+  for (let conn = 0; conn < connections; conn++) callIds.push(await startMenuCall(conn));
+  const attempt = new Array<number>(connections).fill(0);
   const gatherUrl = (id: string, a: number) => `${base}/v1/calls/${id}/gather?node=g1&attempt=${a}&dtmf=9&token=${HOOK}`;
   // A decided attempt for the repeat target.
   const repeatUrl = gatherUrl(callIds[0]!, 1);
@@ -190,7 +202,13 @@ try {
         res.status === 200 && !res.headers.get("x-tactflow-fallback") && body.length === plainBody.length,
     },
     gather: {
-      next: (conn: number) => gatherUrl(callIds[conn]!, ++attempt[conn]!),
+      next: async (conn: number) => {
+        if (attempt[conn]! >= MENU_ATTEMPTS - 1) {
+          callIds[conn] = await startMenuCall(conn);
+          attempt[conn] = 0;
+        }
+        return gatherUrl(callIds[conn]!, ++attempt[conn]!);
+      },
       check: (res: Response, body: string) => isRetry(res, body) && !(res.headers.get("x-tactflow-gather") ?? "").includes("duplicate"),
     },
     "gather (repeat)": { next: () => repeatUrl, check: (res: Response, body: string) => isRetry(res, body) && body === firstRepeat },

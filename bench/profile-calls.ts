@@ -41,6 +41,8 @@ const ADMIN = "bench-admin-token";
 const HOOK = "bench-webhook-token";
 const MENU_TN = "18005550170";
 const PLAIN_TN = "18005550171";
+/** The most attempts a Gather may have (src/xml/tags.ts). */
+const MENU_ATTEMPTS = 100;
 const menu = (gatherAttrs: string, branches: string) => `<?xml version="1.0" encoding="UTF-8"?>
 <Response>
   <Say>Thanks for calling {{vars.company}}.</Say>
@@ -129,14 +131,14 @@ async function inspect(): Promise<{ send: (method: string, params?: object) => P
   };
 }
 
-async function load(seconds: number, next: (conn: number) => string): Promise<{ requests: number; errors: number }> {
+async function load(seconds: number, next: (conn: number) => string | Promise<string>): Promise<{ requests: number; errors: number }> {
   let requests = 0;
   let errors = 0;
   const stopAt = performance.now() + seconds * 1000;
   await Promise.all(
     Array.from({ length: connections }, async (_, conn) => {
       while (performance.now() < stopAt) {
-        const res = await fetch(next(conn));
+        const res = await fetch(await next(conn));
         const body = await res.text();
         requests++;
         if (res.status !== 200 || res.headers.get("x-tactflow-fallback") || !body.includes("<")) errors++;
@@ -149,7 +151,7 @@ async function load(seconds: number, next: (conn: number) => string): Promise<{ 
 try {
   const base = (await mf.ready).origin.replace(/\/$/, "");
   for (const [tn, xml] of [
-    [MENU_TN, menu('attempts="100000000"', BRANCHES)],
+    [MENU_TN, menu(`attempts="${MENU_ATTEMPTS}"`, BRANCHES)],
     [PLAIN_TN, menu('url="https://example.com/menu"', "")],
   ] as const) {
     const res = await fetch(`${base}/v1/flows/${tn}`, {
@@ -159,15 +161,28 @@ try {
     });
     if (res.status >= 300) throw new Error(`publish ${tn}: ${res.status} ${await res.text()}`);
   }
-  const ids = Array.from({ length: connections }, (_, i) => `profile-${i}-${crypto.randomUUID()}`);
+  // A Gather has at most MENU_ATTEMPTS attempts (src/xml/tags.ts): a connection whose call is near
+  // its last one moves on to a newly started call.
+  const startCall = async (conn: number) => {
+    const id = `profile-${conn}-${crypto.randomUUID()}`;
+    await (await fetch(`${base}/v1/callflow?from=%2B12125550123&to=${MENU_TN}&call=${id}&token=${HOOK}`)).text();
+    return id;
+  };
+  const ids: string[] = [];
+  for (let conn = 0; conn < connections; conn++) ids.push(await startCall(conn));
   const attempt = new Array<number>(connections).fill(0);
-  for (const id of ids) await (await fetch(`${base}/v1/callflow?from=%2B12125550123&to=${MENU_TN}&call=${id}&token=${HOOK}`)).text();
   const next =
     args.target === "webhook"
       ? () => `${base}/v1/callflow?from=%2B12125550123&to=${PLAIN_TN}&token=${HOOK}`
       : args.target === "repeat"
         ? (conn: number) => `${base}/v1/calls/${ids[conn]}/gather?node=g1&attempt=1&dtmf=9&token=${HOOK}`
-        : (conn: number) => `${base}/v1/calls/${ids[conn]}/gather?node=g1&attempt=${++attempt[conn]!}&dtmf=9&token=${HOOK}`;
+        : async (conn: number) => {
+            if (attempt[conn]! >= MENU_ATTEMPTS - 1) {
+              ids[conn] = await startCall(conn);
+              attempt[conn] = 0;
+            }
+            return `${base}/v1/calls/${ids[conn]}/gather?node=g1&attempt=${++attempt[conn]!}&dtmf=9&token=${HOOK}`;
+          };
   log(`warming up ${args.target}…`);
   await load(2, next);
   const session = await inspect();

@@ -23,9 +23,9 @@ const tagCode = (s: string) => code(`<${s}>`);
 function describeType(t: AttrType): string {
   switch (t.t) {
     case "ms":
-      return "milliseconds";
+      return `milliseconds, 0–${t.max.toLocaleString("en-US")}${t.max === 86_400_000 ? " (a day)" : ""}`;
     case "int":
-      return `whole number ≥ ${t.min}`;
+      return `whole number ${t.min}–${t.max}`;
     case "string":
       return "text";
     case "url":

@@ -12,16 +12,19 @@
  * "a Gather branch followed by its continuation" from a synthetic `<Response>`.
  */
 import {
+  attributeProblem,
   attrSpecFor,
   clip,
   finishDiagnostics,
   hasErrors,
   readProps,
   report,
+  shown,
   specForKind,
   XML_DECLARATION,
   escapeAttr,
   escapeText,
+  type AttrSpec,
   type Diagnostic,
   type ElementNode,
   type TagKind,
@@ -204,28 +207,28 @@ class Compiler {
     const spec = specForKind(el.kind);
     let typedVars: Map<string, TemplatePart[]> | undefined;
     for (const a of el.attrs) {
-      const type = spec && !spec.unspecified ? attrSpecFor(spec, a.name)?.type.t : undefined;
+      const attrSpec = spec && !spec.unspecified ? attrSpecFor(spec, a.name) : undefined;
+      const type = attrSpec?.type.t;
       const parts = this.split(a.value, a.pos, el.name, a.name);
-      const isUrl = type === "url";
       const free = type === undefined || FREE_TYPES.has(type);
-      let onlyVars = true;
       out.push(" " + a.name + '="');
-      for (const part of parts) {
-        if (typeof part === "string") {
-          out.push(escapeAttr(part));
-          continue;
-        }
-        if (!free && part.scope !== "vars") {
-          onlyVars = false;
+      if (!free && attrSpec && parts.some((p) => typeof p !== "string")) {
+        const filled = parts.filter((p) => typeof p === "string" || p.scope === "vars");
+        for (const part of parts) {
+          if (typeof part === "string" || part.scope === "vars") continue;
           const message = () =>
             `<${el.name} ${clip(a.name)}>: {{${refName(part)}}} can't fill a ${type} attribute; only {{vars.NAME}} can, because a caller-supplied value could make the document invalid`;
           report(this.diagnostics, "error", "bad-placeholder", a.pos, message, { tag: el.name, attribute: a.name });
-          continue;
         }
-        out.push(this.valueEmit(part, isUrl ? "url-attr" : "attr"));
+        out.push(typedEmit(el, a, attrSpec, filled));
+        if (filled.length === parts.length) (typedVars ??= new Map()).set(a.name, parts);
+      } else {
+        for (const part of parts) {
+          if (typeof part === "string") out.push(escapeAttr(part));
+          else out.push(this.valueEmit(part, type === "url" ? "url-attr" : "attr"));
+        }
       }
       out.push('"');
-      if (!free && onlyVars && parts.some((p) => typeof p !== "string")) (typedVars ??= new Map()).set(a.name, parts);
     }
     if (typedVars) this.checkTypedVars(el, typedVars);
   }
@@ -316,4 +319,36 @@ class Compiler {
       return held ? body(ctx, st) : "";
     });
   }
+}
+
+/**
+ * A typed attribute (a number, keys, days, a zone…) whose value holds `{{vars.X}}`: filled per
+ * render and checked with the reader that checks literal values at publish, because the
+ * variables a render sees may not be the declared ones (a preview can override them). A value
+ * out of its type or range is a RenderError (the caller answers the fallback document), never
+ * sent to the platform.
+ */
+function typedEmit(el: ElementNode, a: XmlAttribute, spec: AttrSpec, parts: readonly TemplatePart[]): Emit {
+  const getters = parts.map((p) => (typeof p === "string" ? undefined : getter(p)));
+  const literals = parts.map((p) => (typeof p === "string" ? escapeAttr(p) : ""));
+  return (ctx) => {
+    let raw = "";
+    let written = "";
+    for (let k = 0; k < parts.length; k++) {
+      const get = getters[k];
+      if (get === undefined) {
+        raw += parts[k] as string;
+        written += literals[k];
+      } else {
+        const v = get(ctx);
+        raw += v;
+        written += attrEscaper(v);
+      }
+    }
+    const problem = attributeProblem(spec, raw.trim());
+    if (problem?.severity === "error") {
+      throw new RenderError("bad-value", `<${el.name} ${a.name}=${shown(raw)}> at ${a.pos.line}:${a.pos.col}: ${problem.message}`);
+    }
+    return written;
+  };
 }

@@ -8,8 +8,10 @@
 import type { TagKind } from "./ast.ts";
 
 export type AttrType =
-  | { t: "ms" }
-  | { t: "int"; min: number }
+  /** Milliseconds: a whole number from 0 to `max`. */
+  | { t: "ms"; max: number }
+  /** A whole number from `min` to `max`. */
+  | { t: "int"; min: number; max: number }
   | { t: "string" }
   | { t: "url" }
   | { t: "bool" }
@@ -50,6 +52,18 @@ export interface TagSpec {
 }
 
 const tag: AttrSpec = { name: "tag", type: { t: "string" }, doc: "free string copied into this command's events" };
+
+// Numeric ranges [R]: the docs give none. Every duration is at most a day; counts are what a
+// caller could sit through. Out of range is an error at publish, with the range in the message.
+/** One day in milliseconds: the longest delay, pause, timeout or hold. */
+export const DAY_MS = 86_400_000;
+const MS = { t: "ms", max: DAY_MS } as const;
+/** Repetitions of a `<Say>` or `<Play>`. */
+const LOOP = { t: "int", min: 1, max: 100 } as const;
+/** Digits one `<Gather>` collects. */
+const DIGITS = { t: "int", min: 1, max: 64 } as const;
+/** Tries of one `<Gather>` block. */
+const ATTEMPTS = { t: "int", min: 1, max: 100 } as const;
 const DTMF_KEYS = "0123456789*#+";
 
 export const METHODS = ["GET", "POST", "PATCH", "DELETE"] as const;
@@ -62,7 +76,7 @@ export const TAG_SPECS: readonly TagSpec[] = [
     names: ["Answer"],
     placement: "command",
     content: "empty",
-    attrs: [{ name: "delay", type: { t: "ms" }, default: "0", doc: "wait before the next command (ms)" }, tag],
+    attrs: [{ name: "delay", type: MS, default: "0", doc: "wait before the next command (ms)" }, tag],
     doc: "answer the call (SIP 200 OK)",
   },
   {
@@ -84,7 +98,7 @@ export const TAG_SPECS: readonly TagSpec[] = [
       { name: "type", type: { t: "enum", values: ["Standard", "WaveNet"] }, default: "Standard", doc: "voice engine" },
       { name: "gender", type: { t: "enum", values: ["MALE", "FEMALE"] }, default: "FEMALE", doc: "voice gender" },
       { name: "code", type: { t: "string" }, doc: "specific voice code" },
-      { name: "loop", type: { t: "int", min: 1 }, default: "1", doc: "repetitions" },
+      { name: "loop", type: LOOP, default: "1", doc: "repetitions" },
       tag,
     ],
     doc: "text to speech",
@@ -96,7 +110,7 @@ export const TAG_SPECS: readonly TagSpec[] = [
     content: "text",
     attrs: [
       { name: "url", type: { t: "url" }, doc: "mp3/wav URL (else the element text)" },
-      { name: "loop", type: { t: "int", min: 1 }, default: "1", doc: "repetitions" },
+      { name: "loop", type: LOOP, default: "1", doc: "repetitions" },
       { name: "leg", type: { t: "enum", values: ["aleg", "bleg", "both"] }, doc: "which leg hears it" },
       { name: "record", type: { t: "string" }, doc: "play the recording with this tag" },
       tag,
@@ -109,7 +123,7 @@ export const TAG_SPECS: readonly TagSpec[] = [
     placement: "command",
     content: "empty",
     attrs: [
-      { name: "length", type: { t: "ms" }, default: "1000", doc: "pause length (ms)" },
+      { name: "length", type: MS, default: "1000", doc: "pause length (ms)" },
       { name: "dtmf_stop", type: { t: "keys" }, doc: "keys that end the pause early (each character is a key)" },
       tag,
     ],
@@ -123,7 +137,7 @@ export const TAG_SPECS: readonly TagSpec[] = [
     attrs: [
       tag,
       { name: "asr", type: { t: "bool" }, default: "false", doc: "also transcribe" },
-      { name: "timeout", type: { t: "ms" }, doc: "maximum recording time (ms)" },
+      { name: "timeout", type: MS, doc: "maximum recording time (ms)" },
     ],
     doc: "record the call (self-closing: in the background; with children: while they run) [R]",
   },
@@ -151,7 +165,7 @@ export const TAG_SPECS: readonly TagSpec[] = [
     content: "dial",
     attrs: [
       { name: "callerId", type: { t: "string" }, doc: "caller id to present [R extension]" },
-      { name: "timeout", type: { t: "ms" }, doc: "ring timeout (ms) [R extension]" },
+      { name: "timeout", type: MS, doc: "ring timeout (ms) [R extension]" },
       tag,
     ],
     doc: "bridge to the first destination that answers",
@@ -168,7 +182,7 @@ export const TAG_SPECS: readonly TagSpec[] = [
       {
         name: "numDigits",
         aliases: ["dtmf_length", "length", "num_digits", "maxDigits"],
-        type: { t: "int", min: 1 },
+        type: DIGITS,
         default: "1",
         doc: "digits to collect",
       },
@@ -179,8 +193,8 @@ export const TAG_SPECS: readonly TagSpec[] = [
         default: "`*` (dialect A) / `#` (dialect B)",
         doc: "key that ends input",
       },
-      { name: "timeout", type: { t: "ms" }, default: "5000 [R]", doc: "input timeout per attempt (ms)" },
-      { name: "attempts", type: { t: "int", min: 1 }, default: "1", doc: "tries of the whole block" },
+      { name: "timeout", type: MS, default: "5000 [R]", doc: "input timeout per attempt (ms)" },
+      { name: "attempts", type: ATTEMPTS, default: "1", doc: "tries of the whole block" },
       { name: "url", aliases: ["callback", "action"], type: { t: "url" }, doc: "send digits here and run the reply" },
       { name: "method", type: { t: "enum", values: ["GET", "POST"] }, default: "GET", doc: "method for `url`" },
       tag,
@@ -222,7 +236,7 @@ export const TAG_SPECS: readonly TagSpec[] = [
       { name: "url", type: { t: "url" }, doc: "where to fetch the next flow (else the element text)" },
       { name: "method", type: { t: "enum", values: METHODS }, default: "GET", doc: "HTTP method" },
       { name: "body", type: { t: "bool" }, default: "false", doc: "send call data in the body" },
-      { name: "timeout", type: { t: "ms" }, default: "10000 [R]", doc: "max wait (ms), then `<Error>`" },
+      { name: "timeout", type: MS, default: "10000 [R]", doc: "max wait (ms), then `<Error>`" },
       tag,
     ],
     doc: "fetch a call flow and hand the call to it",
@@ -266,7 +280,7 @@ export const TAG_SPECS: readonly TagSpec[] = [
     names: ["Hold"],
     placement: "command",
     content: "empty",
-    attrs: [{ name: "timeout", type: { t: "ms" }, default: "300000", doc: "hold cap (ms)" }, tag],
+    attrs: [{ name: "timeout", type: MS, default: "300000", doc: "hold cap (ms)" }, tag],
     doc: "put the call on hold",
   },
   { kind: "Unhold", names: ["Unhold"], placement: "command", content: "empty", attrs: [tag], doc: "resume a held call" },

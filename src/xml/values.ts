@@ -40,9 +40,11 @@ export function attributeProblem(spec: AttrSpec, v: string): { severity: "error"
 export function valueProblem(type: AttrType, v: string): string | null {
   switch (type.t) {
     case "ms":
-      return /^\d+$/.test(v) ? null : "expected a whole number of milliseconds, e.g. 5000";
+      return wholeIn(v, 0, type.max)
+        ? null
+        : `expected a whole number of milliseconds from 0 to ${type.max}${describeMs(type.max)}, e.g. 5000`;
     case "int":
-      return /^\d+$/.test(v) && Number(v) >= type.min ? null : `expected a whole number ≥ ${type.min}`;
+      return wholeIn(v, type.min, type.max) ? null : `expected a whole number from ${type.min} to ${type.max}`;
     case "bool":
       return /^(true|false)$/i.test(v) ? null : "expected true or false";
     case "enum":
@@ -54,11 +56,17 @@ export function valueProblem(type: AttrType, v: string): string | null {
         ? null
         : `expected DTMF keys (at most ${MAX_KEYS_CHARS}): 0-9, *, # or +`;
     case "dow":
-      return parseDays(v) !== null ? null : `expected a comma list of days (${DAYS.join(",")}), ranges like mon-fri allowed`;
+      if (parseDays(v) !== null) return null;
+      return isBlankList(v)
+        ? `expected at least one day (${DAYS.join(",")}, ranges like mon-fri allowed); an empty list is not "every day", leave dow out for that`
+        : `expected a comma list of days (${DAYS.join(",")}), ranges like mon-fri allowed`;
     case "time":
       return parseTimeWindow(v) !== null ? null : "expected HH:MM:SS-HH:MM:SS (24 h), e.g. 09:00:00-17:30:00";
     case "states":
-      return parseStates(v) !== null ? null : "expected comma-separated two-letter USPS state codes, e.g. NJ,CA";
+      if (parseStates(v) !== null) return null;
+      return isBlankList(v)
+        ? "expected at least one USPS state code, e.g. NJ,CA; an empty list would match every caller, leave states out for that"
+        : "expected comma-separated two-letter USPS state codes, e.g. NJ,CA";
     case "tz":
       return isTimeZone(v) ? null : "expected an IANA time zone, e.g. America/New_York";
     case "url":
@@ -71,6 +79,27 @@ export function valueProblem(type: AttrType, v: string): string | null {
       throw new Error(`unhandled attribute type ${JSON.stringify(never)}`);
     }
   }
+}
+
+/** A comma list with nothing in it: `""`, `" , ,"`. */
+function isBlankList(v: string): boolean {
+  return /^[\s,]*$/.test(v);
+}
+
+/** Whether `v` is written as a whole number (digits only) from `min` to `max`. */
+export function wholeIn(v: string, min: number, max: number): boolean {
+  // Past 15 digits a number is out of every range here; Number() would also round it.
+  if (v.length === 0 || v.length > 15 || !/^\d+$/.test(v)) return false;
+  const n = Number(v);
+  return n >= min && n <= max;
+}
+
+/** ` (a day)` for a number of milliseconds that is a round number of days, hours or minutes. */
+function describeMs(ms: number): string {
+  if (ms === 86_400_000) return " (a day)";
+  if (ms % 3_600_000 === 0) return ` (${ms / 3_600_000} h)`;
+  if (ms % 60_000 === 0) return ` (${ms / 60_000} min)`;
+  return "";
 }
 
 /** `sun,mon` or `mon-fri` → day numbers (0 = Sunday); null when malformed. */
@@ -131,14 +160,17 @@ export const US_STATES = new Set(
   ),
 );
 
-/** `NJ, ca` → `["NJ","CA"]`; null when a code is not a USPS state code. */
+/**
+ * `NJ, ca` → `["NJ","CA"]`; null when a code is not a USPS state code, or when there is no code
+ * at all (`""`, `",,"`): an empty list would match every caller, which is never what was meant.
+ */
 export function parseStates(value: string): string[] | null {
   if (value.length > MAX_LIST_CHARS) return null;
   const codes = value
     .split(",")
     .map((s) => s.trim().toUpperCase())
     .filter(Boolean);
-  if (codes.some((c) => !US_STATES.has(c))) return null;
+  if (!codes.length || codes.some((c) => !US_STATES.has(c))) return null;
   return codes;
 }
 

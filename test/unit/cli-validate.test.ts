@@ -99,7 +99,7 @@ describe.concurrent("tactflow validate", () => {
     const run = await tactflow(["validate", "--stdin-name", "piped.xml", "-"], '<Response>\n<Pause length="soon"/>\n</Response>');
     expect(run.code).toBe(1);
     expect(run.stdout).toBe(
-      'piped.xml:2:8: error: <Pause length="soon">: expected a whole number of milliseconds, e.g. 5000\n1 file checked: 1 error, 0 warnings\n',
+      'piped.xml:2:8: error: <Pause length="soon">: expected a whole number of milliseconds from 0 to 86400000 (a day), e.g. 5000\n1 file checked: 1 error, 0 warnings\n',
     );
   });
 

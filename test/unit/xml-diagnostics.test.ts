@@ -148,7 +148,7 @@ describe("bad attribute values", () => {
   it("a length that is not a number of ms is an error at the attribute", () => {
     const d = only(doc("<Response>", '  <Pause length="5s"/>', "</Response>"));
     expect(d).toMatchObject({ severity: "error", code: "bad-attribute", line: 2, col: 10, tag: "Pause", attribute: "length" });
-    expect(d.message).toBe('<Pause length="5s">: expected a whole number of milliseconds, e.g. 5000');
+    expect(d.message).toBe('<Pause length="5s">: expected a whole number of milliseconds from 0 to 86400000 (a day), e.g. 5000');
   });
 
   it("an unknown enum value names the allowed values", () => {
