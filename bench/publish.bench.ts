@@ -17,6 +17,7 @@
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { cli, machine, table } from "./lib/cli.ts";
 import { HOSTILE_CASES } from "./lib/hostile.ts";
+import type { PublishOutcome } from "./lib/publish.ts";
 
 interface Job {
   index: number;
@@ -32,6 +33,8 @@ interface Outcome {
   warmMs: number[];
   ok: boolean;
   diagnostics: number;
+  /** Did-you-mean searches, their distance-table cells and the finding messages built (src/xml/work.ts). */
+  work?: PublishOutcome["work"];
   error?: string;
 }
 
@@ -41,14 +44,22 @@ async function runJob(job: Job): Promise<Outcome> {
   const xml = c.build(job.bytes);
   const bytes = new TextEncoder().encode(xml);
   const times: number[] = [];
-  let last: { ok: boolean; diagnostics: number } = { ok: false, diagnostics: 0 };
+  let last: PublishOutcome | undefined;
   for (let i = 0; i <= job.runs; i++) {
     const before = process.threadCpuUsage();
     last = publishCheck(bytes, c.variables ?? { x: "1" });
     const used = process.threadCpuUsage(before);
     times.push((used.user + used.system) / 1000);
   }
-  return { name: c.name, bytes: bytes.length, coldMs: times[0]!, warmMs: times.slice(1), ...last };
+  return {
+    name: c.name,
+    bytes: bytes.length,
+    coldMs: times[0]!,
+    warmMs: times.slice(1),
+    ok: last!.ok,
+    diagnostics: last!.diagnostics,
+    work: last!.work,
+  };
 }
 
 if (!isMainThread) {
@@ -105,15 +116,18 @@ if (!isMainThread) {
   if (args.json) {
     process.stdout.write(`${JSON.stringify({ machine: machine(), size, runs, outcomes }, null, 2)}\n`);
   } else {
-    const rows = [["case", "bytes", "cold ms", "worst warm ms", "result"]];
+    const rows = [["case", "bytes", "cold ms", "worst warm ms", "searches", "cells", "messages", "result"]];
     for (const o of outcomes) {
-      if ("timedOut" in o) rows.push([o.name, String(o.bytes), `> ${timeoutMs / 1000} s`, "", "stopped"]);
+      if ("timedOut" in o) rows.push([o.name, String(o.bytes), `> ${timeoutMs / 1000} s`, "", "", "", "", "stopped"]);
       else
         rows.push([
           o.name,
           String(o.bytes),
           o.coldMs.toFixed(1),
           o.warmMs.length ? Math.max(...o.warmMs).toFixed(1) : "",
+          String(o.work?.searches ?? ""),
+          String(o.work?.cells ?? ""),
+          String(o.work?.messages ?? ""),
           o.error ?? `${o.ok ? "publishes" : "refused"}, ${o.diagnostics} finding${o.diagnostics === 1 ? "" : "s"}`,
         ]);
     }

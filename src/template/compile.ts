@@ -17,7 +17,6 @@ import {
   clip,
   finishDiagnostics,
   hasErrors,
-  readProps,
   report,
   shown,
   specForKind,
@@ -235,28 +234,26 @@ class Compiler {
 
   /**
    * `{{vars.X}}` in a typed attribute (numbers, keys, days, zones…): check the declared value
-   * now, with the same reader that checks literal values, so publish catches `timeout="{{vars.t}}"`
-   * with `t = "soon"`.
+   * now, with the rule that checks literal values, so publish catches `timeout="{{vars.t}}"`
+   * with `t = "soon"`. Of two spellings of one attribute only the first counts, as when reading.
    */
   private checkTypedVars(el: ElementNode, typed: Map<string, TemplatePart[]>): void {
     if (!this.variables) return;
     const vars = this.variables;
-    const attrs: XmlAttribute[] = el.attrs.map((a) => {
+    const spec = specForKind(el.kind);
+    if (!spec) return;
+    const seen = new Set<string>();
+    for (const a of el.attrs) {
+      const as = attrSpecFor(spec, a.name);
+      if (!as || seen.has(as.name)) continue;
+      seen.add(as.name);
       const parts = typed.get(a.name);
-      return parts
-        ? { ...a, value: rawJoin(parts, (ref) => (ref.scope === "vars" && Object.hasOwn(vars, ref.name) ? (vars[ref.name] ?? "") : "")) }
-        : a;
-    });
-    const found: Diagnostic[] = [];
-    readProps({ kind: el.kind, name: el.name, attrs, text: "", pos: el.pos, childKinds: [] }, found);
-    for (const d of found) {
-      if (d.code === "bad-attribute" && d.attribute !== undefined && typed.has(d.attribute)) {
-        const message = `${d.message} (after substituting the declared variables)`;
-        report(this.diagnostics, d.severity, d.code, d, message, {
-          ...(d.tag !== undefined ? { tag: d.tag } : {}),
-          attribute: d.attribute,
-        });
-      }
+      if (!parts) continue;
+      const value = rawJoin(parts, (ref) => (ref.scope === "vars" && Object.hasOwn(vars, ref.name) ? (vars[ref.name] ?? "") : ""));
+      const problem = attributeProblem(as, value.trim());
+      if (!problem) continue;
+      const message = () => `<${el.name} ${a.name}=${shown(value)}>: ${problem.message} (after substituting the declared variables)`;
+      report(this.diagnostics, problem.severity, "bad-attribute", a.pos, message, { tag: el.name, attribute: a.name });
     }
   }
 

@@ -1,4 +1,5 @@
 import type { Position } from "./ast.ts";
+import { tally } from "./work.ts";
 
 export type Severity = "error" | "warning";
 
@@ -78,30 +79,39 @@ export function report(
     diags.push(omittedEntry(pos, severity === "error" ? 1 : 0, severity === "warning" ? 1 : 0));
     return;
   }
+  tally("messages");
   diags.push(diag(severity, code, pos, typeof message === "function" ? message() : message, extra));
 }
 
+/**
+ * The `too-many-findings` entry. Its message is read from its counts when it is read (an
+ * enumerable getter, so JSON and copies see the text): counting a finding never writes text.
+ */
 function omittedEntry(pos: Pick<Position, "line" | "col">, errors: number, warnings: number): Diagnostic {
-  const d: Diagnostic = { severity: "warning", code: "too-many-findings", message: "", line: pos.line, col: pos.col };
-  d.omitted = { errors: 0, warnings: 0 };
+  const omitted = { errors: 0, warnings: 0 };
+  const d: Diagnostic = { severity: "warning", code: "too-many-findings", message: "", line: pos.line, col: pos.col, omitted };
+  Object.defineProperty(d, "message", { enumerable: true, configurable: true, get: () => describeOmitted(omitted) });
   countOmitted(d, "error", errors);
   countOmitted(d, "warning", warnings);
   return d;
 }
 
+/** Count `n` more findings left out: a counter and, for an error, the entry's severity; no text. */
 function countOmitted(d: Diagnostic, severity: Severity, n: number): void {
   if (!n || !d.omitted) return;
   if (severity === "error") {
     d.omitted.errors += n;
     d.severity = "error";
   } else d.omitted.warnings += n;
-  const { errors, warnings } = d.omitted;
+}
+
+function describeOmitted({ errors, warnings }: { errors: number; warnings: number }): string {
   const counts = [
     errors ? `${errors} error${errors === 1 ? "" : "s"}` : "",
     warnings ? `${warnings} warning${warnings === 1 ? "" : "s"}` : "",
   ];
   const total = errors + warnings;
-  d.message = `${total} more finding${total === 1 ? "" : "s"} not listed (${counts.filter(Boolean).join(", ")}): at most ${MAX_DIAGNOSTICS} are listed`;
+  return `${total} more finding${total === 1 ? "" : "s"} not listed (${counts.filter(Boolean).join(", ")}): at most ${MAX_DIAGNOSTICS} are listed`;
 }
 
 /**
