@@ -12,7 +12,8 @@ import { parseXml, type ElementNode, type FlowDocument } from "../src/xml/index.
 import { ScriptedCaller } from "./caller.ts";
 import { CallInterrupted, VirtualClock } from "./clock.ts";
 import { EventPoster, type FlowCommandResult, type StateDetail } from "./events.ts";
-import { Executor, type Recording, type Runtime } from "./executor.ts";
+import { Executor } from "./executor.ts";
+import type { Recording, Runtime } from "./runtime.ts";
 import { appendQuery, fetchFlow, realWait, type FetchLike, type WaitLike } from "./http.ts";
 import type { LiveCaller } from "./live.ts";
 import {
