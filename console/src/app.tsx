@@ -1,11 +1,12 @@
 /**
  * The console shell: sign-in gate, header with navigation, and the routed page.
  *
- * Pages: the numbers list and the flow page. Part two of the console (the in-browser phone and
- * live calls) adds a "Live calls" entry to {@link NAV} and its routes to router.ts.
+ * Pages: the numbers list, the flow page (with the phone), and the live pages — live calls, a
+ * call's page, a number's recent calls — which load on first visit (live/LazyLive.tsx).
  */
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { Api, setUnauthorizedHandler } from "./api.ts";
+import { LazyLive } from "./live/LazyLive.tsx";
 import { FlowPage } from "./pages/FlowPage.tsx";
 import { Numbers } from "./pages/Numbers.tsx";
 import { SignIn } from "./pages/SignIn.tsx";
@@ -15,6 +16,7 @@ import { ApiContext } from "./ui/context.ts";
 
 const NAV: { href: string; label: string; active: (r: Route) => boolean }[] = [
   { href: "/", label: "Numbers", active: (r) => r.page === "numbers" || r.page === "flow" || r.page === "new-flow" },
+  { href: "/calls", label: "Live calls", active: (r) => r.page === "live" || r.page === "call" || r.page === "number-calls" },
 ];
 
 export function App() {
@@ -88,6 +90,12 @@ function Page({ route }: { route: Route }) {
       return <FlowPage key={route.tn} tn={route.tn} />;
     case "new-flow":
       return <FlowPage key="new" tn={null} />;
+    case "live":
+      return <LazyLive kind="live" />;
+    case "number-calls":
+      return <LazyLive kind="live" tn={route.tn} />;
+    case "call":
+      return <LazyLive kind="call" id={route.id} />;
     case "not-found":
       return (
         <main id="main" class="page">
@@ -115,6 +123,12 @@ function titleOf(route: Route): string {
       return `${route.tn} · tactflow`;
     case "new-flow":
       return "New flow · tactflow";
+    case "live":
+      return "Live calls · tactflow";
+    case "number-calls":
+      return `Calls to ${route.tn} · tactflow`;
+    case "call":
+      return `Call ${route.id} · tactflow`;
     case "not-found":
       return "Not found · tactflow";
     default: {

@@ -3,18 +3,30 @@
  * asset or the API (single-page-application fallback), so every route here is a real URL that
  * can be bookmarked and reloaded.
  *
- * Routes: `/` the numbers list, `/flows/{tn}` a flow (`/flows/new` to write one). Later pages
- * (live calls, a call's timeline) add their patterns to {@link matchRoute}.
+ * Routes: `/` the numbers list, `/flows/{tn}` a flow (`/flows/new` to write one), `/calls` the
+ * live calls, `/calls/{call}` a call's page, `/numbers/{tn}/calls` a number's recent calls.
  */
 import { useEffect, useState } from "preact/hooks";
 
-export type Route = { page: "numbers" } | { page: "flow"; tn: string } | { page: "new-flow" } | { page: "not-found"; path: string };
+export type Route =
+  | { page: "numbers" }
+  | { page: "flow"; tn: string }
+  | { page: "new-flow" }
+  | { page: "live" }
+  | { page: "call"; id: string }
+  | { page: "number-calls"; tn: string }
+  | { page: "not-found"; path: string };
 
 export function matchRoute(path: string): Route {
   if (path === "/" || path === "") return { page: "numbers" };
   if (path === "/flows/new") return { page: "new-flow" };
   const flow = /^\/flows\/([^/]+)\/?$/.exec(path);
   if (flow) return { page: "flow", tn: decodeURIComponent(flow[1]!) };
+  if (path === "/calls" || path === "/calls/") return { page: "live" };
+  const call = /^\/calls\/([^/]+)\/?$/.exec(path);
+  if (call) return { page: "call", id: decodeURIComponent(call[1]!) };
+  const numberCalls = /^\/numbers\/([^/]+)\/calls\/?$/.exec(path);
+  if (numberCalls) return { page: "number-calls", tn: decodeURIComponent(numberCalls[1]!) };
   return { page: "not-found", path };
 }
 

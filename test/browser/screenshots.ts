@@ -8,8 +8,9 @@ import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { ROOT } from "../e2e/harness.ts";
 
-export async function screenshot(page: Page, name: string): Promise<void> {
-  const png = await page.screenshot({ animations: "disabled", caret: "hide", scale: "css" });
+/** `style`: CSS for the picture only, e.g. to hide what differs from run to run (the server's clock). */
+export async function screenshot(page: Page, name: string, style?: string): Promise<void> {
+  const png = await page.screenshot({ animations: "disabled", caret: "hide", scale: "css", ...(style ? { style } : {}) });
   mkdirSync(join(ROOT, "docs"), { recursive: true });
   const file = join(ROOT, "docs", name);
   if (existsSync(file) && readFileSync(file).equals(png)) return;

@@ -310,6 +310,11 @@ function FlowEditor({ tn, initial }: { tn: string | null; initial: FlowVersion |
                   {relativeTime(published.updatedAt)}
                 </time>
               )}
+              {tn && tn !== "*" && (
+                <a href={`/numbers/${encodeURIComponent(tn)}/calls`} onClick={onLinkClick}>
+                  Calls
+                </a>
+              )}
             </span>
           ) : (
             <span class="badge">not published</span>
