@@ -5,8 +5,11 @@
  * unpublished draft called in the browser. Headless Chromium has no voices, so the prompts are
  * shown rather than spoken, for as long as the simulator says they take.
  */
-import { readFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ROOT } from "../e2e/harness.ts";
@@ -136,6 +139,41 @@ describe("the phone", () => {
       .waitFor();
     // Nothing reached the server: the number still serves the published version.
     expect(((await (await api(`/v1/flows/${TN}`)).json()) as { xml: string }).xml).toBe(IVR);
+    await context.close();
+  });
+
+  it("saves a call as a test: tactflow test replays it and passes", async () => {
+    const { context, page } = await signedIn(browser, server.url, server.adminToken);
+    await openPhone(page, `/flows/${TN}`);
+    await page.getByRole("button", { name: "Call", exact: true }).click();
+    await transcript(page)
+      .getByText(/SAY "For sales, press 1/)
+      .waitFor();
+    await page.locator(".keypad").getByRole("button", { name: "2" }).click();
+    await transcript(page)
+      .getByText(/Call ended: the flow hung up/)
+      .waitFor();
+
+    await page.getByText("Save as test").click();
+    await page.getByLabel("Scenario name").fill("support answers");
+    const dir = mkdtempSync(join(tmpdir(), "tactflow-saved-"));
+    try {
+      const yamlDownload = page.waitForEvent("download");
+      await page.getByRole("link", { name: `Download ${TN}.test.yaml` }).click();
+      await (await yamlDownload).saveAs(join(dir, `${TN}.test.yaml`));
+      const xmlDownload = page.waitForEvent("download");
+      await page.getByRole("link", { name: `Download the flow (${TN}.xml)` }).click();
+      await (await xmlDownload).saveAs(join(dir, `${TN}.xml`));
+      const saved = readFileSync(join(dir, `${TN}.test.yaml`), "utf8");
+      expect(saved).toContain("name: support answers");
+      expect(saved).toContain("say: Connecting you to support.");
+
+      const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, "bin/tactflow.mjs"), "test", dir], { cwd: ROOT });
+      expect(stdout).toMatch(/✓ support answers/);
+      expect(stdout).toMatch(/1 scenario(s)?: 1 passed, 0 failed/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     await context.close();
   });
 });

@@ -16,6 +16,7 @@ import { errorText } from "../ui/states.tsx";
 import { PhoneCall } from "./call.ts";
 import { EMPTY_PATH, followSteps, type CallPath, type FollowStep } from "./follow.ts";
 import { Handset } from "./Handset.tsx";
+import { SaveTest } from "./SaveTest.tsx";
 import { DEFAULT_WORLD, OutsideWorld, worldOf, type World } from "./OutsideWorld.tsx";
 import { BrowserEngine } from "./engine.ts";
 import { draftTarget, markedFlow, publishedTarget, type PhoneTarget } from "./target.ts";
@@ -70,6 +71,8 @@ export default function PhonePanel(props: PhonePanelProps) {
   const [problem, setProblem] = useState<string | null>(null);
   const [entered, setEntered] = useState<{ point: number; keys: string }>({ point: -1, keys: "" });
   const [starting, setStarting] = useState(false);
+  /** What the last call ran: the flow's text and settings, and the outside world's replies ("save as test"). */
+  const [ran, setRan] = useState<{ text: string; settings: FlowSettings; replies: World["replies"] } | null>(null);
 
   const { targets, urls } = useMemo(() => worldOf(props.document, props.settings.variables), [props.document, props.settings.variables]);
   const canPublished = !!props.tn && !!props.published;
@@ -109,8 +112,10 @@ export default function PhonePanel(props: PhonePanelProps) {
             ? { engine: new BrowserEngine(markedFlow(p.tn, p.xml, metaOf(p)), { origin: location.origin }), version: p.version }
             : undefined;
         target = publishedTarget(location.origin, token.token ?? undefined, world.replies, mirror);
+        setRan({ text: p.xml, settings: p, replies: world.replies });
       } else {
         target = draftTarget(props.tn ?? "*", props.text, metaOf(props.settings), world.replies);
+        setRan({ text: props.text, settings: props.settings, replies: world.replies });
       }
     } catch (err) {
       setProblem(errorText(err as Error));
@@ -204,6 +209,9 @@ export default function PhonePanel(props: PhonePanelProps) {
           <summary>Outside world: dial outcomes{urls.length ? ", replies" : ""}</summary>
           <OutsideWorld world={world} targets={targets} urls={urls} onChange={setWorld} />
         </details>
+      )}
+      {call?.result && call.phase === "ended" && ran && (
+        <SaveTest key={call.callId} call={call} tn={props.tn} text={ran.text} settings={ran.settings} replies={ran.replies} />
       )}
       <div class="phone-main">
         <Handset
