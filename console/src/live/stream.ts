@@ -68,6 +68,11 @@ export class EventStream {
     this.#connect();
   }
 
+  /** How many times it has connected (1 + reconnects). */
+  get connections(): number {
+    return this.#attempt;
+  }
+
   /** The sequence number a reconnect resumes after. */
   get cursor(): number | null {
     return this.#cursor;
