@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ROOT } from "../e2e/harness.ts";
-import { launchChromium, signedIn } from "./chromium.ts";
+import { launchChromium, PHONE, signedIn } from "./chromium.ts";
 import { screenshot } from "./screenshots.ts";
 
 const server = inject("console");
@@ -105,6 +105,18 @@ describe("live calls", () => {
     // Events stamped by the server carry today's time: hidden in the picture.
     await screenshot(page, "console-call.png", ".timeline time { visibility: hidden; }");
     await context.close();
+
+    // On a phone both pages are one column and nothing scrolls sideways (long SIP addresses wrap).
+    const phone = await signedIn(browser, server.url, server.adminToken, PHONE);
+    for (const path of ["/calls", `/calls/${id}`]) {
+      await phone.page.goto(path);
+      await phone.page
+        .locator(path === "/calls" ? `tr[data-call="${id}"]` : ".call-graph g.node.visited")
+        .first()
+        .waitFor();
+      expect(await phone.page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(PHONE.width);
+    }
+    await phone.context.close();
   });
 
   it("a parked call's page takes a command fragment: a bad one is refused with its diagnostics, a good one reaches the call", async () => {
