@@ -139,6 +139,7 @@ describe("live calls", () => {
     await page.goto(`/numbers/${PARKED}/calls`);
     await row(page, "In progress", id).waitFor();
     await row(page, "Last 50 calls", "cli-parked-0").waitFor();
+    await page.mouse.move(0, 0);
     await screenshot(page, "console-live.png");
 
     await up.getByRole("link").click();
