@@ -236,6 +236,11 @@ function buildProps(r: Reader): TagProps[TagKind] {
     }
     case "Geo": {
       const county = r.str("county")?.trim();
+      const countyAttr = r.values.get("county");
+      if (countyAttr && !county) {
+        const message = `<${input.name} county=${shown(countyAttr.value)}>: expected a county name; an empty one would match every caller, leave county out for that`;
+        report(r.diags, "error", "bad-attribute", countyAttr.pos, message, { tag: input.name, attribute: countyAttr.name });
+      }
       const states = r.raw("states");
       if (states !== undefined && isDynamic(states)) return { states: [], statesTemplate: states, ...(county ? { county } : {}) };
       return { states: parseStates(states ?? "") ?? [], ...(county ? { county } : {}) };

@@ -150,6 +150,11 @@ describe("lists that name nothing are errors", () => {
     expect(errorAt(`<Response>\n  <Schedule ${attr}><Hangup/></Schedule>\n</Response>`, "dow").message).toContain("at least one");
   });
 
+  it.each(['county=""', 'county="  "'])("<Geo %s>", (attr) => {
+    const d = errorAt(`<Response>\n  <Geo states="NJ" ${attr}><Hangup/></Geo>\n</Response>`, "county");
+    expect(d.message).toContain("would match every caller");
+  });
+
   it("a <Geo> without states still means every caller", () => {
     expect(checkFlow(`<Response><Geo county="Bergen"><Hangup/></Geo></Response>`).ok).toBe(true);
   });
