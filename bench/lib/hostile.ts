@@ -136,6 +136,20 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
     },
   },
   {
+    name: "made-up zones, at the limit",
+    what: "as many <Schedule> as fit, naming the most different zones a flow may",
+    build: (b) => {
+      const parts: string[] = [];
+      let size = HEAD.length + TAIL.length;
+      for (let i = 0; size < b - 64 && i < ELEMENTS; i++) {
+        const p = `<Schedule tz="Z/${(i % LIMITS.timeZones).toString(36)}"/>`;
+        parts.push(p);
+        size += p.length;
+      }
+      return HEAD + parts.join("") + TAIL;
+    },
+  },
+  {
     name: "many placeholders",
     what: "valid placeholders in text",
     build: (b) => fill(b, `${HEAD}<Say>`, "{{from}}", `</Say>${TAIL}`, LIMITS.placeholders),
@@ -183,6 +197,16 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
     name: "many duplicate branches",
     what: "Gather branch checks",
     build: (b) => fill(b, `${HEAD}<Gather numDigits="1">`, '<DTMF value="1"/>', `</Gather>${TAIL}`, ELEMENTS),
+  },
+  {
+    name: "everything at once",
+    what: "close to every limit in one document, findings of every kind, the rest one long text",
+    build: (b) => {
+      const half = Math.floor((ELEMENTS - 1) / 2);
+      const says = Array.from({ length: half }, (_, i) => `<Say qz${i}="1" loop="0">{{fro}}&amp;<!--c--></Say>`);
+      const unknown = Array.from({ length: half }, (_, i) => `<Gahter tz="Z/${i % LIMITS.timeZones}"/>`);
+      return fill(b, HEAD + says.join("") + unknown.join("") + "<Say>", "a", `</Say>${TAIL}`);
+    },
   },
   { name: "many lines", what: "line index", build: (b) => fill(b, HEAD, "\n", TAIL) },
   {

@@ -2,7 +2,10 @@
  * Size limits on a template, checked in one pass over the text before anything parses it, so
  * the cost of everything after (the XML parser, validation, compilation) is bounded by these
  * numbers and not by what a document holds. A realistic flow is far inside them: the largest
- * benchmark flow has 318 elements in 21 KB, and a publish body is at most 256 KiB.
+ * benchmark flow has 318 elements in 21 KB, and a publish body is at most 256 KiB. They are set
+ * so that checking a flow at every limit at once stays within 50 ms of CPU (`npm run
+ * bench:publish`): each element, attribute or markup item costs a few microseconds to parse,
+ * validate and compile, and each distinct time zone an Intl lookup of tens of microseconds.
  *
  * The pass itself is linear: the text between tokens is skipped by native searches (indexOf, a
  * global regular expression), and the tokens it stops at are what the limits count, so it
@@ -13,15 +16,17 @@ import type { LineIndex } from "./lines.ts";
 
 export const LIMITS = {
   /** Elements in one document. */
-  elements: 10_000,
+  elements: 2000,
   /** Attributes in one document, all elements together. */
-  attributes: 20_000,
+  attributes: 4000,
   /** Comments, CDATA sections and processing instructions in one document. */
-  otherMarkup: 10_000,
+  otherMarkup: 2000,
   /** Character and entity references (`&amp;`, `&#10;`) in one document. */
-  references: 10_000,
+  references: 5000,
   /** `{{…}}` placeholders in one document, text and attribute values together. */
-  placeholders: 10_000,
+  placeholders: 5000,
+  /** Different `tz` values in one document (each is looked up once). */
+  timeZones: 20,
   /** How deep elements nest; `<Response>` is level 1. */
   depth: 100,
   /** Characters in a tag or attribute name; the longest known one has 13. */
@@ -100,6 +105,7 @@ function scan(text: string): Over | null {
     if (amp >= 0 && amp < end) amp = text.indexOf("&", end);
   };
   let depth = 0;
+  const zones = new Set<string>();
   let i = 0;
   outer: while (i < n) {
     const lt = text.indexOf("<", i);
@@ -143,6 +149,8 @@ function scan(text: string): Over | null {
     IN_TAG.lastIndex = NAME.lastIndex;
     let names = 0;
     let equals = 0;
+    /** Whether the last name in this tag was `tz`, so the quoted value after it is a zone. */
+    let tzNext = false;
     for (;;) {
       const m = IN_TAG.exec(text);
       if (!m) return null;
@@ -151,6 +159,16 @@ function scan(text: string): Over | null {
       if (c === 0x22 || c === 0x27) {
         const inValue = countTo(m.index + token.length);
         if (inValue) return inValue;
+        if (tzNext) {
+          zones.add(token.slice(1, -1).trim());
+          if (zones.size > LIMITS.timeZones) {
+            return {
+              offset: m.index,
+              message: `the flow names more than ${LIMITS.timeZones} different time zones; a flow may name at most ${LIMITS.timeZones}`,
+            };
+          }
+        }
+        tzNext = false;
       } else if (c === 0x3e /* > */) {
         if (text.charCodeAt(m.index - 1) !== 0x2f /* / */ && ++depth > LIMITS.depth) {
           return {
@@ -170,6 +188,7 @@ function scan(text: string): Over | null {
         const long = longName(m.index, token.length);
         if (long) return long;
         names++;
+        tzNext = token.length === 2 && token.toLowerCase() === "tz";
         const a = bump("attributes", m.index);
         if (a) return a;
       }

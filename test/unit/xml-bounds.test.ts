@@ -64,7 +64,7 @@ describe("did-you-mean is bounded", () => {
 
 describe("a check lists at most MAX_DIAGNOSTICS findings and counts the rest", () => {
   it("thousands of unknown tags: the first ones listed, then one entry with the count", () => {
-    const n = 5000;
+    const n = LIMITS.elements - 2;
     const r = checkFlow(`<Response>${"<Gahter/>".repeat(n)}</Response>`);
     expect(r.ok).toBe(false);
     expect(r.diagnostics).toHaveLength(MAX_DIAGNOSTICS + 1);
@@ -125,6 +125,21 @@ describe("documents past a limit are refused where they go past it", () => {
     expect(refusal(`<Response>${"<!---->".repeat(LIMITS.otherMarkup + 1)}</Response>`).message).toContain("comments");
   });
 
+  it("different time zones (each costs a lookup); the same zone again costs none", () => {
+    const zones = (n: number, distinct: number) =>
+      lines(
+        "<Response>",
+        ...Array.from({ length: n }, (_, i) => `  <Schedule tz="Zone/${i % distinct}"><Hangup/></Schedule>`),
+        "</Response>",
+      );
+    const d = refusal(zones(LIMITS.timeZones + 1, LIMITS.timeZones + 1));
+    expect(d).toMatchObject({ line: LIMITS.timeZones + 2, col: 16 });
+    expect(d.message).toContain(`more than ${LIMITS.timeZones} different time zones`);
+    const many = checkFlow(zones(500, LIMITS.timeZones)).diagnostics;
+    expect(many.some((x) => x.code === "too-large")).toBe(false);
+    expect(many[0]).toMatchObject({ code: "bad-attribute", attribute: "tz" });
+  });
+
   it("names", () => {
     const d = refusal(`<Response>\n  <Say ${"a".repeat(200_000)}="1">hi</Say>\n</Response>`);
     expect(d).toMatchObject({ line: 2, col: 8 });
@@ -161,7 +176,8 @@ const OUTCOMES: Record<string, "publishes" | Diagnostic["code"]> = {
   "long states list": "bad-attribute",
   "blank list": "bad-attribute",
   "long time zone": "bad-attribute",
-  "many made-up zones": "bad-attribute",
+  "many made-up zones": "too-large",
+  "made-up zones, at the limit": "bad-attribute",
   "many placeholders": "publishes",
   "many unknown placeholders": "unknown-placeholder",
   "many undeclared variables": "unknown-placeholder",
@@ -173,6 +189,7 @@ const OUTCOMES: Record<string, "publishes" | Diagnostic["code"]> = {
   "many comments": "publishes",
   "many CDATA sections": "publishes",
   "many duplicate branches": "no-fallback-branch",
+  "everything at once": "unknown-placeholder",
   "many lines": "publishes",
   "whitespace in a tag": "publishes",
   "many bare names in a tag": "not-well-formed",
