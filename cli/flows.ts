@@ -15,6 +15,8 @@
  */
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
+import { decodeTemplate } from "../src/xml/decode.ts";
+import { formatDiagnostic } from "../src/xml/diagnostics.ts";
 import { resolveToken, resolveUrl } from "./config.ts";
 
 interface Conn {
@@ -157,12 +159,17 @@ export function registerFlows(program: Command): void {
           file: string,
           opts: Conn & { mode: string; tz?: string; description?: string; conditions: string; parkTimeout?: string; var: string[] },
         ) => {
-          let xml: string;
+          let bytes: Uint8Array;
           try {
-            xml = readFileSync(file === "-" ? 0 : file, "utf8");
+            bytes = readFileSync(file === "-" ? 0 : file);
           } catch (err) {
             throw new CliError(`cannot read ${file}: ${(err as Error).message}`, 2);
           }
+          // Read as publishing reads it: bytes that are not UTF-8 are refused here, at their place,
+          // rather than sent on as U+FFFD (which the server could no longer tell from the author's).
+          const decoded = decodeTemplate(bytes);
+          if (!decoded.ok) throw new CliError(decoded.diagnostics.map((d) => formatDiagnostic(file, d)).join("\n"), 1);
+          const xml = decoded.text;
           const variables: Record<string, string> = {};
           for (const v of opts.var) {
             const eq = v.indexOf("=");

@@ -8,6 +8,8 @@ import { describe, expect, it } from "vitest";
 import { validateFiles } from "../../cli/validate.ts";
 import { checkTemplate } from "../../src/template/index.ts";
 import { checkFlow, decodeTemplate, MAX_DIAGNOSTICS, type Diagnostic } from "../../src/xml/index.ts";
+import { projectRoot } from "./helpers/examples.ts";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -124,6 +126,22 @@ describe("tactflow validate reads bytes as publishing does", () => {
     }
     expect(report.summary.errors).toBe(1);
   });
+});
+
+describe("tactflow flows push reads bytes as publishing does", () => {
+  it("a file that is not UTF-8 is refused at the byte's line:col, before anything is sent", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tactflow-push-"));
+    const file = join(dir, "latin1.xml");
+    writeFileSync(file, bytes("<Response>\n  <Say>caf", [0xe9], "</Say>\n</Response>\n"));
+    // Port 1 answers nothing: reaching the server would exit 3 ("cannot reach"), not 1.
+    const run = spawnSync(
+      process.execPath,
+      [join(projectRoot, "bin", "tactflow.mjs"), "flows", "push", "18005550100", file, "--url", "http://127.0.0.1:1", "--token", "t"],
+      { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } },
+    );
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`${file}:2:11: error: not UTF-8: byte E9`);
+  }, 30_000);
 });
 
 describe("property: arbitrary bytes never publish text that is not what was sent", () => {
