@@ -79,10 +79,15 @@ const mf = new Miniflare({
         FLOWS: { type: "kv" },
         CALL: { type: "durable-object", worker: "tactflow", exportName: "CallSession" },
         EVENT_HUB: { type: "durable-object", worker: "tactflow", exportName: "EventHub" },
+        INSIGHTS: { type: "durable-object", worker: "tactflow", exportName: "FlowInsights" },
         ADMIN_TOKEN: { type: "text", value: ADMIN },
         WEBHOOK_TOKEN: { type: "text", value: HOOK },
       },
-      { CallSession: { type: "durable-object", storage: "sqlite" }, EventHub: { type: "durable-object", storage: "sqlite" } },
+      {
+        CallSession: { type: "durable-object", storage: "sqlite" },
+        EventHub: { type: "durable-object", storage: "sqlite" },
+        FlowInsights: { type: "durable-object", storage: "sqlite" },
+      },
     ),
   ],
 });

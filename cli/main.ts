@@ -7,6 +7,7 @@ import { registerCall } from "./call.ts";
 import { registerDeploy } from "./deploy.ts";
 import { registerKeys } from "./keys.ts";
 import { registerFlows } from "./flows.ts";
+import { registerInsights } from "./insights.ts";
 import { registerTail } from "./tail.ts";
 import { registerTest } from "./test.ts";
 import { registerValidate } from "./validate.ts";
@@ -36,6 +37,7 @@ registerFlows(program);
 registerTest(program);
 registerCall(program);
 registerTail(program);
+registerInsights(program);
 registerDeploy(program);
 registerKeys(program);
 

@@ -42,4 +42,10 @@ interface Env {
   CORS_ALLOWED_ORIGINS?: string;
   /** Public origin for URLs the platform calls back (e.g. https://flows.example.com); default: the request's. */
   PUBLIC_URL?: string;
+  /** `off`: no per-number insights are counted (the webhook notes no renders, calls report no paths). Default on. */
+  INSIGHTS_COUNTING?: string;
+  /** After a call ends, how long before its path is reported to insights, for late platform events (ms; default 2000). */
+  INSIGHTS_SETTLE_MS?: string;
+  /** How long the webhook gathers its render counts before sending them to insights in one batch (ms; default 1000). */
+  INSIGHTS_FLUSH_MS?: string;
 }

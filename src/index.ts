@@ -13,6 +13,7 @@ import { openapi } from "./routes/openapi.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { calls } from "./routes/calls.ts";
 import { gather } from "./routes/gather.ts";
+import { insightsRoutes } from "./routes/insights.ts";
 import { webhooks } from "./routes/webhooks.ts";
 import { keys } from "./routes/keys.ts";
 import { health } from "./routes/health.ts";
@@ -23,6 +24,7 @@ import { phone } from "./routes/phone.ts";
 export { CallSession } from "./call/CallSession.ts";
 export { EventHub } from "./events/EventHub.ts";
 export { AccessStore } from "./access/AccessStore.ts";
+export { FlowInsights } from "./insights/FlowInsights.ts";
 
 const app = new Hono<{ Bindings: Env }>();
 
@@ -31,6 +33,7 @@ for (const path of ["/v1/flows", "/v1/flows/*", "/v1/calls/*", "/v1/keys", "/v1/
   app.use(path, adminCors());
 app.route("/", health);
 app.route("/", callflow);
+app.route("/", insightsRoutes);
 app.route("/v1/flows", flows);
 app.route("/v1/openapi.json", openapi);
 app.route("/", eventRoutes);
@@ -71,7 +74,7 @@ export default {
           });
           return res;
         };
-        const res = handleCallflow(request, env);
+        const res = handleCallflow(request, env, ctx);
         return res instanceof Response ? logged(res) : res.then(logged);
       }
     }

@@ -55,7 +55,8 @@ export function serve(port: number, workers: WorkerOptions[]): Miniflare {
 
 /**
  * Build the production bundle into `dist/<bench>-bench` and serve it as `tactflow`: KV `FLOWS`,
- * `CALL` (CallSession), `EVENT_HUB` (EventHub) and `ACCESS` (AccessStore) on SQLite, and `vars` as text bindings.
+ * `CALL` (CallSession), `EVENT_HUB` (EventHub), `ACCESS` (AccessStore) and `INSIGHTS` (FlowInsights) on SQLite, and
+ * `vars` as text bindings.
  * Throws, after printing wrangler's output, when the build fails.
  */
 export function startTactflow(
@@ -84,6 +85,7 @@ export function startTactflow(
     EVENT_HUB: { type: "durable-object", worker: "tactflow", exportName: "EventHub" },
     // API keys and the audit log: publishing through the admin API writes an audit entry.
     ACCESS: { type: "durable-object", worker: "tactflow", exportName: "AccessStore" },
+    INSIGHTS: { type: "durable-object", worker: "tactflow", exportName: "FlowInsights" },
   };
   for (const [name, value] of Object.entries(vars)) env[name] = { type: "text", value };
   const mf = serve(port, [
@@ -91,6 +93,7 @@ export function startTactflow(
       CallSession: { type: "durable-object", storage: "sqlite" },
       EventHub: { type: "durable-object", storage: "sqlite" },
       AccessStore: { type: "durable-object", storage: "sqlite" },
+      FlowInsights: { type: "durable-object", storage: "sqlite" },
     }),
   ]);
   return { mf, bundleBytes: bundle.length };

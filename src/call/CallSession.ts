@@ -21,6 +21,7 @@ import { answerGather, beginCall } from "./ivr.ts";
 import { CallLifecycle } from "./lifecycle.ts";
 import { Outbox } from "./outbox.ts";
 import { deliveryEvents, type ParkedCall, queueCommands, rearmDeadline } from "./parked.ts";
+import { reportPath } from "./report.ts";
 import { ResponseCache } from "./responseCache.ts";
 import { holdsTables, migrate } from "./schema.ts";
 import { SessionStore } from "./sessionStore.ts";
@@ -32,6 +33,8 @@ import { type TimerRow, Timers } from "./timers.ts";
 const DEFAULT_PARK_MS = 30_000;
 const DEFAULT_MAX_CALL_MS = 4 * 60 * 60 * 1000;
 const DEFAULT_RETENTION_MS = 10 * 60 * 1000;
+/** After a call ends, how long its late events get before its path goes to insights. */
+const DEFAULT_INSIGHTS_SETTLE_MS = 2000;
 
 /**
  * One object per call (docs/opentact.md §a, docs/architecture.md §2–4): the single writer for a
@@ -100,8 +103,9 @@ export class CallSession extends DurableObject<Env> {
       retentionMs: positive(env.CALL_RETENTION_MS) ?? DEFAULT_RETENTION_MS,
       defaultParkMs: positive(env.PARK_TIMEOUT_MS) ?? DEFAULT_PARK_MS,
     };
+    const insightsSettleMs = env.INSIGHTS_COUNTING === "off" ? null : (nonNegative(env.INSIGHTS_SETTLE_MS) ?? DEFAULT_INSIGHTS_SETTLE_MS);
     const parts = { sql, session: this.#session, timers: this.#timers, outbox: this.#outbox, ...durations };
-    this.#life = new CallLifecycle({ ...parts, emit: (event) => this.#emit(event) });
+    this.#life = new CallLifecycle({ ...parts, insightsSettleMs, emit: (event) => this.#emit(event) });
     this.#state = new SqlCallState({
       session: this.#session,
       gathers: this.#gathers,
@@ -246,7 +250,12 @@ export class CallSession extends DurableObject<Env> {
       case "max_length":
         this.#life.maxLength(now);
         return;
+      case "insights":
+        await this.#report(now);
+        return;
       case "cleanup":
+        // A path not reported yet goes now, before the record it is read from is deleted.
+        if (this.#timers.get("insights")) await this.#report(now).catch(() => undefined);
         await this.#cleanup();
         return;
       default: {
@@ -255,6 +264,12 @@ export class CallSession extends DurableObject<Env> {
         this.#timers.cancel(t.id);
       }
     }
+  }
+
+  /** The call's path to the dialled number's insights (src/call/report.ts). */
+  #report(now: number): Promise<void> {
+    const parts = { session: this.#session, log: this.#log, timers: this.#timers };
+    return reportPath({ ...parts, send: (trace) => this.env.INSIGHTS.getByName(trace.tn).report(trace) }, now);
   }
 
   /** Delete everything this call stored; the object then holds nothing. */
@@ -343,6 +358,11 @@ export class CallSession extends DurableObject<Env> {
   #callId(): string {
     return (this.#ready ? this.#session.get()?.call : undefined) ?? this.ctx.id.name ?? this.ctx.id.toString();
   }
+}
+
+function nonNegative(v: string | undefined): number | null {
+  const n = Number(v);
+  return v !== undefined && v !== "" && Number.isFinite(n) && n >= 0 ? n : null;
 }
 
 function positive(v: string | undefined): number | null {

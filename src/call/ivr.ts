@@ -128,9 +128,10 @@ export function answerGather(state: CallState, input: GatherInputData, opts: { n
         },
       }
     : pinned.facts;
+  const bodyNode = decision.body ? (parsed.ids.get(decision.body) ?? null) : null;
   let xml: string;
   try {
-    const bodyId = decision.body ? (parsed.ids.get(decision.body) ?? decision.body.name) : "-";
+    const bodyId = decision.body ? (bodyNode ?? decision.body.name) : "-";
     // A retried Gather's URL carries the next attempt; other Gathers in the answer their next one.
     const attemptFor = (id: string) => (id === input.node ? attempt + 1 : state.counter(id).used + 1);
     xml = renderAnswer(
@@ -170,6 +171,8 @@ export function answerGather(state: CallState, input: GatherInputData, opts: { n
         input: decision.input,
         action: decision.action,
         branch,
+        // The branch element's node id: what the answer ran, for per-node insights (src/insights).
+        ...(bodyNode ? { body: bodyNode } : {}),
       },
       now,
     ),
@@ -177,8 +180,11 @@ export function answerGather(state: CallState, input: GatherInputData, opts: { n
   return { ok: true, xml, duplicate: false, node: input.node, attempt, input: decision.input, action: decision.action, digits };
 }
 
-/** What the answer to a decision holds, before the rewrite: the branch's or the Gather's commands, then the continuation. */
-function answerCommands(site: GatherSite, decision: GatherDecision): ElementNode[] {
+/**
+ * What the answer to a decision holds, before the rewrite: the branch's or the Gather's commands,
+ * then the continuation. Insights (src/insights) rebuild a call's documents with it.
+ */
+export function answerCommands(site: GatherSite, decision: Pick<GatherDecision, "action" | "body">): ElementNode[] {
   switch (decision.action) {
     case "branch":
     case "default":

@@ -23,6 +23,11 @@ export interface LifecycleParts {
   maxCallMs: number;
   retentionMs: number;
   defaultParkMs: number;
+  /**
+   * How long after the call ends its path is reported to the number's insights, so events the
+   * platform sends late still count; null when insights are off (env `INSIGHTS=off`).
+   */
+  insightsSettleMs: number | null;
 }
 
 export class CallLifecycle {
@@ -66,7 +71,11 @@ export class CallLifecycle {
           ...(q850_cause_string !== undefined ? { q850_cause_string } : {}),
         };
         seq = this.#p.emit(callStateEvent(entity, ev.state, new Date(ev.at), cause)).seq;
-        if (isTerminal(ev.state)) this.ended(now, `platform: ${ev.state}`);
+        if (isTerminal(ev.state)) {
+          this.ended(now, `platform: ${ev.state}`);
+          // The channel is gone (destroyed, finished, failed): nothing more is coming, report now.
+          if (stateRank(ev.state) > stateRank("hangup")) this.#reportBy(now);
+        }
       }
     } else if (ev.type === "call_flow" && ev.command) {
       applied = true;
@@ -112,6 +121,13 @@ export class CallLifecycle {
     // Commands can't reach a call that is gone; a hang-up we still owe is moot too.
     this.#p.outbox.cancelPending(now);
     this.#p.timers.setNoLaterThan("cleanup", "cleanup", now + this.#p.retentionMs);
+    if (this.#p.insightsSettleMs !== null) this.#reportBy(now + this.#p.insightsSettleMs);
+  }
+
+  /** Report the call's path to insights no later than `at` (once: the report clears the timer and marks the call). */
+  #reportBy(at: number): void {
+    if (this.#p.insightsSettleMs === null || this.#p.session.get()?.reportedAt != null) return;
+    this.#p.timers.setNoLaterThan("insights", "insights", at);
   }
 }
 

@@ -77,6 +77,8 @@ const MIGRATIONS: ReadonlyArray<(sql: SqlStorage) => void> = [
     addColumn(sql, "gather_history", "xml TEXT");
     sql.exec("CREATE INDEX IF NOT EXISTS gather_history_node ON gather_history (node, attempt)");
   },
+  // 5: when the call's path was reported to the number's insights (once per call).
+  (sql) => addColumn(sql, "session", "reported_at INTEGER"),
 ];
 
 /** The version `migrate` brings an object to. */

@@ -22,6 +22,8 @@ export interface Session {
   parkTimeoutMs: number | null;
   endedAt: number | null;
   endReason: string | null;
+  /** When the call's path went to the number's insights (src/call/trace.ts); null until then. */
+  reportedAt: number | null;
 }
 
 interface SessionRow {
@@ -37,10 +39,11 @@ interface SessionRow {
   park_timeout_ms: number | null;
   ended_at: number | null;
   end_reason: string | null;
+  reported_at: number | null;
 }
 
 const SELECT =
-  "SELECT call_uuid, created_at, state, mode, flow_json, facts_json, entity_json, origin, token, park_timeout_ms, ended_at, end_reason FROM session WHERE id = 1";
+  "SELECT call_uuid, created_at, state, mode, flow_json, facts_json, entity_json, origin, token, park_timeout_ms, ended_at, end_reason, reported_at FROM session WHERE id = 1";
 
 function fromRow(r: SessionRow): Session {
   const pinned: PinnedCall | null =
@@ -64,6 +67,7 @@ function fromRow(r: SessionRow): Session {
     parkTimeoutMs: r.park_timeout_ms,
     endedAt: r.ended_at,
     endReason: r.end_reason,
+    reportedAt: r.reported_at ?? null,
   };
 }
 
@@ -105,6 +109,7 @@ export class SessionStore {
       parkTimeoutMs: null,
       endedAt: null,
       endReason: null,
+      reportedAt: null,
     };
     return this.#session;
   }
@@ -157,6 +162,13 @@ export class SessionStore {
     this.#sql.exec("UPDATE session SET ended_at = ?, end_reason = 'hangup command' WHERE id = 1", now);
     s.endedAt = now;
     s.endReason = "hangup command";
+  }
+
+  /** The call's path was reported to insights. */
+  markReported(now: number): void {
+    const s = this.#need();
+    this.#sql.exec("UPDATE session SET reported_at = ? WHERE id = 1", now);
+    s.reportedAt = now;
   }
 
   /** The storage was wiped: read again next time. */

@@ -17,7 +17,9 @@ export type TimerKind =
   /** Delete the object's storage. */
   | "cleanup"
   /** WebSocket subscribers need attention: auth deadlines, the stale sweep. */
-  | "events";
+  | "events"
+  /** The call is over: report its path to the number's insights (src/call/trace.ts). */
+  | "insights";
 
 export interface TimerRow {
   id: string;

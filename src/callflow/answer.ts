@@ -21,6 +21,10 @@ export interface CallAnswer {
   tn?: string;
   /** Why the fallback was served instead, if it was. */
   fallback?: FallbackCause;
+  /** The version whose render failed, when the fallback was served for a flow that was found. */
+  failedVersion?: string;
+  /** The canary rollout the caller was assigned in, and to which side. */
+  rollout?: { id: string; role: "stable" | "candidate" };
 }
 
 const DEFAULT_BUDGET_MS = 2500;
@@ -57,14 +61,17 @@ export async function answerCall(env: Env, call: CallRequest, opts: { budgetMs?:
     try {
       return { xml: renderStateless(call, warm, opts.now ?? new Date()), version: warm.version, tn: warm.tn };
     } catch (err) {
-      return fallback(env, call, "render-error", started, err);
+      return { ...fallback(env, call, "render-error", started, err), failedVersion: warm.version, tn: warm.tn };
     }
   }
   const budgetMs = opts.budgetMs ?? budgetFrom(env);
   let timer: ReturnType<typeof setTimeout> | undefined;
+  // The flow found, so a render failure's fallback can still say which version failed.
+  const found: { flow: LoadedFlow | null } = { flow: null };
   const work = (async (): Promise<CallAnswer> => {
     const flow = await loadFlowForTn(env, call.to);
     if (!flow) return { xml: "", fallback: "no-flow" };
+    found.flow = flow;
     const xml = await renderCallFlow(env, call, flow, opts.now ?? new Date());
     return { xml, version: flow.version, tn: flow.tn };
   })();
@@ -84,7 +91,9 @@ export async function answerCall(env: Env, call: CallRequest, opts: { budgetMs?:
   }
   // The losing side of the race may still reject later; don't let that surface as unhandled.
   work.catch(() => undefined);
-  return answer.fallback ? fallback(env, call, answer.fallback, started, error) : answer;
+  if (!answer.fallback) return answer;
+  const served = fallback(env, call, answer.fallback, started, error);
+  return found.flow ? { ...served, failedVersion: found.flow.version, tn: found.flow.tn } : served;
 }
 
 /** The fallback answer, logged with its cause. */

@@ -23,6 +23,8 @@ import {
   webhookRefusal,
   type WebhookRoute,
 } from "../http/webhookAuth.ts";
+import { noteAnswer } from "../insights/note.ts";
+import type { Lifetime } from "../insights/renders.ts";
 import { clip, describeError, log } from "../log.ts";
 import { platformXmlRoute, XML_HEADERS } from "./platform.ts";
 
@@ -34,9 +36,9 @@ const guard = platformXmlRoute(CALLFLOW_ROUTE);
 
 // GET and POST of `/v1/callflow` itself skip the router (src/index.ts); what reaches these is
 // HEAD, other methods, and the paths below.
-callflow.all("/v1/callflow", ...guard, (c) => answerWebhook(c.req.raw, c.env, c.req.query(), phoneClaimOf(c.req.raw)));
+callflow.all("/v1/callflow", ...guard, (c) => answerWebhook(c.req.raw, c.env, c.req.query(), executionCtx(c), phoneClaimOf(c.req.raw)));
 // A webhook URL pasted with a trailing slash is the same webhook: callers keep their flow.
-callflow.all("/v1/callflow/", ...guard, (c) => answerWebhook(c.req.raw, c.env, c.req.query(), phoneClaimOf(c.req.raw)));
+callflow.all("/v1/callflow/", ...guard, (c) => answerWebhook(c.req.raw, c.env, c.req.query(), executionCtx(c), phoneClaimOf(c.req.raw)));
 // Anything deeper is no webhook of ours, but may be the platform's misconfigured one: it gets the
 // fallback document, never a JSON 404, and a log line says why.
 callflow.all("/v1/callflow/*", ...guard, (c) => {
@@ -44,33 +46,51 @@ callflow.all("/v1/callflow/*", ...guard, (c) => {
   return new Response(fallbackXml(c.env), { status: 200, headers: { ...XML_HEADERS, "x-tactflow-fallback": "unknown-path" } });
 });
 
+/** Hono's execution context, when the runtime gave one (a test calling `app.fetch` may not). */
+function executionCtx(c: { executionCtx: Lifetime }): Lifetime | undefined {
+  try {
+    return c.executionCtx;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The webhook itself, as a plain function: `src/index.ts` calls it before Hono's router, because
  * this is the one hot path and its budget is measured against a constant-response Worker
  * (bench:http). So it makes the same token check as `requireWebhookToken` by calling it directly;
  * the sub-app above serves the same answer for anything that reaches the router.
  */
-export function handleCallflow(request: Request, env: Env): Promise<Response> | Response {
+export function handleCallflow(request: Request, env: Env, ctx?: Lifetime): Promise<Response> | Response {
   // Hono's query parser works on the URL string in JS; a workerd URL object would cross into
   // native code for every field.
   const query = getQueryParam(request.url) as Record<string, string>;
   const verdict = authoriseWebhook(env, query["token"], request.headers.get("cf-connecting-ip"));
   if (!verdict.ok) {
     // The web console's phone (src/http/phoneToken.ts): off the hot path, only when the token says so.
-    if (isPhoneToken(query["token"])) return phoneCall(request, env, query);
+    if (isPhoneToken(query["token"])) return phoneCall(request, env, query, ctx);
     return webhookRefusal(CALLFLOW_ROUTE, request, verdict, env);
   }
-  return answerWebhook(request, env, query);
+  return answerWebhook(request, env, query, ctx);
 }
 
-async function phoneCall(request: Request, env: Env, query: Record<string, string>): Promise<Response> {
+async function phoneCall(request: Request, env: Env, query: Record<string, string>, ctx: Lifetime | undefined): Promise<Response> {
   const verdict = await authoriseWebhookOrPhone(env, request, query["token"], request.headers.get("cf-connecting-ip"));
   if (!verdict.ok) return webhookRefusal(CALLFLOW_ROUTE, request, verdict, env);
-  return answerWebhook(request, env, query, phoneClaimOf(request));
+  return answerWebhook(request, env, query, ctx, phoneClaimOf(request));
 }
 
-/** Read the call, answer it: always a 200 XML document (a phone token's other number or call: 401). */
-async function answerWebhook(request: Request, env: Env, query: Record<string, string>, phone?: PhoneClaim): Promise<Response> {
+/**
+ * Read the call, answer it: always a 200 XML document (a phone token's other number or call: 401).
+ * Each answer is noted for the number's insights (no I/O here).
+ */
+async function answerWebhook(
+  request: Request,
+  env: Env,
+  query: Record<string, string>,
+  ctx: Lifetime | undefined,
+  phone?: PhoneClaim,
+): Promise<Response> {
   const headers: Record<string, string> = { ...XML_HEADERS };
   let answer: CallAnswer;
   try {
@@ -82,6 +102,7 @@ async function answerWebhook(request: Request, env: Env, query: Record<string, s
       call = { ...call, gatherToken: query["token"] };
     }
     answer = await answerCall(env, call);
+    noteAnswer(env, ctx, call, answer);
   } catch (err) {
     // answerCall doesn't throw; this is the last line of defence against dead air.
     log("error", "callflow fallback", { cause: "internal-error", error: describeError(err) });

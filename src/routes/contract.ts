@@ -30,6 +30,7 @@ const OPERATIONS: Record<string, { id: string; auth: Auth }> = {
   "GET /v1/flows/{tn}/versions": { id: "listFlowVersions", auth: { kind: "bearer", scope: "flows:read" } },
   "POST /v1/flows/{tn}/rollback": { id: "rollbackFlow", auth: { kind: "bearer", scope: "flows:write" } },
   "POST /v1/flows/{tn}/preview": { id: "previewFlow", auth: { kind: "bearer", scope: "flows:read" } },
+  "GET /v1/flows/{tn}/insights": { id: "getInsights", auth: { kind: "bearer", scope: "flows:read" } },
   "GET /v1/calls/{call}": { id: "getCall", auth: { kind: "bearer", scope: "calls:control" } },
   "POST /v1/calls/{call}/commands": { id: "sendCommands", auth: { kind: "bearer", scope: "calls:control", signature: true } },
   "GET /v1/calls/{call}/events": { id: "subscribeCallEvents", auth: { kind: "events" } },

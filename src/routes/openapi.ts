@@ -17,6 +17,7 @@ import { eventPaths } from "./events.ts";
 import { flowSchemas, flowsPaths } from "./flows.ts";
 import { gatherPaths } from "./gather.ts";
 import { healthPaths, healthSchemas } from "./health.ts";
+import { insightsPaths } from "./insights.ts";
 import { keysPaths } from "./keys.ts";
 import { phonePaths } from "./phone.ts";
 import { signingKeyPaths } from "./signingKey.ts";
@@ -46,6 +47,7 @@ const paths: Paths = {
   ...signingKeyPaths,
   ...auditPaths,
   ...phonePaths,
+  ...insightsPaths,
 };
 
 /** The document, for a server at `origin` (PUBLIC_URL, else the request's origin). */
