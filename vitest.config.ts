@@ -39,6 +39,9 @@ export default defineConfig({
                 // the Call Control API is a stand-in Worker that records what it is sent.
                 PLATFORM_API_URL: "http://platform.test/api",
                 PLATFORM_API_TOKEN: "test-platform-token",
+                // The webhook's render notes go to the number's insights right after each answer, not
+                // after a second's batching, so a test's calls are counted before it reads them.
+                INSIGHTS_FLUSH_MS: "0",
                 // Outbound requests are signed in every test (src/http/signatures.ts).
                 WEBHOOK_SIGNING_SECRET: "whsec_dGFjdGZsb3ctdGVzdC1zaWduaW5nLXNlY3JldC0zMmI=",
               },

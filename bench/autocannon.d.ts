@@ -9,7 +9,7 @@ declare module "autocannon" {
     max: number;
   }
   interface Result {
-    requests: Histogram;
+    requests: Histogram & { total: number };
     latency: Histogram;
     throughput: Histogram;
     errors: number;
@@ -21,6 +21,12 @@ declare module "autocannon" {
     connections?: number;
     duration?: number;
     pipelining?: number;
+    /** Requests in turn; `setupRequest` may rewrite each one before it is sent (e.g. a fresh path). */
+    requests?: Array<{
+      method?: string;
+      path?: string;
+      setupRequest?: (req: { method?: string; path?: string }) => { method?: string; path?: string };
+    }>;
   }
   function autocannon(options: Options): Promise<Result>;
   export default autocannon;

@@ -18,6 +18,7 @@ import type { Command } from "commander";
 import { decodeTemplate } from "../src/xml/decode.ts";
 import { formatDiagnostic } from "../src/xml/diagnostics.ts";
 import { resolveToken, resolveUrl } from "./config.ts";
+import { type CanaryFlags, canaryBody, canaryStarted, registerRollout, rolloutCell, type RolloutView } from "./rollout.ts";
 
 interface Conn {
   url?: string;
@@ -151,13 +152,23 @@ export function registerFlows(program: Command): void {
     .option("--conditions <who>", "evaluate (tactflow renders Call/Schedule/Geo) or platform", "evaluate")
     .option("--park-timeout <ms>", "async mode: park deadline in ms")
     .option("--var <name=value>", "a {{vars.NAME}} value (repeatable)", collect, [])
+    .option("--canary <percent>", "publish as a canary: this share of callers gets FILE, the current version stays (docs/insights.md)")
+    .option("--min-calls <n>", "canary: calls each side needs before they are compared (default 20)")
+    .option("--max-increase <points>", "canary: roll back when a rate is this many points worse than the stable one's (default 15)")
     .option("--json", "print the server's JSON answer")
     .action(
       run(
         async (
           tn: string,
           file: string,
-          opts: Conn & { mode: string; tz?: string; description?: string; conditions: string; parkTimeout?: string; var: string[] },
+          opts: Conn & {
+            mode: string;
+            tz?: string;
+            description?: string;
+            conditions: string;
+            parkTimeout?: string;
+            var: string[];
+          } & CanaryFlags,
         ) => {
           let bytes: Uint8Array;
           try {
@@ -180,13 +191,26 @@ export function registerFlows(program: Command): void {
           if (opts.tz) body.timezone = opts.tz;
           if (opts.description !== undefined) body.description = opts.description;
           if (opts.parkTimeout !== undefined) body.parkTimeoutMs = Number(opts.parkTimeout);
+          const share = canaryBody(opts);
+          if (share) body.canary = share;
           const res = await call(opts, "PUT", `/v1/flows/${tnPath(tn)}`, { body: JSON.stringify(body), contentType: "application/json" });
-          const out = await json<{ tn: string; version: string; size: number; mode: string; warnings: Diagnostic[] }>(res, file);
+          const out = await json<{
+            tn: string;
+            version: string;
+            size: number;
+            mode: string;
+            warnings: Diagnostic[];
+            rollout?: RolloutView;
+          }>(res, file);
           if (opts.json) {
             process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
             return;
           }
           for (const w of out.warnings) process.stderr.write(`${file}:${w.line}:${w.col}: ${w.severity}: ${w.message}\n`);
+          if (out.rollout) {
+            process.stdout.write(`${canaryStarted(out.tn, out.rollout)}\n`);
+            return;
+          }
           const what = res.status === 201 ? "published" : "unchanged (already current)";
           process.stdout.write(`${out.tn}: ${what} version ${out.version.slice(0, 12)} (${out.size} bytes, ${out.mode})\n`);
         },
@@ -205,6 +229,9 @@ export function registerFlows(program: Command): void {
         if (!res.ok) throw await refused(res);
         const text = await res.text();
         process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+        // The XML on stdout; what the number's canary is doing, for the reader, on stderr.
+        const rollout = res.headers.get("x-tactflow-rollout");
+        if (rollout && !opts.json) process.stderr.write(`${tn}: ${rollout}\n`);
       }),
     );
 
@@ -213,7 +240,15 @@ export function registerFlows(program: Command): void {
     .option("--json", "print JSON")
     .action(
       run(async (opts: Conn) => {
-        const all: Array<{ tn: string; version: string; mode: string; updatedAt: string; size: number; description: string }> = [];
+        const all: Array<{
+          tn: string;
+          version: string;
+          mode: string;
+          updatedAt: string;
+          size: number;
+          description: string;
+          rollout?: { candidate: string; percent: number; state: string };
+        }> = [];
         let cursor: string | undefined;
         do {
           const out = await json<{ flows: typeof all; cursor?: string }>(
@@ -231,7 +266,7 @@ export function registerFlows(program: Command): void {
           return;
         }
         process.stdout.write(
-          `${table([["TN", "VERSION", "MODE", "SIZE", "UPDATED", "DESCRIPTION"], ...all.map((f) => [f.tn, f.version.slice(0, 12), f.mode, String(f.size), f.updatedAt, f.description])])}\n`,
+          `${table([["TN", "VERSION", "MODE", "SIZE", "UPDATED", "ROLLOUT", "DESCRIPTION"], ...all.map((f) => [f.tn, f.version.slice(0, 12), f.mode, String(f.size), f.updatedAt, rolloutCell(f.rollout), f.description])])}\n`,
         );
       }),
     );
@@ -330,4 +365,6 @@ export function registerFlows(program: Command): void {
         process.stdout.write(`${tn}: deleted\n`);
       }),
     );
+
+  registerRollout(flows);
 }

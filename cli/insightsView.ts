@@ -9,7 +9,7 @@ export type InsightsView = Insights & {
   tn: string;
   current: string | null;
   versions: Array<{ version: string; calls: number }>;
-  rollout?: { id: string; candidate: string; percent: number; state: string } | null;
+  rollout?: { id: string; candidate: string; percent: number; state: string; reason?: string } | null;
 };
 
 const END_WORDS: Record<string, string> = {
@@ -65,7 +65,7 @@ function padStart(s: string, width: number): string {
 /** One element's lines: itself, then how calls left it. */
 function nodeLines(n: NodeInsight, calls: number, p: Paint, labelWidth: number): string[] {
   const where = padStart(`${n.line}:${n.col}`, 6);
-  const what = fit(`${"  ".repeat(n.depth)}${n.tag}${n.label ? `  ${n.label}` : ""}`, labelWidth);
+  const what = fitTo(`${"  ".repeat(n.depth)}${n.tag}${n.label ? `  ${n.label}` : ""}`, labelWidth);
   const entered = `${padStart(fmt(n.entered), 7)} ${padStart(pct(n.entered, calls), 7)}`;
   const hung = n.hungUp ? `${padStart(fmt(n.hungUp), 6)} ${padStart(pct(n.hungUp, n.entered), 7)}` : " ".repeat(14);
   const notes: string[] = [];
@@ -90,13 +90,13 @@ function nodeLines(n: NodeInsight, calls: number, p: Paint, labelWidth: number):
   // How calls left, as shares of those that entered, under the entered column.
   for (const l of left)
     out.push(
-      `${" ".repeat(8)}${fit(`${"  ".repeat(n.depth)}  → ${l.label}`, labelWidth)} ${padStart(fmt(l.calls), 7)} ${padStart(pct(l.calls, n.entered), 7)}`,
+      `${" ".repeat(8)}${fitTo(`${"  ".repeat(n.depth)}  → ${l.label}`, labelWidth)} ${padStart(fmt(l.calls), 7)} ${padStart(pct(l.calls, n.entered), 7)}`,
     );
   return out;
 }
 
 /** `s` in exactly `width` characters: padded, or cut with an ellipsis. */
-function fit(s: string, width: number): string {
+function fitTo(s: string, width: number): string {
   return s.length > width ? `${s.slice(0, width - 1)}…` : pad(s, width);
 }
 

@@ -8,6 +8,7 @@ import { registerDeploy } from "./deploy.ts";
 import { registerKeys } from "./keys.ts";
 import { registerFlows } from "./flows.ts";
 import { registerInsights } from "./insights.ts";
+import { registerSimulate } from "./simulate.ts";
 import { registerTail } from "./tail.ts";
 import { registerTest } from "./test.ts";
 import { registerValidate } from "./validate.ts";
@@ -18,6 +19,9 @@ program
   .description("Call flows for the Opentact voice platform: validate, publish, simulate and watch calls.")
   .version("0.1.0")
   .showHelpAfterError("(run with --help for usage)")
+  // Program options go before the command; after it, an option is the command's own — so
+  // `flows get TN --version V` and `insights TN --version V` name a flow version, not ours.
+  .enablePositionalOptions()
   // Global connection options, before the command: `tactflow --url https://… --token … flows list`.
   .option("--url <url>", "the tactflow server for any command (sets $TACTFLOW_URL)")
   .option("--token <token>", "the token for any command: admin, webhook or events, whichever it needs")
@@ -38,6 +42,7 @@ registerTest(program);
 registerCall(program);
 registerTail(program);
 registerInsights(program);
+registerSimulate(program);
 registerDeploy(program);
 registerKeys(program);
 

@@ -40,7 +40,7 @@ export interface TailDeps {
   pingEveryMs?: number;
 }
 
-const EVENT_TYPES = ["call_state", "call_flow"] as const;
+const EVENT_TYPES = ["call_state", "call_flow", "flow_rollout"] as const;
 
 /** What we read from the server; anything else is reported and skipped. */
 const ServerFrame = z.looseObject({
@@ -125,7 +125,10 @@ export function formatEvent(frame: ServerFrame, stream: "call" | "hub"): string 
       ? `${String(frame.hub_seq ?? "?").padStart(5)} ${(frame.call_uuid ?? "?").slice(0, 12).padEnd(12)} #${frame.seq ?? "?"}`
       : `#${String(frame.seq ?? "?").padEnd(4)}`;
   let what: string;
-  if (frame.type === "call_state") {
+  if (frame.type === "flow_rollout") {
+    // A number's canary rollout (docs/insights.md): the message says what happened and why.
+    what = frame.message ?? "";
+  } else if (frame.type === "call_state") {
     const p = (frame.payload ?? {}) as { state?: string; reason?: string; q850_cause_string?: string | null };
     const c = callOf(frame);
     what = `${(p.state ?? "?").padEnd(9)} ${c.direction ?? "?"} ${c.from ?? "?"} > ${c.to ?? "?"}`;
@@ -308,7 +311,8 @@ function connectOnce(
           deps.err(`tactflow tail: ${frame.type}: ${frame.message ?? ""}`);
           return;
         case "call_state":
-        case "call_flow": {
+        case "call_flow":
+        case "flow_rollout": {
           const seq = plan.seqField === "seq" ? frame.seq : frame.hub_seq;
           if (seq === undefined) return;
           // The server never repeats itself; this guards against a server that does.
@@ -352,7 +356,7 @@ export function registerTail(program: Command): void {
     .command("tail")
     .description("print call events as they happen: one call's (--call) or the whole account's")
     .option("--call <id>", "the call uuid (default: every call, through /v1/events)")
-    .option("--types <list>", "only these event types: call_state,call_flow")
+    .option("--types <list>", "only these event types: call_state,call_flow,flow_rollout")
     .option("--since <seq>", "first replay what came after this sequence number (seq for a call, hub_seq for all calls)")
     .option("--tn <tn>", "only calls on this number (account-wide stream only)")
     .option("--json", "print each event as a JSON line, exactly as received")

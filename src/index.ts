@@ -14,6 +14,7 @@ import { eventRoutes } from "./routes/events.ts";
 import { calls } from "./routes/calls.ts";
 import { gather } from "./routes/gather.ts";
 import { insightsRoutes } from "./routes/insights.ts";
+import { rolloutRoutes } from "./routes/rollout.ts";
 import { webhooks } from "./routes/webhooks.ts";
 import { keys } from "./routes/keys.ts";
 import { health } from "./routes/health.ts";
@@ -34,6 +35,7 @@ for (const path of ["/v1/flows", "/v1/flows/*", "/v1/calls/*", "/v1/keys", "/v1/
 app.route("/", health);
 app.route("/", callflow);
 app.route("/", insightsRoutes);
+app.route("/", rolloutRoutes);
 app.route("/v1/flows", flows);
 app.route("/v1/openapi.json", openapi);
 app.route("/", eventRoutes);

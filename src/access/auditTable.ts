@@ -4,7 +4,18 @@
  * first, optionally for one TN.
  */
 
-export const AUDIT_ACTIONS = ["flow.publish", "flow.rollback", "flow.delete", "key.create", "key.revoke"] as const;
+export const AUDIT_ACTIONS = [
+  "flow.publish",
+  "flow.rollback",
+  "flow.delete",
+  // Canary rollouts (docs/insights.md): started, promoted, aborted by hand, rolled back automatically.
+  "flow.canary",
+  "flow.promote",
+  "flow.abort",
+  "flow.auto-abort",
+  "key.create",
+  "key.revoke",
+] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditInput {

@@ -5,6 +5,7 @@
  */
 import { beginStatefulCall, needsSession } from "../call/begin.ts";
 import type { CallRequest } from "../call/request.ts";
+import { callerKey } from "../flows/canary.ts";
 import { FlowStoreError, loadFlowForTn, peekFlowForTn, type LoadedFlow } from "../flows/store.ts";
 import { clip, describeError, log } from "../log.ts";
 import { RenderError } from "../template/index.ts";
@@ -55,13 +56,19 @@ export async function answerCall(env: Env, call: CallRequest, opts: { budgetMs?:
   const started = Date.now();
   // Warm path: the pointer and the compiled version are in this isolate and the flow needs no
   // CallSession, so the answer needs no I/O and no time budget — just the render.
-  const warm = peekFlowForTn(env, call.to);
+  // During a canary rollout the caller's key picks the side; computed only when a rollout asks.
+  const caller = () => callerKey(call.from, call.call);
+  const warm = peekFlowForTn(env, call.to, caller);
   if (warm === null) return fallback(env, call, "no-flow", started);
   if (warm && !needsSession(warm)) {
     try {
-      return { xml: renderStateless(call, warm, opts.now ?? new Date()), version: warm.version, tn: warm.tn };
+      const xml = renderStateless(call, warm, opts.now ?? new Date());
+      return warm.rollout
+        ? { xml, version: warm.version, tn: warm.tn, rollout: warm.rollout }
+        : { xml, version: warm.version, tn: warm.tn };
     } catch (err) {
-      return { ...fallback(env, call, "render-error", started, err), failedVersion: warm.version, tn: warm.tn };
+      const served = { ...fallback(env, call, "render-error", started, err), failedVersion: warm.version, tn: warm.tn };
+      return warm.rollout ? { ...served, rollout: warm.rollout } : served;
     }
   }
   const budgetMs = opts.budgetMs ?? budgetFrom(env);
@@ -69,11 +76,11 @@ export async function answerCall(env: Env, call: CallRequest, opts: { budgetMs?:
   // The flow found, so a render failure's fallback can still say which version failed.
   const found: { flow: LoadedFlow | null } = { flow: null };
   const work = (async (): Promise<CallAnswer> => {
-    const flow = await loadFlowForTn(env, call.to);
+    const flow = await loadFlowForTn(env, call.to, caller);
     if (!flow) return { xml: "", fallback: "no-flow" };
     found.flow = flow;
     const xml = await renderCallFlow(env, call, flow, opts.now ?? new Date());
-    return { xml, version: flow.version, tn: flow.tn };
+    return { xml, version: flow.version, tn: flow.tn, ...(flow.rollout ? { rollout: flow.rollout } : {}) };
   })();
   const deadline = new Promise<"timeout">((resolve) => {
     timer = setTimeout(() => resolve("timeout"), budgetMs);
@@ -93,7 +100,8 @@ export async function answerCall(env: Env, call: CallRequest, opts: { budgetMs?:
   work.catch(() => undefined);
   if (!answer.fallback) return answer;
   const served = fallback(env, call, answer.fallback, started, error);
-  return found.flow ? { ...served, failedVersion: found.flow.version, tn: found.flow.tn } : served;
+  const flow = found.flow;
+  return flow ? { ...served, failedVersion: flow.version, tn: flow.tn, ...(flow.rollout ? { rollout: flow.rollout } : {}) } : served;
 }
 
 /** The fallback answer, logged with its cause. */

@@ -7,7 +7,17 @@
  * A subscriber to `/v1/calls/{call}/events` or `/v1/events` sends {@link ClientFrame}s and
  * receives {@link ServerFrame}s: one `auth` answer, then events in order, `pong`s and `error`s.
  */
-import type { CallEntity, CallEvent, CallEventType, CallFlowCommand, CallFlowEvent, CallState, CallStateEvent } from "../events/shapes.ts";
+import type {
+  CallEntity,
+  CallEvent,
+  CallEventType,
+  CallFlowCommand,
+  CallFlowEvent,
+  CallState,
+  CallStateEvent,
+  FlowRolloutEvent,
+  StreamEventType,
+} from "../events/shapes.ts";
 import type { HubEvent } from "../events/hubLog.ts";
 import type { ClientFrame, StreamInfo } from "../events/protocol.ts";
 
@@ -20,7 +30,9 @@ export type {
   CallState,
   CallStateEvent,
   ClientFrame,
+  FlowRolloutEvent,
   HubEvent,
+  StreamEventType,
   StreamInfo,
 };
 
@@ -56,8 +68,11 @@ export interface ErrorFrame {
   message: string;
 }
 
-/** Everything a stream sends: on `/v1/events` the events carry `hub_seq` as well. */
-export type ServerFrame = AuthFrame | CallEvent | HubEvent | PongFrame | ErrorFrame;
+/**
+ * Everything a stream sends: on `/v1/events` the events carry `hub_seq` as well, and a number's
+ * canary rollouts come as `flow_rollout` events (docs/insights.md).
+ */
+export type ServerFrame = AuthFrame | CallEvent | HubEvent | (FlowRolloutEvent & { hub_seq: number }) | PongFrame | ErrorFrame;
 
 /** WebSocket close codes the streams use beyond the standard ones (docs/events.md). */
 export const CLOSE_CODES = { authFailed: 4001 } as const;

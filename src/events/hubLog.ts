@@ -5,7 +5,7 @@
  * that forwards an event twice (a retried RPC) still has it logged once.
  */
 import { canonicalTn, normalizeTn } from "../tn.ts";
-import type { CallEntity, CallEvent, CallEventType } from "./shapes.ts";
+import type { CallEntity, CallEvent, StreamEventType } from "./shapes.ts";
 import type { StreamFrame, StreamSource } from "./subscribers.ts";
 
 /** Events the hub keeps for resume; older ones are trimmed and a late resume gets a `gap` frame. */
@@ -18,7 +18,7 @@ export type HubEvent = CallEvent & { hub_seq: number };
 export interface HubFrame {
   call_uuid: string;
   seq: number;
-  type: CallEventType;
+  type: StreamEventType;
   /** The call's TN (`tnOf`), for the hub's `?tn=` filter. */
   tn: string | null;
   json: string;
@@ -106,7 +106,7 @@ export class HubLog implements StreamSource {
 
   framesSince(since: number, limit: number): StreamFrame[] {
     return this.#sql
-      .exec<{ hub_seq: number; type: CallEventType; tn: string | null; body: string }>(
+      .exec<{ hub_seq: number; type: StreamEventType; tn: string | null; body: string }>(
         "SELECT hub_seq, type, tn, body FROM hub_events WHERE hub_seq > ? ORDER BY hub_seq LIMIT ?",
         since,
         limit,

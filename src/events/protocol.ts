@@ -11,8 +11,8 @@ import * as z from "../zod.ts";
 import { canonicalTn, normalizeTn } from "../tn.ts";
 import { safeEqual, bearerToken } from "../http/auth.ts";
 import { problemDocument, type Problem } from "../http/problem.ts";
-import { CALL_EVENT_TYPES } from "./shapes.ts";
-import type { CallEventType } from "./shapes.ts";
+import { STREAM_EVENT_TYPES } from "./shapes.ts";
+import type { StreamEventType } from "./shapes.ts";
 
 /** Close codes. 4001 is Opentact's auth failure [R, docs/opentact.md §d.2]; 1013 is RFC 6455 "try again later". */
 export const CLOSE = {
@@ -63,14 +63,14 @@ const typesParam = z.pipe(
           .filter((p) => p.length > 0),
       ),
     ];
-    const bad = parts.filter((p) => !(CALL_EVENT_TYPES as readonly string[]).includes(p));
+    const bad = parts.filter((p) => !(STREAM_EVENT_TYPES as readonly string[]).includes(p));
     if (bad.length > 0 || parts.length === 0) {
       return z.refuse(
         ctx,
-        `types must be a comma-separated list of ${CALL_EVENT_TYPES.join(", ")}${bad.length ? `; unknown: ${bad.join(", ")}` : ""}`,
+        `types must be a comma-separated list of ${STREAM_EVENT_TYPES.join(", ")}${bad.length ? `; unknown: ${bad.join(", ")}` : ""}`,
       );
     }
-    return parts as CallEventType[];
+    return parts as StreamEventType[];
   }),
 );
 
@@ -108,7 +108,7 @@ export const SubscribeQuery = z.object({
 export type SubscribeQuery = z.output<typeof SubscribeQuery>;
 
 export interface SubscribeOptions {
-  types: CallEventType[] | null;
+  types: StreamEventType[] | null;
   since: number | null;
   tn: string | null;
   window: number;
@@ -246,7 +246,7 @@ export interface StreamInfo {
   last_seq: number;
   /** The sequence field to resume and acknowledge with: `seq` on a call, `hub_seq` on the hub. */
   seq_field: "seq" | "hub_seq";
-  types: CallEventType[] | null;
+  types: StreamEventType[] | null;
   tn: string | null;
   since: number | null;
   window: number;

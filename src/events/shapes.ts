@@ -73,6 +73,39 @@ export type CallEvent = CallStateEvent | CallFlowEvent;
 export type CallEventType = CallEvent["type"];
 export const CALL_EVENT_TYPES: readonly CallEventType[] = ["call_state", "call_flow"];
 
+/**
+ * An account-wide event about a number's flow rather than a call: a canary rollout started,
+ * promoted, aborted, or rolled back automatically (docs/insights.md). Only the hub carries it;
+ * `call_uuid` is `rollout-<id>` and `seq` numbers the rollout's steps, so it resumes like the rest.
+ */
+export interface FlowRolloutEvent extends Stored {
+  uuid: string;
+  created_on: string;
+  timestamp: string;
+  type: "flow_rollout";
+  tn: string;
+  action: "start" | "promote" | "abort" | "auto-abort";
+  /** False for an automatic rollback. */
+  success: boolean;
+  message: string;
+  rollout: {
+    id: string;
+    stable: string;
+    candidate: string;
+    percent: number;
+    state: string;
+    startedAt: string;
+    endedAt?: string;
+    reason?: string;
+  };
+  /** The figures behind an automatic rollback (src/insights/health.ts). */
+  health?: unknown;
+}
+
+/** What the streams carry: call events, and on the hub flow rollout events too. */
+export type StreamEventType = CallEventType | FlowRolloutEvent["type"];
+export const STREAM_EVENT_TYPES: readonly StreamEventType[] = [...CALL_EVENT_TYPES, "flow_rollout"];
+
 /** An event before the log gives it a sequence number. */
 export type UnsequencedEvent = CallEvent extends infer E ? (E extends CallEvent ? Omit<E, "seq"> : never) : never;
 

@@ -6,12 +6,12 @@
  */
 import type { Role } from "./protocol.ts";
 import { CLOSE, MAX_INFLIGHT_BYTES, closeReason, gapFrame, sendableCloseCode } from "./protocol.ts";
-import type { CallEventType } from "./shapes.ts";
+import type { StreamEventType } from "./shapes.ts";
 
 /** One event as a stream sends it: its stream sequence number, what filters look at, the wire JSON. */
 export interface StreamFrame {
   seq: number;
-  type: CallEventType;
+  type: StreamEventType;
   /** The call's TN (canonical digits), for the hub's `?tn=` filter; null when unknown. */
   tn: string | null;
   json: string;
@@ -34,7 +34,7 @@ export interface Attachment {
   /** Connected at (ms). */
   at: number;
   role: Role | null;
-  types: CallEventType[] | null;
+  types: StreamEventType[] | null;
   tn: string | null;
   since: number | null;
   window: number;

@@ -5,6 +5,7 @@
 import * as z from "../zod.ts";
 import { NAME_RE } from "../template/index.ts";
 import { isTimeZone } from "../xml/index.ts";
+import { CanarySchema } from "./canary.ts";
 
 export const FLOW_MODES = ["sync", "async"] as const;
 export const CONDITION_MODES = ["evaluate", "platform"] as const;
@@ -45,6 +46,8 @@ export const FlowOptionsSchema = z.object({
 export const PublishBodySchema = z.strictObject({
   ...FlowOptionsSchema.shape,
   xml: z.string().check(z.minLength(1, { message: "xml is empty" })),
+  /** Publish as a canary: a share of callers gets this version, the current one stays (src/flows/canary.ts). */
+  canary: z.optional(CanarySchema),
 });
 
 /** Query parameters of a raw-XML `PUT /v1/flows/{tn}`. */
@@ -55,6 +58,12 @@ export const PublishQuerySchema = z.looseObject({
   description: z.optional(z.string().check(z.maxLength(1000))),
   conditions: z.optional(z.enum(CONDITION_MODES)),
   parkTimeoutMs: z.optional(z.coerce.number().check(...parkTimeoutChecks)),
+  /** Publish as a canary for this percentage of callers. */
+  canary: z.optional(
+    z.coerce
+      .number()
+      .check(z.gt(0, { message: "a canary percentage is above 0" }), z.lt(100, { message: "a canary percentage is below 100" })),
+  ),
 });
 
 export type FlowMeta = z.output<typeof FlowOptionsSchema>;

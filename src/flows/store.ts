@@ -1,64 +1,36 @@
 /**
- * The flow store: per-TN flows in Workers KV, and the isolate-memory cache of compiled versions.
- *
- * KV layout (content-addressed values plus a small mutable pointer) — only the small pointer is ever overwritten, so KV's
- * eventual consistency can make a TN serve the previous version for a while, never a torn one:
- *
- * | key              | value                                               | written            |
- * |------------------|-----------------------------------------------------|--------------------|
- * | `ver:<sha256>`   | {@link StoredVersion}: the XML and its metadata      | once, immutable    |
- * | `tn:<tn>`        | {@link FlowPointer}: the current version (+ KV metadata for listing) | publish, rollback |
- * | `hist:<tn>`      | {@link HistoryEntry}[], newest first, at most 100    | publish, rollback  |
- *
- * `<tn>` is the canonical TN (digits; 10-digit North American numbers get their leading 1) or
- * `*` for the catch-all. Reads on the call path use `cacheTtl` (pointer 60 s, versions a day);
- * admin reads don't, so they see their own writes.
+ * The flow store: per-TN flows in Workers KV (the layout and the isolate caches are in
+ * src/flows/kv.ts): loading a TN's flow for a call, publishing, rollback, history, listing.
  */
 import { canonicalTn, normalizeTn, tnCandidates } from "../tn.ts";
-import { checkTemplate, compileTemplate, type CompiledTemplate } from "../template/index.ts";
-import { parseXml, type Diagnostic, type FlowDocument } from "../xml/index.ts";
+import { checkTemplate, compileTemplate } from "../template/index.ts";
+import { parseXml, type Diagnostic } from "../xml/index.ts";
+import { isActive, type Rollout, type RolloutState, sideOf } from "./canary.ts";
+import {
+  CATCH_ALL,
+  cacheGet,
+  cachePut,
+  cachedVersion,
+  FlowStoreError,
+  type FlowPointer,
+  forgetPointer,
+  HISTORY_LIMIT,
+  histKey,
+  kv,
+  type LoadedVersion,
+  memoMs,
+  pointerMemoFor,
+  type PointerMetadata,
+  readPointers,
+  type StoredVersion,
+  tnKey,
+  VERSION_CACHE_TTL,
+  verKey,
+} from "./kv.ts";
 import { contentHash, type FlowMeta } from "./meta.ts";
 import { matchVersion, type HistoryEntry, type VersionMatch } from "./versions.ts";
 
-/** What `ver:<hash>` holds. */
-export interface StoredVersion {
-  xml: string;
-  meta: FlowMeta;
-  /** When this content was first stored (ISO 8601). */
-  createdAt: string;
-  /** UTF-8 bytes of `xml`. */
-  size: number;
-}
-
-/** What `tn:<tn>` holds. */
-export interface FlowPointer {
-  version: string;
-  /** When the pointer last moved (ISO 8601). */
-  updatedAt: string;
-}
-
-/** KV metadata on `tn:<tn>`, so listing needs no value reads (≤ 1 KiB). */
-interface PointerMetadata {
-  version: string;
-  mode: FlowMeta["mode"];
-  updatedAt: string;
-  size: number;
-  description: string;
-}
-
-/** A version ready to render: parsed and compiled once per isolate. */
-export interface LoadedVersion {
-  /** The content hash. */
-  version: string;
-  xml: string;
-  meta: FlowMeta;
-  createdAt: string;
-  size: number;
-  /** The parsed template (placeholders still in it). */
-  document: FlowDocument;
-  /** The compiled render function for the whole document. */
-  compiled: CompiledTemplate;
-}
+export { CATCH_ALL, FlowStoreError, type FlowPointer, type LoadedVersion, type StoredVersion };
 
 /** A TN's flow as the call path sees it. */
 export interface LoadedFlow extends LoadedVersion {
@@ -66,26 +38,17 @@ export interface LoadedFlow extends LoadedVersion {
   tn: string;
   /** Whether the catch-all answered because the TN has no flow of its own. */
   catchAll: boolean;
+  /** The canary rollout the caller was dealt into, and its side. */
+  rollout?: { id: string; role: "stable" | "candidate" };
 }
 
-/** KV failed (threw or timed out); the call path answers the fallback document. */
-export class FlowStoreError extends Error {
-  override readonly cause: unknown;
-  constructor(message: string, cause?: unknown) {
-    super(message);
-    this.name = "FlowStoreError";
-    this.cause = cause;
-  }
+/** The version a caller gets from a pointer: the stable one, or during a rollout the caller's side. */
+function pick(pointer: FlowPointer, caller: (() => string) | undefined): { version: string; rollout?: LoadedFlow["rollout"] } {
+  const r = pointer.rollout;
+  if (caller === undefined || !isActive(r)) return { version: pointer.version };
+  const role = sideOf(r, caller());
+  return { version: role === "candidate" ? r.candidate : pointer.version, rollout: { id: r.id, role } };
 }
-
-export const CATCH_ALL = "*";
-const HISTORY_LIMIT = 100;
-const POINTER_CACHE_TTL = 60;
-const VERSION_CACHE_TTL = 86_400;
-
-const verKey = (hash: string) => `ver:${hash}`;
-const tnKey = (tn: string) => `tn:${tn}`;
-const histKey = (tn: string) => `hist:${tn}`;
 
 /**
  * The stored form of a TN given by a user: canonical digits, or `*`. Null when it can't be a
@@ -100,90 +63,6 @@ export function flowKeyFor(input: string): string | null {
   return digits ? canonicalTn(digits) : null;
 }
 
-// ---- isolate-memory cache of compiled versions ---------------------------------------------
-
-/**
- * Compiled versions by content hash. Versions are immutable, so an entry never goes stale; the
- * bound only caps memory (128 MB per isolate). Map order is insertion order: re-inserting on a
- * hit makes it an LRU.
- */
-const VERSION_CACHE_LIMIT = 256;
-const versionCache = new Map<string, LoadedVersion>();
-
-function cacheGet(hash: string): LoadedVersion | undefined {
-  const hit = versionCache.get(hash);
-  if (hit) {
-    versionCache.delete(hash);
-    versionCache.set(hash, hit);
-  }
-  return hit;
-}
-
-function cachePut(v: LoadedVersion): void {
-  versionCache.set(v.version, v);
-  while (versionCache.size > VERSION_CACHE_LIMIT) {
-    const oldest = versionCache.keys().next().value;
-    if (oldest === undefined) break;
-    versionCache.delete(oldest);
-  }
-}
-
-// ---- isolate-memory memo of pointers ---------------------------------------------------------
-
-/**
- * Pointers (and "no flow here") this isolate read recently, per KV binding. A KV read is the
- * webhook's one I/O on a warm path and costs more than the render (bench:http), while KV itself
- * already lets a pointer be up to a minute stale at the edge (cacheTtl). Reusing a read for a few
- * more seconds (env `FLOW_POINTER_MEMO_MS`, default 5000; 0 turns it off) keeps that bound
- * practically the same, and writes made through this isolate clear their key at once, so a
- * publish is seen immediately where it was made.
- */
-const DEFAULT_POINTER_MEMO_MS = 5000;
-const POINTER_MEMO_LIMIT = 10_000;
-interface Memoized {
-  pointer: FlowPointer | null;
-  until: number;
-}
-const pointerMemo = new WeakMap<KVNamespace, Map<string, Memoized>>();
-
-function memoMs(env: Env): number {
-  const raw = env.FLOW_POINTER_MEMO_MS;
-  if (raw === undefined || raw === "") return DEFAULT_POINTER_MEMO_MS;
-  const n = Number(raw);
-  return Number.isFinite(n) && n >= 0 ? n : DEFAULT_POINTER_MEMO_MS;
-}
-
-function forgetPointer(env: Env, key: string): void {
-  pointerMemo.get(env.FLOWS)?.delete(key);
-}
-
-/** The pointers of `keys` (null: no flow), from the memo where fresh, else one bulk KV read. */
-async function readPointers(env: Env, keys: string[]): Promise<Map<string, FlowPointer | null>> {
-  const ttl = memoMs(env);
-  const now = Date.now();
-  let memo = pointerMemo.get(env.FLOWS);
-  const out = new Map<string, FlowPointer | null>();
-  const missing: string[] = [];
-  for (const key of keys) {
-    const hit = ttl > 0 ? memo?.get(key) : undefined;
-    if (hit && hit.until > now) out.set(key, hit.pointer);
-    else missing.push(key);
-  }
-  if (!missing.length) return out;
-  const read = await kv("read", () => env.FLOWS.get<FlowPointer>(missing.map(tnKey), { type: "json", cacheTtl: POINTER_CACHE_TTL }));
-  if (ttl > 0 && !memo) {
-    memo = new Map();
-    pointerMemo.set(env.FLOWS, memo);
-  }
-  if (memo && memo.size > POINTER_MEMO_LIMIT) memo.clear();
-  for (const key of missing) {
-    const pointer = read.get(tnKey(key)) ?? null;
-    out.set(key, pointer);
-    if (ttl > 0) memo?.set(key, { pointer, until: now + ttl });
-  }
-  return out;
-}
-
 /** Parse and compile a stored version. Throws if it no longer compiles (e.g. after a code change). */
 export function loadStoredVersion(hash: string, stored: StoredVersion): LoadedVersion {
   const { document } = parseXml(stored.xml);
@@ -191,14 +70,6 @@ export function loadStoredVersion(hash: string, stored: StoredVersion): LoadedVe
   const compiled = compileTemplate(document.root, { variables: stored.meta.variables, conditions: stored.meta.conditions });
   if (!compiled.ok) throw new Error(`version ${hash} no longer compiles: ${compiled.diagnostics.map((d) => d.message).join("; ")}`);
   return { version: hash, xml: stored.xml, meta: stored.meta, createdAt: stored.createdAt, size: stored.size, document, compiled };
-}
-
-async function kv<T>(what: string, op: () => Promise<T>): Promise<T> {
-  try {
-    return await op();
-  } catch (err) {
-    throw new FlowStoreError(`KV ${what} failed: ${err instanceof Error ? err.message : String(err)}`, err);
-  }
 }
 
 // ---- the call path --------------------------------------------------------------------------
@@ -230,20 +101,27 @@ export async function loadVersion(env: Env, hash: string, opts: { cacheTtl?: num
  * read them in the last few seconds; the version comes from the isolate cache or one more read.
  * Throws {@link FlowStoreError} when KV fails.
  *
+ * During a canary rollout `caller` (the caller's key, src/flows/canary.ts `callerKey`) picks
+ * the side; without it the stable version answers.
+ *
  * @example
  * const flow = await loadFlowForTn(env, "+18005550100");
  * if (flow) flow.compiled.render({ from, to, tn: flow.tn, call, sca, now: new Date(), vars: flow.meta.variables, timezone: flow.meta.timezone });
  */
-export async function loadFlowForTn(env: Env, tn: string): Promise<LoadedFlow | null> {
+export async function loadFlowForTn(env: Env, tn: string, caller?: () => string): Promise<LoadedFlow | null> {
   const keys = lookupKeys(tn);
   const pointers = await readPointers(env, keys);
   for (const key of keys) {
     const pointer = pointers.get(key);
     if (!pointer) continue;
-    const version = await loadVersion(env, pointer.version);
+    const chosen = pick(pointer, caller);
+    let version = await loadVersion(env, chosen.version);
+    // A candidate that can't be read leaves the caller on the stable version.
+    if (!version && chosen.rollout) version = await loadVersion(env, pointer.version);
     // A pointer to a missing version means a half-finished write elsewhere; try the next key.
     if (!version) continue;
-    return { ...version, tn: key, catchAll: key === CATCH_ALL };
+    const rollout = version.version === chosen.version ? chosen.rollout : undefined;
+    return { ...version, tn: key, catchAll: key === CATCH_ALL, ...(rollout ? { rollout } : {}) };
   }
   return null;
 }
@@ -253,17 +131,26 @@ export async function loadFlowForTn(env: Env, tn: string): Promise<LoadedFlow | 
  * the memo says no TN key has one, or undefined when finding out needs KV. Lets the warm webhook
  * answer without I/O (and so without arming its time budget).
  */
-export function peekFlowForTn(env: Env, tn: string): LoadedFlow | null | undefined {
+export function peekFlowForTn(env: Env, tn: string, caller?: () => string): LoadedFlow | null | undefined {
   if (memoMs(env) <= 0) return undefined;
-  const memo = pointerMemo.get(env.FLOWS);
+  const memo = pointerMemoFor(env);
   if (!memo) return undefined;
   const now = Date.now();
   for (const key of lookupKeys(tn)) {
     const hit = memo.get(key);
     if (!hit || hit.until <= now) return undefined;
     if (!hit.pointer) continue;
-    const version = versionCache.get(hit.pointer.version);
-    return version ? { ...version, tn: key, catchAll: key === CATCH_ALL } : undefined;
+    if (hit.pointer.rollout === undefined) {
+      // The common case, without a rollout: nothing to pick (and nothing allocated to pick it).
+      const version = cachedVersion(hit.pointer.version);
+      return version ? { ...version, tn: key, catchAll: key === CATCH_ALL } : undefined;
+    }
+    const chosen = pick(hit.pointer, caller);
+    const version = cachedVersion(chosen.version);
+    if (!version) return undefined;
+    return chosen.rollout
+      ? { ...version, tn: key, catchAll: key === CATCH_ALL, rollout: chosen.rollout }
+      : { ...version, tn: key, catchAll: key === CATCH_ALL };
   }
   return null;
 }
@@ -319,38 +206,59 @@ export type PublishResult =
  * `created` when the pointer moved, `unchanged` when this exact content was already current.
  */
 export async function publishFlow(env: Env, key: string, xml: string, meta: FlowMeta): Promise<PublishResult> {
+  const checked = await storeVersion(env, xml, meta);
+  if (checked.status === "invalid") return checked;
+  const { version, stored, warnings } = checked;
+  const current = await kv("read", () => env.FLOWS.get<FlowPointer>(tnKey(key), "json"));
+  if (current?.version === version) return { status: "unchanged", tn: key, version, stored, warnings };
+  const now = new Date().toISOString();
+  await movePointer(env, key, version, stored, "publish", now, superseded(current, "publish", now));
+  return { status: "created", tn: key, version, stored, warnings };
+}
+
+export type StoreResult =
+  | { status: "invalid"; diagnostics: Diagnostic[] }
+  | { status: "stored"; version: string; stored: StoredVersion; warnings: Diagnostic[] };
+
+/**
+ * Validate a flow and store it as an immutable version (unless that content is stored already),
+ * with its compiled form in this isolate's cache. Points nothing at it.
+ */
+export async function storeVersion(env: Env, xml: string, meta: FlowMeta): Promise<StoreResult> {
   const checked = checkTemplate(xml, { variables: meta.variables, conditions: meta.conditions });
   if (!checked.ok) return { status: "invalid", diagnostics: checked.diagnostics };
   const warnings = checked.diagnostics.filter((d) => d.severity === "warning");
   const version = await contentHash(xml, meta);
-  const current = await kv("read", () => env.FLOWS.get<FlowPointer>(tnKey(key), "json"));
   let stored = await getVersion(env, version);
-  if (current?.version === version && stored) return { status: "unchanged", tn: key, version, stored, warnings };
-  const now = new Date().toISOString();
   if (!stored) {
-    stored = { xml, meta, createdAt: now, size: new TextEncoder().encode(xml).length };
+    stored = { xml, meta, createdAt: new Date().toISOString(), size: new TextEncoder().encode(xml).length };
     const value = stored;
     await kv("write", () => env.FLOWS.put(verKey(version), JSON.stringify(value)));
   }
   // Seed the isolate cache: the first call after a publish needn't compile again.
   cachePut({ version, xml, meta, createdAt: stored.createdAt, size: stored.size, document: checked.document, compiled: checked.compiled });
-  await movePointer(env, key, version, stored, "publish", now);
-  return { status: "created", tn: key, version, stored, warnings };
+  return { status: "stored", version, stored, warnings };
 }
 
-async function movePointer(
+/**
+ * Point the TN at `version` and add `action` to its history; `rollout` is what the pointer says
+ * of a canary (src/flows/rollouts.ts). Used by publish, rollback and the rollout steps.
+ */
+export async function movePointer(
   env: Env,
   key: string,
   version: string,
   stored: StoredVersion,
   action: HistoryEntry["action"],
   at: string,
+  rollout?: Rollout,
+  historyVersion: string = version,
 ): Promise<void> {
   const history = await getHistory(env, key);
-  history.unshift({ version, at, size: stored.size, action });
+  history.unshift({ version: historyVersion, at, size: stored.size, action });
   if (history.length > HISTORY_LIMIT) history.length = HISTORY_LIMIT;
   await kv("write", () => env.FLOWS.put(histKey(key), JSON.stringify(history)));
-  const pointer: FlowPointer = { version, updatedAt: at };
+  const pointer: FlowPointer = { version, updatedAt: at, ...(rollout ? { rollout } : {}) };
   const metadata: PointerMetadata = {
     version,
     mode: stored.meta.mode,
@@ -358,9 +266,16 @@ async function movePointer(
     size: stored.size,
     // KV metadata is capped at 1 KiB; the full description is in the version.
     description: stored.meta.description.slice(0, 200),
+    ...(rollout ? { rollout: { candidate: rollout.candidate, percent: rollout.percent, state: rollout.state } } : {}),
   };
   await kv("write", () => env.FLOWS.put(tnKey(key), JSON.stringify(pointer), { metadata }));
   forgetPointer(env, key);
+}
+
+/** A rollout a publish or rollback cuts short: kept on the pointer, ended, for `flows get` to show. */
+export function superseded(pointer: FlowPointer | null, by: string, at: string): Rollout | undefined {
+  const r = pointer?.rollout;
+  return r?.state === "active" ? { ...r, state: "aborted", endedAt: at, reason: `superseded by a ${by}` } : undefined;
 }
 
 export type RollbackResult =
@@ -382,12 +297,16 @@ export async function rollbackFlow(env: Env, key: string, version?: string): Pro
     if (match.status !== "found") return match;
     target = match.version;
   } else {
-    target = history.find((h) => h.version !== pointer.version)?.version;
+    // Canary and abort entries name a candidate that never became current: not a version to go back to.
+    target = history.find(
+      (h) => h.version !== pointer.version && (h.action === "publish" || h.action === "rollback" || h.action === "promote"),
+    )?.version;
     if (!target) return { status: "nothing-to-roll-back-to", detail: `${key} has only ever served ${pointer.version.slice(0, 12)}` };
   }
   const stored = await getVersion(env, target);
   if (!stored) return { status: "unknown-version", detail: `version ${target} is no longer stored` };
-  await movePointer(env, key, target, stored, "rollback", new Date().toISOString());
+  const at = new Date().toISOString();
+  await movePointer(env, key, target, stored, "rollback", at, superseded(pointer, "rollback", at));
   return { status: "rolled-back", tn: key, version: target, previous: pointer.version, stored };
 }
 
@@ -408,6 +327,8 @@ export interface FlowSummary {
   updatedAt: string;
   size: number;
   description: string;
+  /** The canary rollout, when the number has had one since its last publish. */
+  rollout?: { candidate: string; percent: number; state: RolloutState };
 }
 
 /** Every TN with a flow, from the pointers' KV metadata (no value reads). */
@@ -431,6 +352,7 @@ export async function listFlows(
       updatedAt: m?.updatedAt ?? "",
       size: m?.size ?? 0,
       description: m?.description ?? "",
+      ...(m?.rollout ? { rollout: m.rollout } : {}),
     };
   });
   return res.list_complete ? { flows } : { flows, cursor: res.cursor };

@@ -10,7 +10,11 @@ export interface HistoryEntry {
   /** When the pointer moved to it (ISO 8601). */
   at: string;
   size: number;
-  action: "publish" | "rollback";
+  /**
+   * How it came: a publish, a rollback, a canary started (the entry names the candidate, the
+   * pointer still serves the stable version), a promote, an abort (by hand or automatic).
+   */
+  action: "publish" | "rollback" | "canary" | "promote" | "abort" | "auto-abort";
 }
 
 export type VersionMatch = { status: "found"; version: string } | { status: "unknown-version" | "ambiguous-version"; detail: string };

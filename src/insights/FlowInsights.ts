@@ -1,13 +1,19 @@
 import { DurableObject } from "cloudflare:workers";
 import type { CallTrace } from "../call/trace.ts";
 import { parsedFlow } from "../call/render.ts";
+import { recordAudit } from "../access/record.ts";
+import type { Rollout } from "../flows/canary.ts";
 import { loadVersion } from "../flows/store.ts";
 import { describeError, log } from "../log.ts";
 import { type InsightsTables, InsightsBook, type LoadedFlowVersion, QUICK_HANGUP_MS, type RenderMark, hourOf } from "./book.ts";
+import { RolloutGuard, type RolloutStatus } from "./guard.ts";
+import { publishRolloutEvent } from "./publishRollout.ts";
 import { CALL_ROW_RETENTION_MS, COUNTER_RETENTION_MS, migrateInsights, SqlInsightsTables } from "./sqlTables.ts";
 import { buildInsights, type Insights } from "./summary.ts";
 
 const SWEEP_EVERY_MS = 3_600_000;
+/** How soon the alarm retries an automatic rollback whose flow store write failed. */
+const RETRY_MS = 10_000;
 
 export interface InsightsQuery {
   /** A full version hash. */
@@ -30,11 +36,15 @@ export interface InsightsAnswer extends Insights {
  * Assembling a path needs the flow version, which comes from the flow store (KV, then the
  * isolate's cache): it is loaded before the synchronous bookkeeping, so each RPC's writes
  * commit together and no other request interleaves with them.
+ *
+ * During a canary rollout it also keeps each side's health and rolls a worse candidate back on
+ * its own (src/insights/guard.ts).
  */
 export class FlowInsights extends DurableObject<Env> {
   readonly #tables: SqlInsightsTables;
   readonly #book: InsightsBook;
   readonly #flows = new Map<string, LoadedFlowVersion | null>();
+  readonly #guard: RolloutGuard;
   #sweepArmed = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -45,23 +55,59 @@ export class FlowInsights extends DurableObject<Env> {
       quickMs: QUICK_HANGUP_MS,
       flow: (version) => this.#flows.get(version) ?? null,
     });
+    const tn = ctx.id.name ?? "";
+    this.#guard = new RolloutGuard({
+      env,
+      tn,
+      tables: this.#tables,
+      flow: (version) => this.#flows.get(version) ?? null,
+      announce: async (r, verdict) => {
+        await publishRolloutEvent(env, tn, r, "auto-abort", { metrics: verdict.metrics });
+        await recordAudit(env, {
+          actor: "insights",
+          action: "flow.auto-abort",
+          tn,
+          before: r.candidate,
+          after: r.stable,
+          detail: r.reason ?? null,
+        });
+      },
+    });
   }
 
-  /** A batch of the webhook's render marks for this number. */
-  async renders(marks: readonly RenderMark[]): Promise<{ counted: number }> {
+  /**
+   * A batch of the webhook's render marks for this number. The answer names the rollouts in it
+   * that are over, so the isolate stops dealing callers to their candidates before KV says so.
+   */
+  async renders(marks: readonly RenderMark[]): Promise<{ counted: number; ended: string[] }> {
+    const rollouts = marks.flatMap((m) => (m.rollout ? [m.rollout] : []));
+    await this.#guard.adopt(rollouts);
     await this.#load(marks.flatMap((m) => this.#book.versionsFor(m)));
     const now = Date.now();
     for (const m of marks) this.#book.mark(m, now);
+    for (const id of new Set(rollouts)) await this.#checkRollout(id);
     await this.#armSweep();
-    return { counted: marks.length };
+    return { counted: marks.length, ended: this.#guard.ended(rollouts) };
   }
 
   /** A call's trace from its object, once the call is over. */
   async report(trace: CallTrace): Promise<{ result: "counted" | "waiting" | "duplicate" }> {
     await this.#load(this.#book.versionsFor(trace));
     const result = this.#book.report(trace, Date.now());
+    const rollout = result === "counted" ? this.#tables.call(trace.call)?.rollout : null;
+    if (rollout) await this.#checkRollout(rollout);
     await this.#armSweep();
     return { result };
+  }
+
+  /** A rollout started, promoted or aborted in the flow store (the rollout routes tell this object). */
+  async rollout(r: Rollout): Promise<void> {
+    this.#guard.remember(r);
+  }
+
+  /** A rollout as this object sees it: each side's figures and the verdict; null when it never heard of it. */
+  async rolloutStatus(id: string): Promise<RolloutStatus | null> {
+    return this.#guard.status(id);
   }
 
   /** The insights of one version over an hour range. */
@@ -84,7 +130,23 @@ export class FlowInsights extends DurableObject<Env> {
     this.#sweepArmed = false;
     const now = Date.now();
     this.#tables.sweep(now - CALL_ROW_RETENTION_MS, hourOf(now - COUNTER_RETENTION_MS));
+    if (this.#guard.pending()) {
+      await this.#guard.retry();
+      if (this.#guard.pending()) {
+        await this.ctx.storage.setAlarm(Date.now() + RETRY_MS);
+        return;
+      }
+    }
     await this.#armSweep();
+  }
+
+  async #checkRollout(id: string): Promise<void> {
+    const r = this.#tables.rollout(id);
+    if (r?.state !== "active") return;
+    // The figures name the candidate's failing element: its flow must be at hand.
+    await this.#load([r.candidate]);
+    await this.#guard.check(id);
+    if (this.#guard.pending()) await this.ctx.storage.setAlarm(Date.now() + RETRY_MS);
   }
 
   /** Load the flow versions assembly will need, once per object life (null: not stored). */

@@ -3,6 +3,7 @@
  * (src/insights/sqlTables.ts), for the in-process simulation and unit tests. Rows go through
  * JSON as they do through SQLite, so the book (src/insights/book.ts) behaves the same here.
  */
+import type { Rollout } from "../flows/canary.ts";
 import type { CallRow, InsightsTables, Role, RoleHealth } from "./book.ts";
 import type { Increment } from "./counts.ts";
 import type { CounterRow } from "./sqlTables.ts";
@@ -14,6 +15,30 @@ export class MemoryInsightsTables implements InsightsTables {
   /** `version|hour|node|outcome` → [n, ms]. */
   readonly #counters = new Map<string, [number, number]>();
   readonly #health = new Map<string, RoleHealth>();
+  readonly #rollouts = new Map<string, Rollout & { pending?: boolean }>();
+
+  rollout(id: string): (Rollout & { pending?: boolean }) | null {
+    const r = this.#rollouts.get(id);
+    return r ? copy(r) : null;
+  }
+
+  putRollout(r: Rollout & { pending?: boolean }): void {
+    this.#rollouts.set(r.id, copy(r));
+  }
+
+  pendingRollouts(): Array<Rollout & { pending?: boolean }> {
+    return [...this.#rollouts.values()].filter((r) => r.pending).map(copy);
+  }
+
+  topNode(version: string, outcome: string, fromHour: number): { node: string; n: number } | null {
+    const sums = new Map<string, number>();
+    for (const r of this.#rows())
+      if (r.version === version && r.outcome === outcome && r.node !== "" && r.hour >= fromHour)
+        sums.set(r.node, (sums.get(r.node) ?? 0) + r.n);
+    let best: { node: string; n: number } | null = null;
+    for (const [node, n] of sums) if (!best || n > best.n) best = { node, n };
+    return best;
+  }
 
   call(uuid: string): CallRow | null {
     const r = this.#calls.get(uuid);

@@ -4,9 +4,13 @@
  * response, kept alive by `waitUntil`. A batch waits `INSIGHTS_FLUSH_MS` (default 1000 ms) to
  * gather more notes, so a busy number costs one RPC per isolate per second, not one per call.
  *
+ * The answer names rollouts the number's object has ended (src/insights/guard.ts): this isolate
+ * stops sending callers to their candidates at once, before the pointer's change reaches it.
+ *
  * Notes that could not be sent are kept for the next batch (up to {@link MAX_PENDING}; beyond
  * that the oldest are dropped, and the log says how many).
  */
+import { rolloutEnded } from "../flows/canary.ts";
 import { describeError, log } from "../log.ts";
 import type { RenderMark } from "./book.ts";
 
@@ -82,7 +86,9 @@ async function send(env: Env, tn: string, marks: RenderMark[]): Promise<boolean>
   for (let i = 0; i < marks.length; i += MAX_BATCH) {
     const chunk = marks.slice(i, i + MAX_BATCH);
     try {
-      await env.INSIGHTS.getByName(tn).renders(chunk);
+      const answer = await env.INSIGHTS.getByName(tn).renders(chunk);
+      // A rollout the number's object ended: stop dealing callers to its candidate now.
+      for (const id of answer.ended ?? []) rolloutEnded(id);
     } catch (err) {
       log("warn", "insights: render notes not delivered; kept for the next batch", { tn, notes: chunk.length, error: describeError(err) });
       const list = pending.get(tn) ?? [];

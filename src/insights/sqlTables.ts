@@ -11,6 +11,7 @@
  * Writes are synchronous SQL, so each RPC's writes commit together (Durable Objects write coalescing).
  */
 import type { CallTrace } from "../call/trace.ts";
+import type { Rollout } from "../flows/canary.ts";
 import type { CallRow, InsightsTables, Role, RoleHealth } from "./book.ts";
 import type { Increment } from "./counts.ts";
 
@@ -199,6 +200,44 @@ export class SqlInsightsTables implements InsightsTables {
         toHour,
       )
       .toArray();
+  }
+
+  /** A rollout this number had, as the object last heard of it (and whether its end still has to reach KV). */
+  rollout(id: string): (Rollout & { pending?: boolean }) | null {
+    const r = this.#sql.exec<{ body: string }>("SELECT body FROM rollouts WHERE id = ?", id).toArray()[0];
+    return r ? (JSON.parse(r.body) as Rollout & { pending?: boolean }) : null;
+  }
+
+  putRollout(r: Rollout & { pending?: boolean }): void {
+    this.#sql.exec(
+      "INSERT INTO rollouts (id, started_at, body) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+      r.id,
+      Date.parse(r.startedAt) || 0,
+      JSON.stringify(r),
+    );
+  }
+
+  /** Rollouts whose automatic end has not reached the flow store yet. */
+  pendingRollouts(): Array<Rollout & { pending?: boolean }> {
+    return this.#sql
+      .exec<{ body: string }>("SELECT body FROM rollouts ORDER BY started_at DESC LIMIT 20")
+      .toArray()
+      .map((r) => JSON.parse(r.body) as Rollout & { pending?: boolean })
+      .filter((r) => r.pending);
+  }
+
+  /** The node with the most of `outcome` in a version since `fromHour`, and how many. */
+  topNode(version: string, outcome: string, fromHour: number): { node: string; n: number } | null {
+    return (
+      this.#sql
+        .exec<{ node: string; n: number }>(
+          "SELECT node, SUM(n) AS n FROM counters WHERE version = ? AND outcome = ? AND node != '' AND hour >= ? GROUP BY node ORDER BY n DESC LIMIT 1",
+          version,
+          outcome,
+          fromHour,
+        )
+        .toArray()[0] ?? null
+    );
   }
 
   /** Forget call rows not touched since `before`, and counters older than `beforeHour`. */

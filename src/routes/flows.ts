@@ -45,9 +45,12 @@ import {
   rollbackFlow,
   type StoredVersion,
 } from "../flows/store.ts";
+import type { CanaryInput } from "../flows/canary.ts";
+import { startCanary } from "../flows/rollouts.ts";
 import type { VersionMatch } from "../flows/versions.ts";
 import { RenderError } from "../template/index.ts";
 import { decodeTemplate, type Diagnostic } from "../xml/index.ts";
+import { answerCanary } from "./rollout.ts";
 
 type Env_ = AccessEnv;
 
@@ -163,12 +166,14 @@ flows.put("/:tn", async (c) => {
   const type = mediaType(c.req.header("content-type"));
   let xml: string;
   let meta: FlowMeta;
+  let canary: CanaryInput | undefined;
   if (type === "application/json" || type.endsWith("+json")) {
     const parsed = PublishBodySchema.safeParse(await readJson(c, MAX_FLOW_BYTES, true));
     if (!parsed.success) throw invalidBody(parsed.error);
-    const { xml: x, ...options } = parsed.data;
+    const { xml: x, canary: share, ...options } = parsed.data;
     xml = x;
     meta = options;
+    canary = share;
   } else if (XML_TYPES.has(type)) {
     const text = await readText(c, MAX_FLOW_BYTES);
     if (text === null)
@@ -185,6 +190,7 @@ flows.put("/:tn", async (c) => {
       ...(q.data.parkTimeoutMs !== undefined ? { parkTimeoutMs: q.data.parkTimeoutMs } : {}),
     });
     xml = text;
+    canary = q.data.canary;
   } else {
     throw new ProblemError(
       415,
@@ -195,6 +201,12 @@ flows.put("/:tn", async (c) => {
   }
   if (new TextEncoder().encode(xml).length > MAX_FLOW_BYTES) {
     throw new ProblemError(413, "Payload too large", `The flow is over ${MAX_FLOW_BYTES} bytes (256 KiB).`, { limit: MAX_FLOW_BYTES });
+  }
+  // A canary keeps the current version and sends a share of callers to this one (src/routes/rollout.ts).
+  if (canary !== undefined) {
+    const started = await startCanary(c.env, key, xml, meta, canary);
+    if (started.status === "invalid") throw invalidFlow(started.diagnostics);
+    return answerCanary(c, key, started);
   }
   const before = (await getFlow(c.env, key))?.pointer.version ?? null;
   const result = await publishFlow(c.env, key, xml, meta);
@@ -253,12 +265,22 @@ flows.get("/:tn", async (c) => {
   }
   if (!stored) throw new ProblemError(404, "Version not found", `Version ${version} is no longer stored.`);
   if (wantsXml(c)) {
-    return c.body(stored.xml, 200, { "content-type": "application/xml; charset=utf-8", "x-tactflow-version": version });
+    const headers: Record<string, string> = { "content-type": "application/xml; charset=utf-8", "x-tactflow-version": version };
+    const r = current?.pointer.rollout;
+    // The XML alone has no room for it: the canary rollout in a header (docs/insights.md).
+    if (r)
+      headers["x-tactflow-rollout"] =
+        r.state === "active"
+          ? `canary ${r.candidate.slice(0, 12)} for ${r.percent} % of callers (rollout ${r.id}); this is the stable version`
+          : `last canary ${r.candidate.slice(0, 12)} ${r.state}${r.reason ? `: ${r.reason}` : ""}`.replace(/[^\x20-\x7e]/g, "-");
+    return c.body(stored.xml, 200, headers);
   }
   return c.json(
     versionJson(key, version, stored, {
       current: current?.pointer.version === version,
       ...(updatedAt ? { updatedAt } : {}),
+      // The canary rollout, in progress or the last one since the last publish (docs/insights.md).
+      ...(current?.pointer.rollout ? { rollout: current.pointer.rollout } : {}),
       xml: stored.xml,
     }),
   );
@@ -278,10 +300,21 @@ flows.get("/:tn/versions", async (c) => {
   const key = keyParam(c);
   const [current, history] = await Promise.all([getFlow(c.env, key), getHistory(c.env, key)]);
   if (!current && !history.length) throw new ProblemError(404, "Flow not found", `${key} has no flow.`, { tn: key });
+  // The newest entry that put the current version in place is current; canary and abort entries
+  // name a candidate, which is not current (yet).
+  const rollout = current?.pointer.rollout;
+  const currentAt = history.findIndex(
+    (h) => h.version === current?.pointer.version && h.action !== "canary" && h.action !== "abort" && h.action !== "auto-abort",
+  );
   return c.json({
     tn: key,
     current: current?.pointer.version ?? null,
-    versions: history.map((h, i) => ({ ...h, current: i === 0 && h.version === current?.pointer.version })),
+    ...(rollout ? { rollout } : {}),
+    versions: history.map((h, i) => ({
+      ...h,
+      current: i === currentAt,
+      ...(rollout?.state === "active" && h.action === "canary" && h.version === rollout.candidate ? { candidate: true } : {}),
+    })),
   });
 });
 
@@ -408,6 +441,13 @@ export const flowsPaths: Paths = {
         { name: "tz", in: "query", description: "raw-XML bodies only: IANA zone", schema: { type: "string" } },
         { name: "description", in: "query", description: "raw-XML bodies only", schema: { type: "string" } },
         { name: "conditions", in: "query", description: "raw-XML bodies only", schema: { type: "string", enum: ["evaluate", "platform"] } },
+        {
+          name: "canary",
+          in: "query",
+          description:
+            "raw-XML bodies only: publish as a canary for this percentage of callers (JSON bodies: `canary`); the current version stays stable (docs/insights.md)",
+          schema: { type: "number", exclusiveMinimum: 0, exclusiveMaximum: 100 },
+        },
       ],
       requestBody: {
         required: true,
@@ -419,7 +459,8 @@ export const flowsPaths: Paths = {
       },
       responses: {
         "201": {
-          description: "New version now current",
+          description:
+            "New version now current; with canary, the candidate of a rollout that started (rollout says what share of callers gets it)",
           content: { "application/json": { schema: { $ref: "#/components/schemas/Published" } } },
         },
         "200": {
@@ -430,6 +471,7 @@ export const flowsPaths: Paths = {
         "401": problemRef,
         "413": problemRef,
         "415": problemRef,
+        "409": { description: "canary: the number has no current version to compare with, or this content is the current version" },
         "422": {
           description: "The flow has errors: problem document with diagnostics [{severity, code, message, line, col, tag?, attribute?}]",
         },
@@ -527,7 +569,15 @@ export const flowSchemas = {
         items: {
           type: "object",
           required: ["tn", "version"],
-          properties: { tn: str, version: str, mode: str, updatedAt: str, size: { type: "integer" }, description: str },
+          properties: {
+            tn: str,
+            version: str,
+            mode: str,
+            updatedAt: str,
+            size: { type: "integer" },
+            description: str,
+            rollout: { type: "object", properties: { candidate: str, percent: { type: "number" }, state: str } },
+          },
         },
       },
       cursor: { type: "string", description: "pass as ?cursor= for the next page" },
@@ -543,6 +593,7 @@ export const flowSchemas = {
       createdAt: str,
       mode: str,
       warnings: { type: "array", items: diagnostic },
+      rollout: { $ref: "#/components/schemas/Rollout", description: "a publish with canary: the rollout it started" },
     },
   },
   Flow: {
@@ -553,6 +604,7 @@ export const flowSchemas = {
       current: { type: "boolean" },
       updatedAt: { type: "string", format: "date-time" },
       previous: { type: "string", description: "rollback: the version it replaced" },
+      rollout: { $ref: "#/components/schemas/Rollout", description: "the canary rollout since the last publish, if any" },
       xml: { type: "string" },
     },
   },

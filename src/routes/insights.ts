@@ -4,7 +4,7 @@
  * counted by the number's insights object (src/insights), laid over the version's elements.
  */
 import { Hono } from "hono";
-import * as z from "zod";
+import * as z from "../zod.ts";
 import { CATCH_ALL, flowKeyFor, getFlow, resolveVersion } from "../flows/store.ts";
 import { type AccessEnv, requireScope } from "../http/access.ts";
 import { ProblemError } from "../http/problem.ts";
@@ -16,16 +16,14 @@ export const insightsRoutes = new Hono<AccessEnv>();
 const DEFAULT_RANGE_MS = 24 * HOUR_MS;
 const MAX_RANGE_MS = 92 * 24 * HOUR_MS;
 
-const Query = z
-  .object({
-    version: z
-      .string()
-      .regex(/^[0-9a-f]{4,64}$/, { message: "a version hash (or a unique prefix of at least 4 hex digits)" })
-      .optional(),
-    from: z.iso.datetime({ offset: true, message: "expected an ISO 8601 time, e.g. 2026-11-30T00:00:00Z" }).optional(),
-    to: z.iso.datetime({ offset: true, message: "expected an ISO 8601 time, e.g. 2026-11-30T00:00:00Z" }).optional(),
-  })
-  .passthrough();
+const isoTime = z.optional(z.iso.datetime({ offset: true, message: "expected an ISO 8601 time, e.g. 2026-11-30T00:00:00Z" }));
+const Query = z.looseObject({
+  version: z.optional(
+    z.string().check(z.regex(/^[0-9a-f]{4,64}$/, { message: "a version hash (or a unique prefix of at least 4 hex digits)" })),
+  ),
+  from: isoTime,
+  to: isoTime,
+});
 
 insightsRoutes.get("/v1/flows/:tn/insights", requireScope("flows:read", { tn: "tn" }), async (c) => {
   const raw = c.req.param("tn");
@@ -47,7 +45,8 @@ insightsRoutes.get("/v1/flows/:tn/insights", requireScope("flows:read", { tn: "t
   const from = q.from ? Date.parse(q.from) : to - DEFAULT_RANGE_MS;
   if (from >= to) throw new ProblemError(400, "Invalid range", "`from` must be before `to`.");
   if (to - from > MAX_RANGE_MS) throw new ProblemError(400, "Invalid range", "A range is at most 92 days (counters are kept that long).");
-  const current = await getFlow(c.env, key);
+  // A number without a flow of its own is answered by the catch-all: its version is the default.
+  const current = (await getFlow(c.env, key)) ?? (await getFlow(c.env, CATCH_ALL));
   let version: string;
   if (q.version) {
     const match = await resolveVersion(c.env, key, q.version);
@@ -57,13 +56,17 @@ insightsRoutes.get("/v1/flows/:tn/insights", requireScope("flows:read", { tn: "t
         : new ProblemError(409, "Ambiguous version", `${match.detail}.`);
     version = match.version;
   } else if (current) version = current.pointer.version;
-  else throw new ProblemError(404, "Flow not found", `${key} has no flow; give ?version= to see one it had.`, { tn: key });
+  else
+    throw new ProblemError(404, "Flow not found", `${key} has no flow and there is no catch-all; give ?version= to see one it had.`, {
+      tn: key,
+    });
   const answer = await c.env.INSIGHTS.getByName(key).insights({
     version,
     fromHour: Math.floor(from / HOUR_MS),
     toHour: Math.ceil(to / HOUR_MS),
   });
-  return c.json({ tn: key, current: current?.pointer.version ?? null, ...answer });
+  const rollout = current?.pointer.rollout ?? null;
+  return c.json({ tn: key, current: current?.pointer.version ?? null, rollout, ...answer });
 });
 
 // ---- OpenAPI (src/routes/openapi.ts assembles the document) ------------------------------------
@@ -102,7 +105,7 @@ export const insightsPaths: Paths = {
       responses: {
         "200": {
           description:
-            "{ tn, current, version, from, to, calls, paths, fallbacks, fallbackRate, errors, errorRate, quick, quickRate, meanDurationMs, ended, nodes[], hours[], versions[] }",
+            "{ tn, current, rollout (the canary rollout on the number's pointer, or null), version, from, to, calls, paths, fallbacks, fallbackRate, errors, errorRate, quick, quickRate, meanDurationMs, ended, nodes[], hours[], versions[] }",
           content: { "application/json": { schema: { type: "object" } } },
         },
         "400": problemRef,

@@ -20,6 +20,7 @@ import { healthPaths, healthSchemas } from "./health.ts";
 import { insightsPaths } from "./insights.ts";
 import { keysPaths } from "./keys.ts";
 import { phonePaths } from "./phone.ts";
+import { rolloutPaths, rolloutSchemas } from "./rollout.ts";
 import { signingKeyPaths } from "./signingKey.ts";
 import { webhooksPaths } from "./webhooks.ts";
 
@@ -48,6 +49,7 @@ const paths: Paths = {
   ...auditPaths,
   ...phonePaths,
   ...insightsPaths,
+  ...rolloutPaths,
 };
 
 /** The document, for a server at `origin` (PUBLIC_URL, else the request's origin). */
@@ -71,6 +73,7 @@ export function openapiDocument(origin = "/"): Record<string, unknown> {
         Problem: PROBLEM_SCHEMA,
         ...flowSchemas,
         ...healthSchemas,
+        ...rolloutSchemas,
       },
     },
     paths: all,

@@ -233,5 +233,18 @@ describe("tactflow tail", () => {
       payload: { command: { name: "Say", path: "Say[0]", reason: "played" }, call: {} },
     };
     expect(formatEvent(flow, "hub")).toBe("10:00:01.500    17 0123456789ab #2 call_flow  ok Say[0]: played tag=greeting");
+    // A number's canary rollout on the account's stream: its message says what happened.
+    const rollout = {
+      type: "flow_rollout",
+      seq: 2,
+      hub_seq: 18,
+      call_uuid: "rollout-r0a1b2c3d4e5f",
+      created_on: "2026-11-21T10:00:02.000Z",
+      success: false,
+      message: "18005550100: canary 1b2c3d4e5f60 rolled back automatically; 3f2a9c1e04b2 answers every call again",
+    };
+    expect(formatEvent(rollout, "hub")).toBe(
+      "10:00:02.000    18 rollout-r0a1 #2 flow_rollout 18005550100: canary 1b2c3d4e5f60 rolled back automatically; 3f2a9c1e04b2 answers every call again",
+    );
   });
 });

@@ -19,7 +19,13 @@ import { originOf, readCallRequest } from "../../../src/callflow/request.ts";
 import { callFlowEvent, callStateEvent, type CallEntity } from "../../../src/events/shapes.ts";
 import type { FlowMeta } from "../../../src/flows/meta.ts";
 import { flowKeyFor, loadVersion, publishFlow } from "../../../src/flows/store.ts";
+import type { AuditInput } from "../../../src/access/auditTable.ts";
+import type { CanaryInput } from "../../../src/flows/canary.ts";
+import { startCanary } from "../../../src/flows/rollouts.ts";
 import { InsightsBook, type LoadedFlowVersion, QUICK_HANGUP_MS, type RenderMark } from "../../../src/insights/book.ts";
+import { RolloutGuard } from "../../../src/insights/guard.ts";
+import { rolloutEvent } from "../../../src/insights/rolloutEvent.ts";
+import type { FlowRolloutEvent } from "../../../src/events/shapes.ts";
 import { MemoryInsightsTables } from "../../../src/insights/memoryTables.ts";
 import { noteAnswer } from "../../../src/insights/note.ts";
 import { buildInsights, type Insights } from "../../../src/insights/summary.ts";
@@ -65,7 +71,11 @@ export class LocalInsights {
   readonly tables = new MemoryInsightsTables();
   readonly flows = new Map<string, LoadedFlowVersion>();
   readonly book: InsightsBook;
+  readonly #guards = new Map<string, RolloutGuard>();
   readonly env: Env;
+  /** What went to the account's event stream and the audit log. */
+  readonly hub: Array<Omit<FlowRolloutEvent, "seq" | "call_uuid">> = [];
+  readonly audit: AuditInput[] = [];
   /** The server's clock (render and decision times). */
   now: () => number = () => Date.now();
   /** Traces delivered, and how the book took them. */
@@ -73,15 +83,20 @@ export class LocalInsights {
 
   constructor() {
     this.book = new InsightsBook(this.tables, { quickMs: QUICK_HANGUP_MS, flow: (v) => this.flows.get(v) ?? null });
+
     const local = this;
+    // The insights object's two RPCs the webhook and the calls use, as src/insights/FlowInsights.ts does them.
     const insights = {
-      getByName: (_tn: string) => ({
+      getByName: (tn: string) => ({
         async renders(marks: RenderMark[]) {
           for (const m of marks) local.book.mark(m, local.now());
-          return { counted: marks.length };
+          const rollouts = [...new Set(marks.flatMap((m) => (m.rollout ? [m.rollout] : [])))];
+          for (const id of rollouts) await local.guard(tn).check(id);
+          return { counted: marks.length, ended: local.guard(tn).ended(rollouts) };
         },
       }),
     };
+
     const CALL = {
       getByName: (id: string) => ({
         async begin(input: BeginInput): Promise<BeginResult> {
@@ -105,9 +120,50 @@ export class LocalInsights {
     const full: FlowMeta = { mode: "sync", timezone: "UTC", variables: {}, description: "", conditions: "evaluate", ...meta };
     const r = await publishFlow(this.env, flowKeyFor(tn)!, xml, full);
     if (r.status === "invalid") throw new Error(`invalid flow: ${r.diagnostics.map((d) => d.message).join("; ")}`);
-    const loaded = await loadVersion(this.env, r.version);
-    this.flows.set(r.version, { parsed: parsedFlow(loaded!), meta: loaded!.meta });
+    await this.#load(r.version);
     return r.version;
+  }
+
+  /** Start a canary rollout of `xml` for `tn`, told to the guard as the rollout route tells the object. */
+  async canary(tn: string, xml: string, canary: CanaryInput, meta: Partial<FlowMeta> = {}): Promise<{ version: string; rollout: string }> {
+    const full: FlowMeta = { mode: "sync", timezone: "UTC", variables: {}, description: "", conditions: "evaluate", ...meta };
+    const r = await startCanary(this.env, flowKeyFor(tn)!, xml, full, canary);
+    if (r.status !== "started") throw new Error(`canary not started: ${JSON.stringify(r)}`);
+    await this.#load(r.version);
+    this.guard(r.tn).remember(r.rollout);
+    return { version: r.version, rollout: r.rollout.id };
+  }
+
+  /** The number's rollout guard (one per insights object in the Worker). */
+  guard(tn: string): RolloutGuard {
+    let g = this.#guards.get(tn);
+    if (!g) {
+      g = new RolloutGuard({
+        env: this.env,
+        tn,
+        tables: this.tables,
+        flow: (v) => this.flows.get(v) ?? null,
+        // What the object announces: the hub event (src/insights/rolloutEvent.ts) and the audit entry.
+        announce: async (r, verdict) => {
+          this.hub.push(rolloutEvent(tn, r, "auto-abort", { metrics: verdict.metrics }));
+          this.audit.push({
+            actor: "insights",
+            action: "flow.auto-abort",
+            tn,
+            before: r.candidate,
+            after: r.stable,
+            detail: r.reason ?? null,
+          });
+        },
+      });
+      this.#guards.set(tn, g);
+    }
+    return g;
+  }
+
+  async #load(version: string): Promise<void> {
+    const loaded = await loadVersion(this.env, version);
+    this.flows.set(version, { parsed: parsedFlow(loaded!), meta: loaded!.meta });
   }
 
   call(id: string): LocalCall {
@@ -140,7 +196,7 @@ export class LocalInsights {
       const call = await readCallRequest(request, Object.fromEntries(url.searchParams), originOf(request.url));
       const answer = await answerCall(this.env, call, { now: new Date(this.now()) });
       noteAnswer(this.env, undefined, call, answer, this.now());
-      return new Response(answer.xml, { headers: xml });
+      return new Response(answer.xml, { headers: { ...xml, "x-tactflow-version": answer.version ?? "" } });
     }
     const g = url.pathname.endsWith("/gather") ? readGatherUrl(request.url) : null;
     if (g) {
@@ -150,14 +206,14 @@ export class LocalInsights {
       return new Response(r?.ok ? r.xml : fallbackXml(this.env), { headers: xml });
     }
     if (url.pathname === "/v1/webhooks/events") {
-      this.event(JSON.parse(await request.text()) as unknown);
+      await this.event(JSON.parse(await request.text()) as unknown);
       return new Response(null, { status: 202 });
     }
     return new Response("not found", { status: 404 });
   };
 
   /** One platform event, applied as the call object's lifecycle applies it (src/call/lifecycle.ts). */
-  event(body: unknown): void {
+  async event(body: unknown): Promise<void> {
     const r = readPlatformEvent(body);
     if (!r.ok) return;
     const ev = r.event;
@@ -169,14 +225,14 @@ export class LocalInsights {
       if (stateRank(ev.state) <= c.rank) return;
       c.rank = stateRank(ev.state);
       c.state.emit(callStateEvent(c.entity, ev.state, new Date(ev.at)));
-      if (c.rank >= 5) this.report(ev.callUuid);
+      if (c.rank >= 5) await this.report(ev.callUuid);
     } else if (ev.type === "call_flow" && ev.command) {
       c.state.emit(callFlowEvent(c.entity, { ...ev.command, source: "platform" }, new Date(ev.at)));
     }
   }
 
   /** The call is over: its trace to the book, as the call object's report does. */
-  report(id: string): void {
+  async report(id: string): Promise<void> {
     const c = this.call(id);
     const pinned = c.state.pinned();
     const facts = pinned?.facts ?? { from: c.entity.from, to: c.entity.to, sca: c.entity.sip_control_app?.uuid ?? "", state: "" };
@@ -191,7 +247,10 @@ export class LocalInsights {
       },
       c.state.events,
     );
-    this.reports[this.book.report(trace, this.now())] += 1;
+    const result = this.book.report(trace, this.now());
+    this.reports[result] += 1;
     this.calls.delete(id);
+    const rollout = result === "counted" ? this.tables.call(id)?.rollout : null;
+    if (rollout) await this.guard(trace.tn).check(rollout);
   }
 }
