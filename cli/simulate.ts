@@ -105,7 +105,7 @@ export function tally(results: readonly CallResult[]): SimTally {
       else if (interrupted.kind === "GATHER") during = "a Gather waiting for keys";
       else if ((interrupted.kind === "SAY" || interrupted.kind === "PLAY") && interrupted.path?.includes("Gather[")) {
         // A Gather's prompt that had finished: the Gather was waiting for keys.
-        if (r.end.t >= interrupted.t + interrupted.detail.durationMs) during = "a Gather waiting for keys";
+        if (r.end.t > interrupted.t + interrupted.detail.durationMs) during = "a Gather waiting for keys";
       }
       t.hungUpDuring[during] = (t.hungUpDuring[during] ?? 0) + 1;
     }

@@ -265,13 +265,16 @@ class Assembly {
           break;
         case "Dial":
           this.outcome(id, s.ok);
+          held = s.ok;
           break;
         case "Callback":
           this.outcome(id, s.ok);
+          held = s.ok;
           if (s.ok) this.handOff(id, s.at);
           break;
         case "Gather":
-          this.gatherReport(leaf, id, s);
+          // A url Gather that failed runs its <Error>; a local one without keys just goes on.
+          held = this.gatherReport(leaf, id, s) || s.ok;
           break;
         default:
           if (CONDITION_KINDS.has(leaf.kind)) {
@@ -293,8 +296,9 @@ class Assembly {
     this.switchTo(servedDoc(this.view, [], at, true));
   }
 
-  gatherReport(el: ElementNode, id: string, s: Extract<TraceStep, { k: "cmd" }>): void {
-    if (el.kind !== "Gather") return;
+  /** Records a Gather's own report; true when it is a platform-side Gather (no url to fail). */
+  gatherReport(el: ElementNode, id: string, s: Extract<TraceStep, { k: "cmd" }>): boolean {
+    if (el.kind !== "Gather") return true;
     const rewritten: boolean = isBranchingGather(el);
     if (rewritten) {
       // Our own url Gather: it failed only if our endpoint could not be reached.
@@ -303,21 +307,24 @@ class Assembly {
         this.left.set(id, "error");
       }
       this.gather(id).leftAt = s.at;
-    } else if (el.props.remoteUrl) {
+      return false;
+    }
+    if (el.props.remoteUrl) {
       const g = this.gather(id);
       g.decided = true;
       g.leftAt = s.at;
       this.outcome(id, s.ok);
       if (s.ok) this.handOff(id, s.at);
-    } else {
-      // A Gather the platform decides alone: it collects keys and the flow goes on.
-      const g = this.gather(id);
-      g.attempts = Math.max(g.attempts, 1);
-      g.decided = true;
-      g.leftAt = s.at;
-      this.left.set(id, s.ok ? "input" : "no-input");
-      if (!s.ok) g.silent += 1;
+      return false;
     }
+    // A Gather the platform decides alone: it collects keys and the flow goes on.
+    const g = this.gather(id);
+    g.attempts = Math.max(g.attempts, 1);
+    g.decided = true;
+    g.leftAt = s.at;
+    this.left.set(id, s.ok ? "input" : "no-input");
+    if (!s.ok) g.silent += 1;
+    return true;
   }
 
   finish(): CallPath {

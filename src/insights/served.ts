@@ -29,6 +29,8 @@ export interface FlowView {
 
 export const CONDITION_KINDS: ReadonlySet<string> = new Set(["Call", "Geo", "Schedule"]);
 const PROMPT_KINDS: ReadonlySet<string> = new Set(["Say", "Play", "Pause"]);
+/** Commands that can fail and then run their `<Error>` child. */
+const FAILING_KINDS: ReadonlySet<string> = new Set(["Dial", "Callback", "Gather"]);
 
 /** A condition block passed over in a list: whether it held, and how many commands came before it. */
 export interface Marker {
@@ -156,11 +158,22 @@ export function descend(view: FlowView, doc: ServedDoc, frames: Frame[]): Frame[
 /**
  * What the platform runs after the command `frames` leads to completed, or null when the
  * document ran out. A prompt of a Gather is followed by the next prompt, then by the Gather
- * itself waiting for keys; a platform-side condition that held goes into its children.
+ * itself waiting for keys; a platform-side condition that held goes into its children; a command
+ * that failed (`held` false for a Dial, Callback or remote Gather) goes into its `<Error>`.
  */
 export function nextAfter(view: FlowView, doc: ServedDoc, frames: Frame[], held: boolean): Frame[] | null {
   const leaf = frames[frames.length - 1];
   if (!leaf) return null;
+  if (!held && FAILING_KINDS.has(leaf.el.kind)) {
+    // A Dial, Callback or remote Gather that failed goes into its <Error>, when it has one.
+    const kids = servedChildren(view, doc, leaf.el);
+    const at = kids.items.findIndex((k) => k.kind === "Error");
+    const error = kids.items[at];
+    const inside = error ? servedChildren(view, doc, error) : null;
+    const first = inside?.items[0];
+    if (error && inside && first)
+      return descend(view, doc, [...frames, { exp: kids, index: at, el: error }, { exp: inside, index: 0, el: first }]);
+  }
   if (CONDITION_KINDS.has(leaf.el.kind) && held) {
     const kids = servedChildren(view, doc, leaf.el);
     const first = kids.items[0];

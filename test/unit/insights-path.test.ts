@@ -89,6 +89,16 @@ describe("a call's path", () => {
     expect(failed.end).toEqual({ kind: "flow-hangup", node: "g3", quick: false });
   });
 
+  it("places a hang-up the moment a Dial failed in the Dial's <Error>, not after the Dial", () => {
+    const xml = `<Response><Dial><To>sip:a@example.com</To><Error><Say>Busy.</Say></Error></Dial><Say>Bye.</Say><Hangup/></Response>`;
+    const p = pathOf(xml, [state(0, "live"), cmd(20, "Dial[0]", "Dial", false), state(20, "hangup")]);
+    expect(p.errors).toEqual(["g0"]);
+    expect(p.nodes).toEqual(["g0", "g0_1", "g0_1_0"]);
+    expect(p.end).toEqual({ kind: "caller-hangup", node: "g0_1_0", quick: true });
+    const ok = pathOf(xml, [state(0, "live"), cmd(20, "Dial[0]", "Dial"), state(20, "hangup")]);
+    expect(ok.end).toEqual({ kind: "caller-hangup", node: "g1", quick: true });
+  });
+
   it("places a call none of whose commands were reported in the first one (a hang-up during the welcome)", () => {
     const xml = `<Response><Say>Hi.</Say><Hangup/></Response>`;
     const p = pathOf(xml, [state(0, "init"), state(1, "live"), state(3, "hangup")]);
