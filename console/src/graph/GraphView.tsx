@@ -3,7 +3,8 @@
  * pannable (drag, scroll, or the keyboard), with collapsible branches. Clicking a node (or Enter
  * on it) asks the editor to select its lines; the editor's cursor marks the node it is in.
  *
- * `marks` lets other panels colour nodes (part two's live calls: the path a call took).
+ * `marks` lets other panels colour nodes (part two's live calls: the path a call took), and
+ * `badges` lets them write a small figure beside a node (the insights' share of calls).
  */
 import { Component, type ComponentChildren } from "preact";
 import { memo } from "preact/compat";
@@ -35,7 +36,16 @@ export interface GraphProps {
   problems: ReadonlyMap<string, "error" | "warning">;
   /** Extra classes per node id (e.g. `visited`, `current`) for other panels. */
   marks?: ReadonlyMap<string, string>;
+  /** A small figure beside a node (console/src/insights: the share of calls that reached it). */
+  badges?: ReadonlyMap<string, GraphBadge>;
   onSelect: (node: GraphNode) => void;
+}
+
+export interface GraphBadge {
+  text: string;
+  title: string;
+  /** Drawn as a warning (many callers hung up there). */
+  drop?: boolean;
 }
 
 const ZOOMS = [0.25, 0.35, 0.5, 0.65, 0.8, 1, 1.25, 1.5, 2];
@@ -200,7 +210,8 @@ export const GraphView = memo(function GraphView(props: GraphProps) {
     const el = scroller.current;
     const placed = nodeAt(e.target);
     if (!tipEl || !el || !placed) return hideTip();
-    tipEl.textContent = `${placed.node.title} (line ${placed.node.line})`;
+    const badge = props.badges?.get(placed.node.id);
+    tipEl.textContent = `${placed.node.title} (line ${placed.node.line})${badge ? ` — ${badge.title}` : ""}`;
     tipEl.style.left = `${Math.max(4, placed.x * zoom - el.scrollLeft)}px`;
     tipEl.style.top = `${(placed.y + placed.h) * zoom - el.scrollTop + el.offsetTop + 6}px`;
     tipEl.hidden = false;
@@ -293,6 +304,7 @@ export const GraphView = memo(function GraphView(props: GraphProps) {
                 focusable={p.node.id === focusedId}
                 problem={props.problems.get(p.node.id)}
                 mark={props.marks?.get(p.node.id)}
+                badge={props.badges?.get(p.node.id)}
               />
             ))}
           </svg>
@@ -310,12 +322,14 @@ const NodeBox = memo(function NodeBox({
   focusable,
   problem,
   mark,
+  badge,
 }: {
   p: PlacedNode;
   active: boolean;
   focusable: boolean;
   problem: "error" | "warning" | undefined;
   mark: string | undefined;
+  badge: GraphBadge | undefined;
 }) {
   const n = p.node;
   const cls = ["node", `shape-${n.shape}`, active && "active", problem && `has-${problem}`, n.unreached && "unreached", mark]
@@ -331,7 +345,7 @@ const NodeBox = memo(function NodeBox({
       data-id={n.id}
       role="treeitem"
       tabindex={focusable ? 0 : -1}
-      aria-label={`${n.title}${state}${problem ? `; has ${problem}s` : ""}; line ${n.line}`}
+      aria-label={`${n.title}${state}${problem ? `; has ${problem}s` : ""}${badge ? `; ${badge.title}` : ""}; line ${n.line}`}
       aria-expanded={p.branches ? !p.collapsed : undefined}
       aria-selected={active}
     >
@@ -350,6 +364,7 @@ const NodeBox = memo(function NodeBox({
           <path d={p.collapsed ? "M4 8h8M8 4v8" : "M4 8h8"} />
         </g>
       )}
+      {badge && <Badge badge={badge} x={p.w / 2 + 6} />}
       {p.collapsed && (
         <text class="hidden-count" x={p.w - 26} y={p.h / 2 + 4} text-anchor="end">
           +{p.hidden}
@@ -358,6 +373,19 @@ const NodeBox = memo(function NodeBox({
     </g>
   );
 });
+
+/** A figure above a node's top edge, right of where its incoming edge arrives. */
+function Badge({ badge, x }: { badge: GraphBadge; x: number }) {
+  const w = Math.ceil(badge.text.length * 6.1) + 10;
+  return (
+    <g class={badge.drop ? "badge drop" : "badge"} transform={`translate(${x} -9)`}>
+      <rect width={w} height="15" rx="7.5" />
+      <text x={w / 2} y="11" text-anchor="middle">
+        {badge.text}
+      </text>
+    </g>
+  );
+}
 
 /** Keeps the rest of the page working when drawing the graph fails. */
 export class GraphBoundary extends Component<{ children: ComponentChildren; resetKey: unknown }, { error: Error | null; key: unknown }> {

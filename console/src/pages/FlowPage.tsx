@@ -16,6 +16,8 @@ import { SettingsPanel, settingsErrors } from "../flow/SettingsPanel.tsx";
 import { VersionsPanel } from "../flow/VersionsPanel.tsx";
 import { absoluteTime, digitsOf, formatTn, relativeTime, shortVersion } from "../format.ts";
 import { GraphBoundary, GraphView, graphOf } from "../graph/GraphView.tsx";
+import { InsightsPanel } from "../insights/InsightsPanel.tsx";
+import { useFlowInsights } from "../insights/useFlowInsights.ts";
 import type { FlowGraph, GraphNode } from "../graph/model.ts";
 import { LazyPhone } from "../phone/LazyPhone.tsx";
 import type { CallPath } from "../phone/follow.ts";
@@ -34,13 +36,14 @@ const NEW_FLOW = `<?xml version="1.0" encoding="UTF-8"?>
 
 const DEFAULT_SETTINGS: FlowSettings = { mode: "sync", timezone: "UTC", description: "", variables: {}, conditions: "evaluate" };
 
-type Tab = "graph" | "phone" | "settings" | "preview" | "versions";
+type Tab = "graph" | "phone" | "settings" | "preview" | "versions" | "insights";
 const TABS: { id: Tab; label: string }[] = [
   { id: "graph", label: "Graph" },
   { id: "settings", label: "Settings" },
   { id: "preview", label: "Preview" },
   { id: "versions", label: "Versions" },
   { id: "phone", label: "Phone" },
+  { id: "insights", label: "Insights" },
 ];
 
 function settingsOf(v: FlowVersion): FlowSettings {
@@ -205,6 +208,12 @@ function FlowEditor({ tn, initial }: { tn: string | null; initial: FlowVersion |
     if (n.shape === "start" || n.shape === "end") return;
     editor.current?.selectElement(n.offset, false);
   }, []);
+
+  const insights = useFlowInsights(tn, published?.version ?? null, graph, !!published && text === published.xml);
+  const onInsightNode = (id: string) => {
+    const n = graph?.byId.get(id);
+    if (n) onSelectNode(n);
+  };
 
   const dirty = published ? text !== published.xml || !sameSettings(settings, settingsOf(published)) : true;
   useEffect(() => {
@@ -393,6 +402,7 @@ function FlowEditor({ tn, initial }: { tn: string | null; initial: FlowVersion |
                 activeId={activeId}
                 problems={problems}
                 marks={callMarks}
+                badges={insights.badges}
                 onSelect={onSelectNode}
               />
             </GraphBoundary>
@@ -429,6 +439,9 @@ function FlowEditor({ tn, initial }: { tn: string | null; initial: FlowVersion |
               ) : (
                 <p class="muted">Versions appear once the flow is published.</p>
               ))}
+          </div>
+          <div id="panel-insights" role="tabpanel" aria-labelledby="tab-insights" class="panel" hidden={tab !== "insights"}>
+            {tab === "insights" && <InsightsPanel insights={insights} published={!!tn && !!published} onSelect={onInsightNode} />}
           </div>
         </section>
       </div>
