@@ -51,7 +51,7 @@ export function HourChart({ hours, from, to }: { hours: readonly HourInsight[]; 
         ))}
       </div>
       <figcaption class="muted">
-        <span class="key calls" /> calls per hour (UTC, most {max.toLocaleString("en-US")}) <span class="key gone" /> of them hung up
+        <span class="swatch calls" /> calls per hour (UTC, most {max.toLocaleString("en-US")}) <span class="swatch gone" /> of them hung up
       </figcaption>
     </figure>
   );

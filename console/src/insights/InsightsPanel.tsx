@@ -104,7 +104,7 @@ function Figures({ data, onSelect }: { data: InsightsAnswer; onSelect: (graphId:
               <ul class="ended-list">
                 {ended.map(([k, n]) => (
                   <li key={k}>
-                    <span class={`key end-${k}`} /> {ENDS[k]} <strong>{count(n)}</strong>{" "}
+                    <span class={`swatch end-${k}`} /> {ENDS[k]} <strong>{count(n)}</strong>{" "}
                     <span class="muted">{percent(n / Math.max(1, data.paths))}</span>
                   </li>
                 ))}
