@@ -40,12 +40,16 @@ const rate = (r: number | null) => (r === null ? "–" : percent(r));
 export interface InsightsPanelProps {
   insights: FlowInsights;
   published: boolean;
+  /** The flow is the catch-all (`*`). */
+  catchAll?: boolean;
   /** Select a node's lines in the editor (its graph id). */
   onSelect: (graphId: string) => void;
 }
 
-export function InsightsPanel({ insights, published, onSelect }: InsightsPanelProps) {
+export function InsightsPanel({ insights, published, catchAll, onSelect }: InsightsPanelProps) {
   if (!published) return <p class="muted">Insights appear once the flow is published and called.</p>;
+  if (catchAll)
+    return <p class="muted">Calls the catch-all answers are counted under the number that was dialled: open that number's flow.</p>;
   const { state, range, setRange, show, setShow, matchesGraph } = insights;
   const data = state.data;
   return (

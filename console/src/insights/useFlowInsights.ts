@@ -33,7 +33,8 @@ export function useFlowInsights(tn: string | null, version: string | null, graph
   const [range, setRange] = useState<InsightsRange>("24h");
   const [show, setShow] = useState(true);
   const state = useAsync<InsightsAnswer | null>(async () => {
-    if (!tn || !version) return null;
+    // The catch-all has no insights of its own: its calls are counted under the dialled numbers.
+    if (!tn || !version || tn === "*") return null;
     const to = new Date(Math.ceil(Date.now() / 3_600_000) * 3_600_000);
     const from = new Date(to.getTime() - RANGE_HOURS[range] * 3_600_000);
     const q = new URLSearchParams({ version, from: from.toISOString(), to: to.toISOString() });

@@ -441,7 +441,9 @@ function FlowEditor({ tn, initial }: { tn: string | null; initial: FlowVersion |
               ))}
           </div>
           <div id="panel-insights" role="tabpanel" aria-labelledby="tab-insights" class="panel" hidden={tab !== "insights"}>
-            {tab === "insights" && <InsightsPanel insights={insights} published={!!tn && !!published} onSelect={onInsightNode} />}
+            {tab === "insights" && (
+              <InsightsPanel insights={insights} published={!!tn && !!published} catchAll={tn === "*"} onSelect={onInsightNode} />
+            )}
           </div>
         </section>
       </div>
