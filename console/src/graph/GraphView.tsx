@@ -376,7 +376,7 @@ const NodeBox = memo(function NodeBox({
 
 /** A figure above a node's top edge, right of where its incoming edge arrives. */
 function Badge({ badge, x }: { badge: GraphBadge; x: number }) {
-  const w = Math.ceil(badge.text.length * 6.1) + 10;
+  const w = Math.ceil(badge.text.length * 6.4) + 10;
   return (
     <g class={badge.drop ? "badge drop" : "badge"} transform={`translate(${x} -9)`}>
       <rect width={w} height="15" rx="7.5" />
