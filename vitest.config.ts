@@ -17,6 +17,9 @@ export default defineConfig({
           name: "unit",
           include: ["test/unit/**/*.test.ts"],
           environment: "node",
+          // Several files start the CLI as a child process (about half a second each when the
+          // machine is idle); on a busy 2-core machine a start can take several seconds.
+          testTimeout: 20_000,
         },
       },
       {
