@@ -40,7 +40,7 @@ const missing = chromiumMissing();
 if (missing) fail(missing);
 
 /** What the page keeps on the window while a round runs (a string below: no DOM types here). */
-type Sample = { frames: number[]; peak: number; received: number };
+type Sample = { frames: number[]; tasks: number[]; peak: number; received: number };
 
 log("building the console");
 await buildConsole();
@@ -68,14 +68,18 @@ try {
     shown: number;
     applied: number;
     frames: number[];
+    tasks: number[];
     peak: number;
     wallS: number;
     connections: number;
   }> = [];
   for (let round = 0; round < rounds; round++) {
     await page.evaluate(`(() => {
-      const s = { frames: [], peak: 0, on: true, last: performance.now() };
+      const s = { frames: [], tasks: [], peak: 0, on: true, last: performance.now() };
       window.__live = s;
+      // Long tasks (> 50 ms) on the page's main thread: the page's own work, as opposed to a
+      // frame late because the machine's two cores were busy with wrangler and the calls.
+      new PerformanceObserver((l) => { if (s.on) for (const e of l.getEntries()) s.tasks.push(e.duration); }).observe({ type: "longtask" });
       const tick = (t) => {
         if (!s.on) return;
         s.frames.push(t - s.last);
@@ -128,12 +132,13 @@ try {
       if (shown >= sent) break;
       await new Promise((r) => setTimeout(r, 250));
     }
+    // Events applied to the calls' rows (the page's model: the list shows the newest 50 ended calls only).
     const applied = (await page.evaluate(
-      `[${ids.map((id) => JSON.stringify(id)).join(",")}].reduce((n, id) => n + Number(document.querySelector('tr[data-call="' + id + '"]')?.getAttribute("data-events") ?? 0), 0)`,
+      `[${ids.map((id) => JSON.stringify(id)).join(",")}].reduce((n, id) => n + (window.tactflowLiveCalls.get(id)?.events ?? 0), 0)`,
     )) as number;
     const sample = (await page.evaluate("(() => { window.__live.on = false; return window.__live; })()")) as Sample;
     const connections = (await page.evaluate("window.tactflowLive.connections")) as number;
-    perRound.push({ sent, shown, applied, frames: sample.frames, peak: sample.peak, wallS, connections });
+    perRound.push({ sent, shown, applied, frames: sample.frames, tasks: sample.tasks, peak: sample.peak, wallS, connections });
     log(
       `round ${round + 1}/${rounds}: ${calls} calls in ${wallS.toFixed(1)} s, ${sent} events sent, ${shown} shown, ${applied} applied to rows; ` +
         `${connections} connections so far; frames p95 ${percentile(
@@ -161,6 +166,11 @@ try {
       max: Math.max(...frames),
       over50: frames.filter((f) => f > 50).length,
     },
+    longTasks: {
+      count: perRound.reduce((n, r) => n + r.tasks.length, 0),
+      max: Math.max(0, ...perRound.flatMap((r) => r.tasks)),
+      totalMs: perRound.reduce((n, r) => n + r.tasks.reduce((a, b) => a + b, 0), 0),
+    },
     peakInProgress: Math.max(...perRound.map((r) => r.peak)),
     /** Connections the page made: one, plus one resume per round's dropped connection. */
     connections: perRound.at(-1)?.connections ?? 0,
@@ -187,6 +197,7 @@ try {
         ["frame interval p99", "—", ms(result.frames.p99)],
         ["longest frame", `≤ ${BUDGET.frameMaxMs} ms`, ms(result.frames.max)],
         ["frames over 50 ms", "—", `${result.frames.over50} of ${result.frames.count}`],
+        ["the page's long tasks (> 50 ms): count, longest", "—", `${result.longTasks.count}, ${ms(result.longTasks.max)}`],
         ["calls in progress at once (peak)", "—", String(result.peakInProgress)],
         ["connections (1 + a drop per round)", String(1 + rounds), String(result.connections)],
       ])}\n\n${calls} calls × ${rounds} rounds, burst ${result.burstSeconds.toFixed(1)} s (median) · Chromium ${result.machine.chromium} · ${result.machine.cpu} × ${result.machine.cores}\n`,

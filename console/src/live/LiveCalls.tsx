@@ -70,8 +70,8 @@ export default function LiveCalls({ tn }: LiveCallsProps) {
       onGap: () => setGap(true),
     });
     stream.current = s;
-    // For tests and the bench: the stream, to drop it or count what it received.
-    (globalThis as { tactflowLive?: EventStream }).tactflowLive = s;
+    // For tests and the bench: the stream, to drop it or count what it received, and the rows.
+    Object.assign(globalThis, { tactflowLive: s, tactflowLiveCalls: calls.current });
     return () => s.close();
   }, [api, tn]);
 
