@@ -117,12 +117,20 @@ try {
     const failed = results.filter((r) => r.end.cause !== "flow-hangup");
     if (failed.length) throw new Error(`${failed.length} calls did not end as the flow says: ${failed[0]!.end.reason}`);
     // What the calls' own logs hold: the events the page must show.
-    const logged = await Promise.all(
-      ids.map(async (id) => {
+    // One at a time, waiting out the admin API's rate limit (429 with Retry-After) when it answers so.
+    const logged: number[] = [];
+    for (const id of ids) {
+      for (;;) {
         const res = await fetch(`${server.url}/v1/calls/${id}?limit=10000`, { headers: { authorization: `Bearer ${server.adminToken}` } });
-        return ((await res.json()) as { events: unknown[] }).events.length;
-      }),
-    );
+        if (res.status === 429) {
+          await new Promise((r) => setTimeout(r, 1000 * (Number(res.headers.get("retry-after")) || 1)));
+          continue;
+        }
+        if (!res.ok) throw new Error(`GET /v1/calls/${id}: HTTP ${res.status} ${await res.text()}`);
+        logged.push(((await res.json()) as { events: unknown[] }).events.length);
+        break;
+      }
+    }
     const sent = logged.reduce((a, b) => a + b, 0);
     // The hub forwards a busy call's events at most once a second: wait for the tail.
     const deadline = Date.now() + 30_000;
