@@ -152,7 +152,7 @@ function CallTable({ rows, now, live }: { rows: CallRow[]; now: number; live: bo
               <td class="node">{live ? r.node : r.outcome}</td>
               <td class="num">{clock(durationOf(r, now))}</td>
               <td>
-                <a href={callPath(r.id)} onClick={onLinkClick}>
+                <a href={callPath(r.id)} onClick={onLinkClick} title={r.id} aria-label={`Call ${r.id}`}>
                   {r.id.length > 18 ? `${r.id.slice(0, 17)}…` : r.id}
                 </a>
               </td>
