@@ -24,6 +24,14 @@ const configured = {
   main: join("..", "..", repo.main ?? "src/index.ts"),
   kv_namespaces: [{ binding: "FLOWS", id: "0f2ac74b498b48028cb68387c421e279" }],
   ...(repo.assets?.directory ? { assets: { ...repo.assets, directory: join("..", "..", repo.assets.directory) } } : {}),
+  // Module aliases that name files are relative to the config, which now sits two levels down.
+  ...(repo.alias
+    ? {
+        alias: Object.fromEntries(
+          Object.entries(repo.alias as Record<string, string>).map(([k, v]) => [k, v.startsWith(".") ? join("..", "..", v) : v]),
+        ),
+      }
+    : {}),
   vars: { ...repo.vars, PUBLIC_URL: "https://flows.example.com" },
 };
 writeFileSync(join(dir, "wrangler.jsonc"), JSON.stringify(configured, null, 2));
