@@ -14,7 +14,7 @@ import { callflowPaths } from "./callflow.ts";
 import { callsPaths } from "./calls.ts";
 import { finishOperations, PROBLEM_SCHEMA, SECURITY_SCHEMES } from "./contract.ts";
 import { eventPaths } from "./events.ts";
-import { flowSchemas, flowsPaths } from "./flows.ts";
+import { flowSchemas, flowsPaths } from "./flowsOpenapi.ts";
 import { gatherPaths } from "./gather.ts";
 import { healthPaths, healthSchemas } from "./health.ts";
 import { insightsPaths } from "./insights.ts";
