@@ -16,15 +16,15 @@ import type { LineIndex } from "./lines.ts";
 
 export const LIMITS = {
   /** Elements in one document. */
-  elements: 2000,
+  elements: 1000,
   /** Attributes in one document, all elements together. */
-  attributes: 4000,
+  attributes: 2000,
   /** Comments, CDATA sections and processing instructions in one document. */
-  otherMarkup: 2000,
+  otherMarkup: 1000,
   /** Character and entity references (`&amp;`, `&#10;`) in one document. */
-  references: 5000,
+  references: 2500,
   /** `{{…}}` placeholders in one document, text and attribute values together. */
-  placeholders: 5000,
+  placeholders: 2500,
   /** Different `tz` values in one document (each is looked up once). */
   timeZones: 20,
   /** How deep elements nest; `<Response>` is level 1. */
