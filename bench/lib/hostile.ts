@@ -38,6 +38,11 @@ const ELEMENTS = LIMITS.elements - 2;
 const hundredVars = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`variable_number_${i}`, "1"]));
 
 export const HOSTILE_CASES: readonly HostileCase[] = [
+  {
+    name: "a small flow (the floor)",
+    what: "not hostile: the cost of any first publish, which a cold start pays in full",
+    build: () => `${HEAD}<Say>Thanks for calling.</Say><Gather numDigits="1"><DTMF value="1"><Say>Sales.</Say></DTMF></Gather>${TAIL}`,
+  },
   { name: "long tag name", what: "did-you-mean on a huge unknown tag", build: (b) => fill(b, `${HEAD}<`, "A", `/>${TAIL}`) },
   { name: "long root name", what: "did-you-mean on a huge root", build: (b) => fill(b, "<", "R", "/>") },
   {
