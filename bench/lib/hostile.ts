@@ -43,6 +43,11 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
     what: "not hostile: the cost of any first publish, which a cold start pays in full",
     build: () => `${HEAD}<Say>Thanks for calling.</Say><Gather numDigits="1"><DTMF value="1"><Say>Sales.</Say></DTMF></Gather>${TAIL}`,
   },
+  {
+    name: "a small flow with a time zone",
+    what: "not hostile: the first Intl time-zone lookup of an isolate, which any flow naming a zone pays once",
+    build: () => `${HEAD}<Schedule tz="America/New_York" dow="mon-fri"><Say>Open.</Say></Schedule>${TAIL}`,
+  },
   { name: "long tag name", what: "did-you-mean on a huge unknown tag", build: (b) => fill(b, `${HEAD}<`, "A", `/>${TAIL}`) },
   { name: "long root name", what: "did-you-mean on a huge root", build: (b) => fill(b, "<", "R", "/>") },
   {
