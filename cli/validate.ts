@@ -130,7 +130,7 @@ export async function validateFiles(
       entry || opts.var?.length || manifest
         ? { variables: { ...(entry?.variables ?? {}), ...vars }, ...(entry?.conditions ? { conditions: entry.conditions } : {}) }
         : undefined;
-    const { diagnostics, ok } = template ? checkTemplate(text, template) : checkFlow(text);
+    const { diagnostics, ok } = template ? checkTemplate(text, template) : checkFlow(text, { template: true });
     out.push({ file: name, ok, diagnostics });
   }
   let errors = 0;

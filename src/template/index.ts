@@ -28,7 +28,7 @@ export type TemplateCheck =
  * the template (placeholders, typed variables). Diagnostics from both, sorted by position.
  */
 export function checkTemplate(xml: string, options: CompileOptions = {}): TemplateCheck {
-  const flow = checkFlow(xml);
+  const flow = checkFlow(xml, { template: true });
   if (!flow.document) return { ok: false, document: null, compiled: null, diagnostics: flow.diagnostics };
   const compiled = compileTemplate(flow.document.root, options);
   const diagnostics = finishDiagnostics(dedupe([...flow.diagnostics, ...compiled.diagnostics]));

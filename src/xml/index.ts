@@ -4,7 +4,7 @@
  */
 import type { FlowDocument } from "./ast.ts";
 import { finishDiagnostics, hasErrors, type Diagnostic } from "./diagnostics.ts";
-import { parseXml } from "./parse.ts";
+import { parseXml, type ParseOptions } from "./parse.ts";
 import { validateDocument } from "./validate.ts";
 
 export * from "./ast.ts";
@@ -16,7 +16,7 @@ export { countWork, type WorkCount } from "./work.ts";
 export { decodeTemplate, type DecodeResult } from "./decode.ts";
 export { LIMITS } from "./limits.ts";
 export { LineIndex } from "./lines.ts";
-export { parseXml, decodeEntities } from "./parse.ts";
+export { parseXml, decodeEntities, type ParseOptions } from "./parse.ts";
 export { validateDocument } from "./validate.ts";
 export { serialize, serializeElement, escapeAttr, escapeText, stripForbidden, XML_DECLARATION } from "./serialize.ts";
 export {
@@ -43,8 +43,8 @@ export interface CheckResult {
 }
 
 /** Parse and validate in one go: the entry point for publishing, the CLI and tests. */
-export function checkFlow(xml: string): CheckResult {
-  const parsed = parseXml(xml);
+export function checkFlow(xml: string, options: ParseOptions = {}): CheckResult {
+  const parsed = parseXml(xml, options);
   const { document } = parsed;
   const diagnostics = finishDiagnostics(document ? parsed.diagnostics.concat(validateDocument(document)) : parsed.diagnostics);
   return { document, diagnostics, ok: !hasErrors(diagnostics) };

@@ -52,8 +52,8 @@ interface Over {
  * The first limit `text` goes past, as a `too-large` error at that place, or null. Malformed
  * markup is not judged here: the scan stops, and the parser reports it.
  */
-export function checkLimits(text: string, lines: LineIndex): Diagnostic | null {
-  const found = scan(text);
+export function checkLimits(text: string, lines: LineIndex, template = true): Diagnostic | null {
+  const found = scan(text, template);
   if (!found) return null;
   const { line, col } = lines.at(found.offset);
   return { severity: "error", code: "too-large", message: found.message, line, col };
@@ -64,10 +64,16 @@ const IN_TAG = /"[^"]*"?|'[^']*'?|[^\s"'=<>/]+|[=<>]/g;
 /** A name right after `<` or `</`. */
 const NAME = /[^\s"'=<>/]*/y;
 
-function scan(text: string): Over | null {
+/**
+ * `template`: the text is a template as its author wrote it. A rendered document holds the
+ * caller's values too (escaped, so they add no markup, but as many references and `{{` as the
+ * caller likes): it is held to the limits on markup, not to those on references and placeholders.
+ */
+function scan(text: string, template: boolean): Over | null {
   const n = text.length;
   const count: Record<Counted, number> = { elements: 0, attributes: 0, otherMarkup: 0, references: 0, placeholders: 0 };
   const bump = (what: Counted, offset: number): Over | null => {
+    if (!template && (what === "references" || what === "placeholders")) return null;
     if (++count[what] <= LIMITS[what]) return null;
     const limit = LIMITS[what];
     return {

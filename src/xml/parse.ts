@@ -175,8 +175,17 @@ function spanOf(entry: FxpNode): Span | undefined {
   return (entry as unknown as Record<PropertyKey, Span | undefined>)[META as unknown as PropertyKey];
 }
 
+export interface ParseOptions {
+  /**
+   * The text is a template as an author wrote it (publishing, `tactflow validate`): also held to
+   * the limits on references and placeholders (src/xml/limits.ts). Off for documents that may
+   * hold a caller's values, such as a rendered flow.
+   */
+  template?: boolean;
+}
+
 /** Parse a document. Never throws: problems come back as diagnostics. */
-export function parseXml(input: string): ParseResult {
+export function parseXml(input: string, options: ParseOptions = {}): ParseResult {
   // A byte-order mark is not content; dropping it keeps line 1's columns as editors count them.
   const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
   if (text !== input && text.charCodeAt(0) === 0xfeff) {
@@ -184,7 +193,7 @@ export function parseXml(input: string): ParseResult {
     return { document: null, diagnostics: [diag("error", "bad-encoding", { line: 1, col: 1 }, message)] };
   }
   const lines = new LineIndex(text);
-  const tooLarge = checkLimits(text, lines);
+  const tooLarge = checkLimits(text, lines, options.template ?? false);
   if (tooLarge) return { document: null, diagnostics: [tooLarge] };
   const diagnostics = lexicalChecks(text, lines);
   if (diagnostics.length) return { document: null, diagnostics };

@@ -91,7 +91,7 @@ describe("a check lists at most MAX_DIAGNOSTICS findings and counts the rest", (
 
 describe("documents past a limit are refused where they go past it", () => {
   const refusal = (xml: string) => {
-    const r = checkFlow(xml);
+    const r = checkFlow(xml, { template: true });
     expect(r.ok).toBe(false);
     expect(r.diagnostics).toHaveLength(1);
     expect(r.diagnostics[0]).toMatchObject({ severity: "error", code: "too-large" });
@@ -117,6 +117,13 @@ describe("documents past a limit are refused where they go past it", () => {
     const each = Array.from({ length: 100 }, (_, i) => ` tag${i}="x"`).join("");
     const xml = lines("<Response>", `<Hangup${each}/>`.repeat(LIMITS.attributes / 100), '  <Hangup tag="late"/>', "</Response>");
     expect(refusal(xml)).toMatchObject({ line: 3, col: 11 });
+  });
+
+  it("a rendered document (a caller's values in it) is held to the markup limits only", () => {
+    const many = `<Response><Say>${"&amp;{{".repeat(LIMITS.references + 1)}</Say></Response>`;
+    expect(checkFlow(many).diagnostics.filter((d) => d.code === "too-large")).toEqual([]);
+    expect(checkFlow(many, { template: true }).diagnostics[0]).toMatchObject({ code: "too-large" });
+    expect(checkFlow(`<Response>${"<Hangup/>".repeat(LIMITS.elements)}</Response>`).diagnostics[0]).toMatchObject({ code: "too-large" });
   });
 
   it("placeholders, references, comments", () => {
