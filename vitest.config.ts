@@ -82,6 +82,9 @@ export default defineConfig({
       {
         test: {
           name: "browser",
+          // A page follows the server through its event streams (the hub forwards a busy call's
+          // events once a second), so waiting for what a page shows gets more than the 1 s default.
+          expect: { poll: { timeout: 15_000 } },
           include: ["test/browser/**/*.test.ts"],
           environment: "node",
           // One `wrangler dev` serving the built console (npm test builds it first) and Chromium
