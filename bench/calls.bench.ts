@@ -103,7 +103,7 @@ const EXPECTED_HEARD = [
 
 // ---- the production bundle in Miniflare ----
 
-const { mf } = startTactflow("calls", port, { ADMIN_TOKEN: ADMIN, WEBHOOK_TOKEN: HOOK, PARK_TIMEOUT_MS: "30000" }, log);
+const { mf } = startTactflow("calls", port, { ADMIN_TOKEN: ADMIN, WEBHOOK_TOKEN: HOOK, PARK_TIMEOUT_MS: "30000" }, log, { quiet: true });
 
 interface Run {
   rps: number;
