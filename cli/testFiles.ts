@@ -18,6 +18,7 @@ import { LineCounter, parseDocument, isSeq } from "yaml";
 import { FlowOptionsSchema, type FlowMeta } from "../src/flows/meta.ts";
 import { readScenarios, ScenarioError, scenarioFromScript, type TestScenario } from "../src/flowtest/format.ts";
 import { flowKeyFor } from "../src/flows/store.ts";
+import { decodeTemplate, formatDiagnostic } from "../src/xml/index.ts";
 import { parseScript, ScriptError } from "../sim/script.ts";
 
 export const SCENARIO_FILE = /\.test\.(ya?ml|json)$/i;
@@ -121,12 +122,16 @@ function readManifest(dir: string): ManifestEntry[] {
 function loadFlow(xmlPath: string, tn: string | undefined, options: Record<string, unknown>, where: string): FlowFile {
   if (!tn) throw new TestFileError(`${where}: say which number the flow answers (tn: or to:), or name it in manifest.json`);
   if (!flowKeyFor(tn)) throw new TestFileError(`${where}: "${tn}" is not a telephone number`);
-  let xml: string;
+  let bytes: Uint8Array;
   try {
-    xml = readFileSync(xmlPath, "utf8");
+    bytes = readFileSync(xmlPath);
   } catch {
     throw new TestFileError(`${where}: cannot read the flow ${xmlPath}`);
   }
+  // Read as publishing reads it: bytes that are not UTF-8 are refused at their place, not tested as U+FFFD.
+  const decoded = decodeTemplate(bytes);
+  if (!decoded.ok) throw new TestFileError(decoded.diagnostics.map((d) => formatDiagnostic(xmlPath, d)).join("\n"));
+  const xml = decoded.text;
   const { file: _file, tn: _tn, $comment: _c, ...rest } = options;
   const meta = FlowOptionsSchema.safeParse(rest);
   if (!meta.success) throw new TestFileError(`${where}: flow options: ${meta.error.issues[0]?.message ?? "invalid"}`);

@@ -86,4 +86,19 @@ describe("tactflow test", () => {
     expect(bad.err).toContain("demo/bad.test.yaml: scenarios.0 at press.0");
     expect((await cli(["demo"], { coverageMin: "150" }, dir)).code).toBe(2);
   });
+
+  it("refuses a flow file that is not UTF-8 at the bad byte's line:col, as publishing does (exit 2)", async ({ expect }) => {
+    const dir = demoCopy();
+    const flow = join(dir, "demo/ivr-menu.xml");
+    const text = readFileSync(flow, "utf8");
+    const at = text.indexOf("Connecting you to sales.");
+    const before = text.slice(0, at);
+    const line = before.split("\n").length;
+    const col = at - before.lastIndexOf("\n");
+    writeFileSync(flow, Buffer.concat([Buffer.from(before, "utf8"), Buffer.from([0xff]), Buffer.from(text.slice(at), "utf8")]));
+    const r = await cli(["demo"], { quiet: true }, dir);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`ivr-menu.xml:${line}:${col}`);
+    expect(r.err).toMatch(/UTF-8/);
+  });
 });
