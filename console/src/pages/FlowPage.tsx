@@ -26,49 +26,18 @@ import { useAsync } from "../ui/async.ts";
 import { useApi } from "../ui/context.ts";
 import { Dialog } from "../ui/Dialog.tsx";
 import { ErrorState, errorText, Loading } from "../ui/states.tsx";
-
-const NEW_FLOW = `<?xml version="1.0" encoding="UTF-8"?>
-<Response>
-  <Say>Thank you for calling.</Say>
-  <Hangup/>
-</Response>
-`;
-
-const DEFAULT_SETTINGS: FlowSettings = { mode: "sync", timezone: "UTC", description: "", variables: {}, conditions: "evaluate" };
-
-type Tab = "graph" | "phone" | "settings" | "preview" | "versions" | "insights";
-const TABS: { id: Tab; label: string }[] = [
-  { id: "graph", label: "Graph" },
-  { id: "settings", label: "Settings" },
-  { id: "preview", label: "Preview" },
-  { id: "versions", label: "Versions" },
-  { id: "phone", label: "Phone" },
-  { id: "insights", label: "Insights" },
-];
-
-function settingsOf(v: FlowVersion): FlowSettings {
-  return {
-    mode: v.mode,
-    timezone: v.timezone,
-    description: v.description,
-    variables: v.variables,
-    conditions: v.conditions,
-    ...(v.parkTimeoutMs !== undefined ? { parkTimeoutMs: v.parkTimeoutMs } : {}),
-  };
-}
-
-const NO_DIAGNOSTICS: EditorDiagnostic[] = [];
-const NO_PROBLEMS: ReadonlyMap<string, "error" | "warning"> = new Map();
-
-/** The server's findings on the text it refused, then the browser's own that it did not repeat. */
-function mergeDiagnostics(checked: Checked, fromServer: readonly EditorDiagnostic[]): EditorDiagnostic[] {
-  if (!fromServer.length) return checked.diagnostics.map((d) => ({ ...d, source: "browser" as const }));
-  const key = (d: { line: number; col: number; message: string }) => `${d.line}:${d.col}:${d.message}`;
-  const seen = new Set(fromServer.map(key));
-  return [...fromServer, ...checked.diagnostics.filter((d) => !seen.has(key(d))).map((d) => ({ ...d, source: "browser" as const }))];
-}
-
-const sameSettings = (a: FlowSettings, b: FlowSettings) => JSON.stringify(a) === JSON.stringify({ ...b });
+import {
+  DEFAULT_SETTINGS,
+  mergeDiagnostics,
+  NEW_FLOW,
+  NO_DIAGNOSTICS,
+  NO_PROBLEMS,
+  sameSettings,
+  settingsOf,
+  TABS,
+  tabAfterKey,
+  type Tab,
+} from "../flow/draft.ts";
 
 export function FlowPage({ tn }: { tn: string | null }) {
   const api = useApi();
@@ -282,12 +251,11 @@ function FlowEditor({ tn, initial }: { tn: string | null; initial: FlowVersion |
   const localSettingErrors = settingsErrors(settings).size;
   const title = tn ? formatTn(tn) : "New flow";
   const onTabKey = (e: KeyboardEvent) => {
-    const i = TABS.findIndex((t) => t.id === tab);
-    const next = e.key === "ArrowRight" ? (i + 1) % TABS.length : e.key === "ArrowLeft" ? (i + TABS.length - 1) % TABS.length : -1;
-    if (next < 0) return;
+    const next = tabAfterKey(tab, e.key);
+    if (!next) return;
     e.preventDefault();
-    setTab(TABS[next]!.id);
-    requestAnimationFrame(() => document.getElementById(`tab-${TABS[next]!.id}`)?.focus());
+    setTab(next);
+    requestAnimationFrame(() => document.getElementById(`tab-${next}`)?.focus());
   };
 
   return (
