@@ -8,6 +8,7 @@
  *
  *   npm run bench:profile
  *   npm run bench:profile -- --duration 10 --connections 32 --out /tmp/gather.cpuprofile
+ *   npm run bench:profile -- --target repeat --storage disk   (targets: gather, repeat, webhook)
  *
  * A profile is a diagnosis, not a figure: the inspector slows the isolate down, so compare its
  * shares, never its req/s, with `bench:calls`.
@@ -19,7 +20,7 @@ import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 import WebSocket from "ws";
 import { cli } from "./lib/cli.ts";
-import { worker } from "./lib/miniflare.ts";
+import { type Storage, storageOptions, worker } from "./lib/miniflare.ts";
 
 const { args, num, log } = cli("profile", {
   duration: { type: "string", default: "8" },
@@ -28,6 +29,7 @@ const { args, num, log } = cli("profile", {
   inspector: { type: "string", default: "9242" },
   top: { type: "string", default: "40" },
   target: { type: "string", default: "gather" },
+  storage: { type: "string", default: "memory" },
   out: { type: "string" },
 });
 const duration = num("duration", 1);
@@ -35,6 +37,8 @@ const connections = num("connections", 1);
 const port = num("port", 1024);
 const inspectorPort = num("inspector", 1024);
 const top = num("top", 1);
+if (args.storage !== "memory" && args.storage !== "disk") throw new Error(`--storage is memory or disk, not "${args.storage}"`);
+const storage: Storage = args.storage;
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const ADMIN = "bench-admin-token";
@@ -71,6 +75,11 @@ const mf = new Miniflare({
   host: "127.0.0.1",
   port,
   inspectorPort,
+  // As bench:calls: drop the request log lines (warnings and errors still shown), storage on RAM unless --storage disk.
+  handleStructuredLogs: (l: { level: string; message: string }) => {
+    if (l.level === "warn" || l.level === "error") process.stderr.write(`${l.message}\n`);
+  },
+  ...storageOptions(storage),
   workers: [
     worker(
       "tactflow",
@@ -80,6 +89,7 @@ const mf = new Miniflare({
         CALL: { type: "durable-object", worker: "tactflow", exportName: "CallSession" },
         EVENT_HUB: { type: "durable-object", worker: "tactflow", exportName: "EventHub" },
         INSIGHTS: { type: "durable-object", worker: "tactflow", exportName: "FlowInsights" },
+        ACCESS: { type: "durable-object", worker: "tactflow", exportName: "AccessStore" },
         ADMIN_TOKEN: { type: "text", value: ADMIN },
         WEBHOOK_TOKEN: { type: "text", value: HOOK },
       },
@@ -87,6 +97,7 @@ const mf = new Miniflare({
         CallSession: { type: "durable-object", storage: "sqlite" },
         EventHub: { type: "durable-object", storage: "sqlite" },
         FlowInsights: { type: "durable-object", storage: "sqlite" },
+        AccessStore: { type: "durable-object", storage: "sqlite" },
       },
     ),
   ],

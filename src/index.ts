@@ -12,7 +12,7 @@ import { flows } from "./routes/flows.ts";
 import { openapi } from "./routes/openapi.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { calls } from "./routes/calls.ts";
-import { gather } from "./routes/gather.ts";
+import { gather, handleGather } from "./routes/gather.ts";
 import { insightsRoutes } from "./routes/insights.ts";
 import { rolloutRoutes } from "./routes/rollout.ts";
 import { webhooks } from "./routes/webhooks.ts";
@@ -51,33 +51,63 @@ app.notFound(notFound);
 app.onError(onError);
 
 const CALLFLOW_PREFIX = "/v1/callflow";
+const CALLS_PREFIX = "/v1/calls/";
+const GATHER_SUFFIX = "/gather";
+const GATHER_ROUTE = "/v1/calls/:call/gather";
+
+/** The one request log line for a request that skipped the router (Hono's `requestLog` writes the others). */
+function logged(request: Request, route: string, began: number, fields: { call?: string; tn?: string }) {
+  return (res: Response): Response => {
+    logRequest({
+      method: request.method,
+      route,
+      status: res.status,
+      ms: Date.now() - began,
+      ...fields,
+      version: res.headers.get("x-tactflow-version") ?? undefined,
+      fallback: res.headers.get("x-tactflow-fallback") ?? undefined,
+    });
+    return res;
+  };
+}
+
+/**
+ * The call id of `GET|POST /v1/calls/{call}/gather` exactly, as the platform sends it (no trailing
+ * slash, no percent-encoding in the id, no `Origin` header), or null for anything else.
+ */
+function gatherCall(request: Request, url: string, start: number, pathEnd: number): string | null {
+  if (!url.startsWith(CALLS_PREFIX, start) || !url.endsWith(GATHER_SUFFIX, pathEnd)) return null;
+  const call = url.slice(start + CALLS_PREFIX.length, pathEnd - GATHER_SUFFIX.length);
+  if (call === "" || call.includes("/") || call.includes("%")) return null;
+  if ((request.method !== "GET" && request.method !== "POST") || request.headers.has("origin")) return null;
+  return call;
+}
 
 export default {
   fetch(request: Request, env: Env, ctx?: ExecutionContext): Response | Promise<Response> {
-    // Every inbound call hits the call-flow webhook first and the caller hears silence until it
-    // answers, so it skips the router (~10% of a constant-response Worker's throughput in
-    // bench:http). Everything else, including `/v1/callflow/` variants, goes through Hono.
+    // A caller hears silence until the call-flow webhook answers, and again after every key press
+    // until the Gather's URL does, so both skip the router (~10% of a constant-response Worker's
+    // throughput in bench:http). Everything else, including their trailing-slash variants, HEAD
+    // and other methods, goes through Hono, whose routes answer the same.
     const url = request.url;
     const start = url.indexOf("/", url.indexOf("//") + 2);
-    if (start >= 0 && url.startsWith(CALLFLOW_PREFIX, start)) {
+    if (start < 0) return app.fetch(request, env, ctx);
+    if (url.startsWith(CALLFLOW_PREFIX, start)) {
       const after = url.charCodeAt(start + CALLFLOW_PREFIX.length);
       // NaN: the URL ends there; 63: "?".
       if ((Number.isNaN(after) || after === 63) && (request.method === "GET" || request.method === "POST")) {
-        const began = Date.now();
-        const logged = (res: Response): Response => {
-          logRequest({
-            method: request.method,
-            route: CALLFLOW_PREFIX,
-            status: res.status,
-            ms: Date.now() - began,
-            tn: after === 63 ? (new URL(url).searchParams.get("to") ?? undefined) : undefined,
-            version: res.headers.get("x-tactflow-version") ?? undefined,
-            fallback: res.headers.get("x-tactflow-fallback") ?? undefined,
-          });
-          return res;
-        };
+        const tn = after === 63 ? (new URL(url).searchParams.get("to") ?? undefined) : undefined;
+        const done = logged(request, CALLFLOW_PREFIX, Date.now(), { tn });
         const res = handleCallflow(request, env, ctx);
-        return res instanceof Response ? logged(res) : res.then(logged);
+        return res instanceof Response ? done(res) : res.then(done);
+      }
+    } else {
+      const q = url.indexOf("?", start);
+      const call = gatherCall(request, url, start, q < 0 ? url.length : q);
+      if (call !== null) {
+        const done = logged(request, GATHER_ROUTE, Date.now(), { call });
+        const res = handleGather(request, env, call);
+        return res instanceof Response ? done(res) : res.then(done);
       }
     }
     return app.fetch(request, env, ctx);

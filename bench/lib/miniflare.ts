@@ -4,7 +4,8 @@
  * `wrangler dev`, whose proxy Durable Object serialises every request.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
@@ -48,14 +49,47 @@ export function worker(
   };
 }
 
+/**
+ * Where Miniflare keeps the Durable Objects' SQLite files:
+ * - `disk`: Miniflare's own temporary folder on the machine's disk (its default);
+ * - `memory`: a fresh folder on a RAM-backed file system (`/dev/shm`), removed on exit.
+ *
+ * It is the same workerd and the same SQLite either way. Locally, every storage transaction is
+ * written to those files (a write per page and a sync per commit) before the object's answer goes
+ * out; how long that takes is the machine's disk, not the code under test (docs/benchmarks.md,
+ * "Storage").
+ */
+export type Storage = "disk" | "memory";
+
+/** Miniflare's options for `storage`: a fresh RAM-backed folder for `memory`, its default for `disk`. */
+export function storageOptions(storage: Storage = "disk"): { resourcePersistencePath?: string } {
+  return storage === "memory" ? { resourcePersistencePath: memoryFolder() } : {};
+}
+
+/** A fresh folder for `memory` storage: on `/dev/shm` where there is one, else in the temporary folder (said on stderr). */
+function memoryFolder(): string {
+  const shm = "/dev/shm";
+  const base = existsSync(shm) ? shm : tmpdir();
+  if (base !== shm) process.stderr.write(`no ${shm} here: "memory" storage is in ${base}, which may be a disk\n`);
+  const dir = mkdtempSync(join(base, "tactflow-bench-"));
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 /** Miniflare serving `workers` on 127.0.0.1:`port` (await `.ready` for the origin; `.dispose()` when done). */
-export function serve(port: number, workers: WorkerOptions[], opts: { quiet?: boolean } = {}): Miniflare {
+export function serve(port: number, workers: WorkerOptions[], opts: { quiet?: boolean; storage?: Storage } = {}): Miniflare {
   // quiet: the Worker's info lines (one request log line per request) are dropped, warnings and
   // errors still shown, so printing them doesn't compete with the load for the CPU.
   const quiet = (l: { level: string; message: string }) => {
     if (l.level === "warn" || l.level === "error") process.stderr.write(`${l.message}\n`);
   };
-  return new Miniflare({ host: "127.0.0.1", port, workers, ...(opts.quiet ? { handleStructuredLogs: quiet } : {}) });
+  return new Miniflare({
+    host: "127.0.0.1",
+    port,
+    workers,
+    ...(opts.quiet ? { handleStructuredLogs: quiet } : {}),
+    ...storageOptions(opts.storage),
+  });
 }
 
 /**
@@ -69,7 +103,7 @@ export function startTactflow(
   port: number,
   vars: Record<string, string>,
   log: (message: string) => void,
-  opts: { quiet?: boolean } = {},
+  opts: { quiet?: boolean; storage?: Storage } = {},
 ): { mf: Miniflare; bundleBytes: number } {
   log("building the production bundle (wrangler deploy --dry-run)…");
   const outdir = join(root, "dist", `${bench}-bench`);

@@ -4,14 +4,23 @@
  * Always `200 text/xml`; an unknown call or node, or any failure, gets the fallback document and
  * a log line, never dead air. A wrong token is 401, logged.
  */
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
+import { getQueryParam } from "hono/utils/url";
 import type { GatherResult } from "../call/api.ts";
 import { parseNodeId } from "../call/flowTree.ts";
 import { isCallId } from "../call/id.ts";
 import { fallbackXml } from "../callflow/fallback.ts";
 import { mediaType, readTextLimited } from "../http/body.ts";
 import { callPathParam, problemRef, xmlAnswer, type Paths } from "../http/openapi.ts";
-import { phoneClaimOf, phoneRefusal, type WebhookRoute } from "../http/webhookAuth.ts";
+import { isPhoneToken } from "../http/phoneToken.ts";
+import {
+  authoriseWebhook,
+  authoriseWebhookOrPhone,
+  phoneClaimOf,
+  phoneRefusal,
+  type WebhookRoute,
+  webhookRefusal,
+} from "../http/webhookAuth.ts";
 import { clip, describeError, log } from "../log.ts";
 import { platformXmlRoute, XML_HEADERS } from "./platform.ts";
 
@@ -24,33 +33,53 @@ const GATHER_ROUTE: WebhookRoute = { name: "gather", url: "The Gather URL", fall
 const guard = platformXmlRoute(GATHER_ROUTE);
 
 // Only our own documents name these URLs, never with a trailing slash; it is taken all the same,
-// as on /v1/callflow/. HEAD and other methods: src/routes/platform.ts.
-gather.all("/v1/calls/:call/gather", ...guard, (c) => answerGather(c));
-gather.all("/v1/calls/:call/gather/", ...guard, (c) => answerGather(c));
+// as on /v1/callflow/. HEAD and other methods: src/routes/platform.ts. GET and POST of the URL
+// itself usually skip the router (src/index.ts, `handleGather`); these serve the same answer.
+gather.all("/v1/calls/:call/gather", ...guard, (c) => answerGather(c.req.raw, c.env, c.req.param("call") ?? "", c.req.query()));
+gather.all("/v1/calls/:call/gather/", ...guard, (c) => answerGather(c.req.raw, c.env, c.req.param("call") ?? "", c.req.query()));
 
-async function answerGather(c: Context<Env_>): Promise<Response> {
-  const url = new URL(c.req.url);
-  const call = c.req.param("call") ?? "";
-  const node = url.searchParams.get("node") ?? "";
-  const attemptRaw = url.searchParams.get("attempt");
-  const attempt = attemptRaw !== null && /^\d{1,9}$/.test(attemptRaw) && Number(attemptRaw) > 0 ? Number(attemptRaw) : null;
+/**
+ * A Gather's URL as a plain function, for `src/index.ts` to call before Hono's router, as it does
+ * the call-flow webhook: every key press waits on this answer. The same token check as the
+ * route's middleware (`requireWebhookToken`), made directly; `call` is the path's call id.
+ */
+export function handleGather(request: Request, env: Env, call: string): Promise<Response> | Response {
+  const query = getQueryParam(request.url) as Record<string, string>;
+  const token = query["token"];
+  if (isPhoneToken(token)) return phoneGather(request, env, call, query);
+  const verdict = authoriseWebhook(env, token, request.headers.get("cf-connecting-ip"));
+  if (!verdict.ok) return webhookRefusal(GATHER_ROUTE, request, verdict, env);
+  return answerGather(request, env, call, query);
+}
+
+async function phoneGather(request: Request, env: Env, call: string, query: Record<string, string>): Promise<Response> {
+  const verdict = await authoriseWebhookOrPhone(env, request, query["token"], request.headers.get("cf-connecting-ip"));
+  if (!verdict.ok) return webhookRefusal(GATHER_ROUTE, request, verdict, env);
+  return answerGather(request, env, call, query);
+}
+
+/** `query`: the URL's query, one (decoded) value per name. */
+async function answerGather(request: Request, env: Env, call: string, query: Record<string, string | undefined>): Promise<Response> {
+  const node = query["node"] ?? "";
+  const attemptRaw = query["attempt"];
+  const attempt = attemptRaw !== undefined && /^\d{1,9}$/.test(attemptRaw) && Number(attemptRaw) > 0 ? Number(attemptRaw) : null;
   const fallback = (reason: string, detail: string) => {
     log("warn", "gather fallback", { reason, detail, call: clip(call), node: clip(node, 64) });
-    return new Response(fallbackXml(c.env), { status: 200, headers: { ...XML_HEADERS, "x-tactflow-fallback": reason } });
+    return new Response(fallbackXml(env), { status: 200, headers: { ...XML_HEADERS, "x-tactflow-fallback": reason } });
   };
   if (!isCallId(call)) return fallback("unknown-call", "not a call id");
-  const phone = phoneClaimOf(c.req.raw);
-  if (phone && phone.call !== call) return phoneRefusal(GATHER_ROUTE, c.req.raw, `call ${call.slice(0, 64)}`);
+  const phone = phoneClaimOf(request);
+  if (phone && phone.call !== call) return phoneRefusal(GATHER_ROUTE, request, `call ${call.slice(0, 64)}`);
   if (!parseNodeId(node)) return fallback("unknown-node", `node "${node.slice(0, 40)}" is not a Gather node id`);
   let digits: string | null;
   try {
-    digits = await readDigits(c.req.raw, url);
+    digits = await readDigits(request, query);
   } catch {
     digits = null;
   }
   let result: GatherResult;
   try {
-    result = await c.env.CALL.getByName(call).gather({ node, attempt, digits });
+    result = await env.CALL.getByName(call).gather({ node, attempt, digits });
   } catch (err) {
     return fallback("internal-error", describeError(err));
   }
@@ -68,10 +97,10 @@ async function answerGather(c: Context<Env_>): Promise<Response> {
  * The entered digits (docs/opentact.md §b.6, f.4): `dtmf` (dialect B) or `code` (dialect A), from the query,
  * else from a form or JSON body. Null when neither came at all; "" when they came empty.
  */
-async function readDigits(req: Request, url: URL): Promise<string | null> {
+async function readDigits(req: Request, query: Record<string, string | undefined>): Promise<string | null> {
   for (const name of ["dtmf", "code", "digits", "Digits"]) {
-    const v = url.searchParams.get(name);
-    if (v !== null) return v;
+    const v = query[name];
+    if (v !== undefined) return v;
   }
   if (req.method !== "POST" || !req.body) return null;
   const text = await readTextLimited(req, 256 * 1024);

@@ -25,6 +25,20 @@ describe("the request log", () => {
     expect(JSON.stringify(line)).not.toContain("very-secret-token");
   });
 
+  it("a Gather's URL, with and without the router: one line each with the route and call, without the token", async ({ expect }) => {
+    const lines = captureLines();
+    const call = "call-request-log-1";
+    // GET of the URL itself skips the router (src/index.ts); the trailing-slash form goes through it.
+    for (const path of [`/v1/calls/${call}/gather`, `/v1/calls/${call}/gather/`])
+      await exports.default.fetch(`https://tf.test${path}?node=g1&attempt=1&dtmf=1&token=very-secret-token`);
+    const got = lines();
+    expect(got.map((l) => l.route)).toEqual(["/v1/calls/:call/gather", "/v1/calls/:call/gather/"]);
+    for (const line of got) {
+      expect(line).toMatchObject({ method: "GET", status: 200, call, fallback: "unknown-call" });
+      expect(JSON.stringify(line)).not.toContain("very-secret-token");
+    }
+  });
+
   it("an admin route: the route pattern and a clipped TN, never the bearer token", async ({ expect }) => {
     const lines = captureLines();
     await exports.default.fetch(`https://tf.test/v1/flows/${"9".repeat(500)}`, { headers: { authorization: "Bearer test-admin-token" } });
