@@ -79,6 +79,8 @@ export class HubForwarder {
   #queued: HubFrame[] = [];
   /** The newest seq known to be in the log; null until read from it. */
   #latest: number | null = null;
+  /** Events queued so far (a count), so a quiet save can tell whether the call stayed quiet. */
+  #published = 0;
 
   /** `log` is the call's event log, or null while the call has none. */
   constructor(ctx: DurableObjectState, env: Env, log: () => EventLog | null, requestWake: (atMs: number) => void) {
@@ -100,6 +102,7 @@ export class HubForwarder {
 
   /** An event was just logged: queue it for the next forward. */
   queue(frame: HubFrame): void {
+    this.#published += 1;
     this.#latest = Math.max(this.#latestSeq(), frame.seq);
     const last = this.#queued.at(-1);
     if (last && (frame.seq !== last.seq + 1 || this.#queued.length >= FORWARD_BATCH * 4)) this.#queued = [];
@@ -172,8 +175,14 @@ export class HubForwarder {
         const batch = this.#next(this.forwarded());
         const last = batch.at(-1);
         if (!last) {
-          // Nothing left to send: store how far the hub got, if no event does it first.
-          if (this.#unsaved) this.#ctx.waitUntil(sleep(QUIET_SAVE_MS).then(() => this.save()));
+          // Nothing left to send: store how far the hub got if the call stays quiet. An event
+          // meanwhile stores it in its own transaction (publish → save) and starts the next
+          // forward, whose own end schedules the next quiet save; saving here anyway would be a
+          // transaction of its own, about once a second for every busy call.
+          if (this.#unsaved) {
+            const published = this.#published;
+            this.#ctx.waitUntil(sleep(QUIET_SAVE_MS).then(() => published === this.#published && this.save()));
+          }
           return;
         }
         this.#lastSentAt = Date.now();

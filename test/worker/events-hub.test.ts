@@ -275,6 +275,46 @@ describe("forwarding to the hub", () => {
     expect(hub.maxInFlight).toBe(1);
   });
 
+  it("a busy call stores the hub's acknowledgement with its events; only a call gone quiet stores it on its own", async ({ expect }) => {
+    const hub = new HubDouble();
+    const stub = env.CALL.getByName(newCall());
+    // Each save, and whether it ran inside a publish (the event's own transaction) or on its own.
+    const saves: Array<"with an event" | "on its own"> = [];
+    let publishing = false;
+    const { publish, events } = await runInDurableObject(stub, (_i, state) => {
+      const w = withEvents(state, hub);
+      const save = w.events.forwarder.save.bind(w.events.forwarder);
+      w.events.forwarder.save = () => {
+        saves.push(publishing ? "with an event" : "on its own");
+        save();
+      };
+      return w;
+    });
+    const busyFor = 2_600;
+    const started = Date.now();
+    let sent = 0;
+    while (Date.now() - started < busyFor) {
+      await runInDurableObject(stub, () => {
+        publishing = true;
+        try {
+          publish(1);
+        } finally {
+          publishing = false;
+        }
+      });
+      sent += 1;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // Forwards went out about once a second while the call was busy, and every save rode on an event.
+    expect(hub.forwards.length).toBeGreaterThanOrEqual(2);
+    expect(saves.filter((s) => s === "on its own")).toEqual([]);
+    // Quiet now: the last acknowledgement is stored on its own, once.
+    await until(() => saves.includes("on its own"), "the quiet save", 5_000);
+    const stored = await runInDurableObject(stub, (_i, state) => state.storage.kv.get<number>("events:hub_forwarded_seq"));
+    expect(stored).toBe(sent);
+    expect(await runInDurableObject(stub, () => events.forwarder.behind())).toBe(false);
+  });
+
   it("a forward that fails is retried from the call's alarm, from where the hub left off", async ({ expect }) => {
     const hub = new HubDouble();
     hub.fail = true;
