@@ -36,7 +36,9 @@ function subscriptionUpgrade(stream: "call" | "hub"): MiddlewareHandler<Env_> {
  * key taken out and EVENTS_TOKEN (or ADMIN_TOKEN) in its place. A key limited to TN patterns may
  * only follow the account-wide stream filtered to one of its numbers (`/v1/events?tn=`); a
  * call's own stream needs an unlimited grant. A key in the first frame is not supported: send it
- * as `?token=` or `Authorization: Bearer`.
+ * as `?token=` or `Authorization: Bearer`. The key is checked before the upgrade is, so a plain
+ * GET learns why a key is refused (401/403): a browser can't read the answer to a failed
+ * WebSocket handshake, and the console asks this way instead.
  */
 function streamKey(stream: "call" | "hub"): MiddlewareHandler<Env_> {
   return async (c, next) => {
@@ -80,12 +82,12 @@ eventRoutes.get(
     if (!isCallId(call)) throw new ProblemError(400, "Invalid call id", `${quoteCallId(call)} is not a call id.`);
     await next();
   },
-  subscriptionUpgrade("call"),
   streamKey("call"),
+  subscriptionUpgrade("call"),
   (c) => c.env.CALL.getByName(c.req.param("call")).fetch(c.req.raw),
 );
 
-eventRoutes.get("/v1/events", subscriptionUpgrade("hub"), streamKey("hub"), (c) => c.env.EVENT_HUB.getByName(HUB_NAME).fetch(c.req.raw));
+eventRoutes.get("/v1/events", streamKey("hub"), subscriptionUpgrade("hub"), (c) => c.env.EVENT_HUB.getByName(HUB_NAME).fetch(c.req.raw));
 
 // The streams in the OpenAPI document. OpenAPI has no words for a WebSocket, so the operation
 // describes the upgrade and points at docs/events.md for the frames.

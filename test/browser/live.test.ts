@@ -73,6 +73,32 @@ afterAll(async () => {
 });
 
 describe("live calls", () => {
+  it("a key limited to some numbers: the all-numbers list says why it can't follow them and stops retrying; a number's own list is live", async () => {
+    const res = await fetch(`${server.url}/v1/keys`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${server.adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "limited console", grants: ["flows:read@1800555*", "events:read@1800555*"] }),
+    });
+    expect(res.status).toBe(201);
+    const { secret } = (await res.json()) as { secret: string };
+    const { context, page } = await signedIn(browser, server.url, secret);
+    await page.goto("/calls");
+    await page
+      .getByRole("status")
+      .getByText(/does not hold the scope events:read for every number/)
+      .waitFor();
+    await page.getByText("A key limited to some numbers can follow each of them on its own page").waitFor();
+    // Refused for good: no reconnects follow (they came every 0.25–10 s before).
+    const connections = () =>
+      page.evaluate(() => (globalThis as unknown as { tactflowLive: { connections: number } }).tactflowLive.connections);
+    const before = await connections();
+    await page.waitForTimeout(1500);
+    expect(await connections()).toBe(before);
+    await page.goto("/numbers/18005550100/calls");
+    await page.getByRole("status").getByText("Live", { exact: true }).waitFor();
+    await context.close();
+  });
+
   it("a call from the CLI appears in the list, moves through the flow, and ends with its cause; a dropped stream resumes without a gap or a repeat", async () => {
     const { context, page } = await signedIn(browser, server.url, server.adminToken);
     await openLive(page);

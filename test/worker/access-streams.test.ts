@@ -38,5 +38,10 @@ describe("event streams with an API key", () => {
     expect((await upgrade(`/v1/events?tn=19005550100&token=${limited}`)).status).toBe(403);
     expect((await upgrade(`/v1/events?token=${limited}`)).status).toBe(403);
     expect((await upgrade(`/v1/calls/c-stream-2/events?token=${limited}`)).status).toBe(403);
+    // Without the upgrade (a browser asking why its handshake failed): the same refusal, as a problem document.
+    const plain = await exports.default.fetch(`http://tactflow.test/v1/events?token=${limited}`);
+    expect(plain.status).toBe(403);
+    expect(await plain.json()).toMatchObject({ scope: "events:read", detail: expect.stringMatching(/for every number/) });
+    expect((await exports.default.fetch(`http://tactflow.test/v1/events?tn=18005550100&token=${limited}`)).status).toBe(426);
   });
 });

@@ -102,6 +102,15 @@ export default function LiveCalls({ tn }: LiveCallsProps) {
       ) : (
         <p class="page-lead">Calls in progress on every number, as their events arrive. Open a call for its timeline.</p>
       )}
+      {status?.kind === "failed" && !tn && (
+        <p class="state state-note">
+          A key limited to some numbers can follow each of them on its own page: open a number from{" "}
+          <a href="/" onClick={onLinkClick}>
+            the numbers list
+          </a>{" "}
+          and choose <strong>Calls</strong> beside its published version.
+        </p>
+      )}
       {gap && <p class="state state-note">Older events are no longer kept by the server; the lists start where they do.</p>}
 
       <section aria-labelledby="in-progress">

@@ -9,7 +9,8 @@
  *   25 s keeps the socket from being swept as stale.
  * - **Resuming.** After a drop (a deploy, a reload of `wrangler dev`, a network cut, a 1013) it
  *   reconnects with backoff (0.25 s doubling to 10 s) and `since` = the last sequence number it
- *   handed on, so nothing is lost or repeated. Authentication failures (4001) are final.
+ *   handed on, so nothing is lost or repeated. Authentication failures are final: a 4001 close,
+ *   or, for an API key, a handshake the same URL refuses over HTTP (401/403, with its reason).
  *
  * Events are handed on in batches, at most once per animation frame, so a busy stream costs the
  * page one render per frame however many events arrive.
@@ -160,11 +161,39 @@ export class EventStream {
         this.#opts.onStatus?.({ kind: "failed", why: e.reason || "the server refused the token" });
         return;
       }
-      const wait = authed ? 250 : this.#backoff;
-      this.#backoff = Math.min(this.#backoff * 2, BACKOFF_MAX_MS);
-      this.#opts.onStatus?.({ kind: "retrying", inMs: wait, why: e.reason || `closed (${e.code})` });
-      this.#retry = setTimeout(() => this.#connect(), wait);
+      if (!authed && this.#opts.token.startsWith("tfk_")) {
+        // An API key is checked on the upgrade, and a browser never sees why a handshake failed:
+        // ask the same URL over HTTP once, and stop if the answer is a refusal.
+        void this.#refusal().then((why) => (why === null ? this.#retryLater(authed, e) : this.#fail(why)));
+        return;
+      }
+      this.#retryLater(authed, e);
     };
+  }
+
+  /** The problem document's detail when the stream's URL refuses the key (401/403), else null. */
+  async #refusal(): Promise<string | null> {
+    try {
+      const res = await fetch(this.#url().replace(/^ws/, "http"), { headers: { accept: "application/problem+json" } });
+      if (res.status !== 401 && res.status !== 403) return null;
+      const body = (await res.json().catch(() => ({}))) as { detail?: unknown; title?: unknown };
+      return typeof body.detail === "string" ? body.detail : `${res.status} ${typeof body.title === "string" ? body.title : "refused"}`;
+    } catch {
+      return null;
+    }
+  }
+
+  #fail(why: string): void {
+    if (this.#closed) return;
+    this.#opts.onStatus?.({ kind: "failed", why });
+  }
+
+  #retryLater(authed: boolean, e: CloseEvent): void {
+    if (this.#closed) return;
+    const wait = authed ? 250 : this.#backoff;
+    this.#backoff = Math.min(this.#backoff * 2, BACKOFF_MAX_MS);
+    this.#opts.onStatus?.({ kind: "retrying", inMs: wait, why: e.reason || `closed (${e.code})` });
+    this.#retry = setTimeout(() => this.#connect(), wait);
   }
 
   #ack(): void {
