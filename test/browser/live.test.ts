@@ -180,10 +180,8 @@ describe("live calls", () => {
 
     await box.fill("<Say>Thanks for waiting. Goodbye.</Say><Hangup/>");
     await page.getByRole("button", { name: "Send" }).click();
-    await page
-      .locator(".command-box [role=status]")
-      .getByText(/Accepted/)
-      .waitFor();
+    // Polled on the whole box, so a failure shows what the page said instead (a CI run once timed out here).
+    await expect.poll(() => page.locator(".command-box").textContent(), { timeout: 30_000 }).toMatch(/Accepted/);
     // The delivery and the end arrive on the call's own stream, without a reload.
     const timeline = page.locator(".timeline");
     await timeline.getByText(/Commands\[1\]\.Hangup\[\d\]/).waitFor({ timeout: 20_000 });
