@@ -12,7 +12,11 @@ export class EventLog {
     EventLog.schema(sql);
   }
 
-  /** The log's table (part of the call object's schema, src/call/schema.ts). */
+  /**
+   * The log's table as step 3 of the call object's schema made it (src/call/schema.ts); step 6
+   * remakes it without AUTOINCREMENT and the uuid index. (The constructor makes it when it is
+   * missing, for a log used on its own; in a call object the schema's steps came first.)
+   */
   static schema(sql: SqlStorage): void {
     sql.exec(
       `CREATE TABLE IF NOT EXISTS events (

@@ -7,7 +7,7 @@ import { env, exports } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, it } from "vitest";
 import type { CallSession } from "../../src/call/CallSession.ts";
-import { SCHEMA_VERSION } from "../../src/call/schema.ts";
+import { migrate, SCHEMA_VERSION } from "../../src/call/schema.ts";
 import { ORIGIN, advance, begin, clearAlarms, commands, newCall, sentTo, snapshot, timers } from "./call-helpers.ts";
 
 afterEach(clearAlarms);
@@ -297,5 +297,128 @@ describe("schema", () => {
       (_i: CallSession, state) => state.storage.sql.exec<{ version: number }>("SELECT version FROM call_schema").one().version,
     );
     expect(version).toBe(SCHEMA_VERSION);
+  });
+
+  it("a new call's tables, made at once, are the ones every step leads to", async ({ expect }) => {
+    const describe = (sql: SqlStorage) =>
+      sql
+        .exec<{ name: string; sql: string }>(
+          "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+        )
+        .toArray()
+        .map((t) => ({
+          table: t.name,
+          autoincrement: /AUTOINCREMENT/i.test(t.sql),
+          columns: sql.exec(`SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info('${t.name}') ORDER BY cid`).toArray(),
+          indexes: sql
+            .exec<{ name: string; unique: number }>(`SELECT name, "unique" FROM pragma_index_list('${t.name}') ORDER BY name`)
+            .toArray()
+            .map((i) => ({
+              unique: i.unique,
+              // Autoindexes are named by position; compare what they index.
+              name: i.name.startsWith("sqlite_autoindex") ? "(autoindex)" : i.name,
+              columns: sql
+                .exec<{ name: string }>(`SELECT name FROM pragma_index_info('${i.name}') ORDER BY seqno`)
+                .toArray()
+                .map((c) => c.name),
+            })),
+        }));
+    const made = (opts: { steps?: boolean }) =>
+      runInDurableObject(env.CALL.getByName(newCall("schema")), (_i: CallSession, state) => {
+        migrate(state.storage.sql, opts);
+        return {
+          version: state.storage.sql.exec<{ version: number }>("SELECT version FROM call_schema").one().version,
+          tables: describe(state.storage.sql),
+        };
+      });
+    const atOnce = await made({});
+    const bySteps = await made({ steps: true });
+    expect(atOnce.tables.map((t) => t.table)).toContain("events");
+    expect(atOnce).toEqual(bySteps);
+    expect(atOnce.version).toBe(SCHEMA_VERSION);
+  });
+
+  it("the event log and the Gather history lose AUTOINCREMENT and the uuid index; an older call keeps its rows and goes on numbering", async ({
+    expect,
+  }) => {
+    const shape = (call: string) =>
+      runInDurableObject(env.CALL.getByName(call), (_i: CallSession, state) => {
+        const sql = state.storage.sql;
+        return {
+          tables: sql
+            .exec<{ name: string; sql: string }>(
+              "SELECT name, sql FROM sqlite_master WHERE name IN ('events', 'gather_history') ORDER BY name",
+            )
+            .toArray()
+            .map((r) => [r.name, /AUTOINCREMENT/i.test(r.sql), /UNIQUE/i.test(r.sql)]),
+          indexes: sql
+            .exec<{ name: string }>(
+              "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('events', 'gather_history') ORDER BY name",
+            )
+            .toArray()
+            .map((r) => r.name),
+          sequences: sql
+            .exec<{ name: string }>("SELECT name FROM sqlite_sequence WHERE name IN ('events', 'gather_history')")
+            .toArray()
+            .map((r) => r.name),
+        };
+      });
+    const now = {
+      tables: [
+        ["events", false, false],
+        ["gather_history", false, false],
+      ],
+      indexes: ["gather_history_node"],
+      sequences: [],
+    };
+    // A new call is made in the new shape.
+    const fresh = newCall("schema");
+    await begin(fresh, `<Response><Gather numDigits="1" attempts="3"><DTMF value="1"><Say>One</Say></DTMF></Gather></Response>`);
+    await exports.default.fetch(`${ORIGIN}/v1/calls/${fresh}/gather?node=g0&attempt=1&dtmf=9`);
+    expect(await shape(fresh)).toEqual(now);
+
+    // A call made by the code before: both tables as they were, schema version 5.
+    const call = newCall("schema");
+    await begin(call, `<Response><Gather numDigits="1" attempts="3"><DTMF value="1"><Say>One</Say></DTMF></Gather></Response>`);
+    await exports.default.fetch(`${ORIGIN}/v1/calls/${call}/gather?node=g0&attempt=1&dtmf=9`);
+    const stub = env.CALL.getByName(call);
+    await runInDurableObject(stub, (_i: CallSession, state) => {
+      const sql = state.storage.sql;
+      sql.exec("ALTER TABLE events RENAME TO events_now");
+      sql.exec(
+        "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL UNIQUE, type TEXT NOT NULL, created_on TEXT NOT NULL, body TEXT NOT NULL)",
+      );
+      sql.exec("INSERT INTO events SELECT * FROM events_now");
+      sql.exec("DROP TABLE events_now");
+      sql.exec("ALTER TABLE gather_history RENAME TO history_now");
+      sql.exec(
+        "CREATE TABLE gather_history (seq INTEGER PRIMARY KEY AUTOINCREMENT, node TEXT NOT NULL, attempt INTEGER NOT NULL, attempts INTEGER NOT NULL, digits TEXT NOT NULL, input TEXT NOT NULL, action TEXT NOT NULL, branch TEXT, at INTEGER NOT NULL, xml TEXT)",
+      );
+      sql.exec("INSERT INTO gather_history SELECT * FROM history_now");
+      sql.exec("DROP TABLE history_now");
+      sql.exec("CREATE INDEX gather_history_node ON gather_history (node, attempt)");
+      sql.exec("UPDATE call_schema SET version = 5");
+    });
+    const old = await shape(call);
+    expect(old.tables).toEqual([
+      ["events", true, true],
+      ["gather_history", true, false],
+    ]);
+    expect(old.sequences.sort()).toEqual(["events", "gather_history"]);
+    const before = (await snapshot(call)).body;
+    await evictDurableObject(stub);
+
+    // The next request brings it up to date; what it held is all there, and numbering goes on.
+    const next = await exports.default.fetch(`${ORIGIN}/v1/calls/${call}/gather?node=g0&attempt=2&dtmf=1`);
+    expect(next.headers.get("x-tactflow-gather")).toBe("g0;attempt=2;branch");
+    expect(await shape(call)).toEqual(now);
+    const after = (await snapshot(call)).body;
+    const seqs = after.events.map((e) => e.seq);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+    expect(after.events.slice(0, before.events.length)).toEqual(before.events);
+    expect(after.gather.history.map((h) => [h.attempt, h.action])).toEqual([
+      [1, "retry"],
+      [2, "branch"],
+    ]);
   });
 });
