@@ -30,6 +30,7 @@
  */
 import { placeCall, type CallResult } from "../sim/index.ts";
 import { cli, machine, table } from "./lib/cli.ts";
+import { ADMIN, HOOK, MENU_ATTEMPTS, MENU_TN, MENU_XML, PLAIN_TN, PLAIN_XML } from "./lib/menuFlows.ts";
 import { compatibilityDate, miniflareVersion, startTactflow } from "./lib/miniflare.ts";
 import { median, percentile } from "./lib/stats.ts";
 
@@ -49,30 +50,7 @@ const connections = num("connections", 1);
 const callCount = num("calls", 1);
 const port = num("port", 1024);
 
-const ADMIN = "bench-admin-token";
-const HOOK = "bench-webhook-token";
-const MENU_TN = "18005550170";
-const PLAIN_TN = "18005550171";
 const PIN_TN = "18005550172";
-
-// The menu the round-trip targets share. `attempts` is the most a Gather may have (src/xml/tags.ts):
-// a call takes a fresh wrong key per request, each a real decision ("prompts replay"), until its
-// last attempt is near; then the connection moves on to a newly started call.
-const MENU_ATTEMPTS = 100;
-const menu = (gatherAttrs: string, branches: string) => `<?xml version="1.0" encoding="UTF-8"?>
-<Response>
-  <Say>Thanks for calling {{vars.company}}.</Say>
-  <Gather numDigits="1" timeout="5000" tag="menu" ${gatherAttrs}>
-    <Say>Press 1 for sales, 2 for support, 3 for billing.</Say>
-    ${branches}
-  </Gather>
-  <Say>Goodbye from {{vars.company}}.</Say>
-  <Hangup/>
-</Response>`;
-const BRANCHES = `<DTMF value="1"><Say>Sales.</Say></DTMF><DTMF value="2"><Say>Support.</Say></DTMF><DTMF value="3"><Say>Billing.</Say></DTMF><Default><Say>Sorry.</Say></Default>`;
-const MENU_XML = menu(`attempts="${MENU_ATTEMPTS}"`, BRANCHES);
-// The same document for the webhook alone: a url Gather is the author's own remote step.
-const PLAIN_XML = menu('url="https://example.com/menu"', "");
 
 const PIN_XML = `<?xml version="1.0" encoding="UTF-8"?>
 <Response>

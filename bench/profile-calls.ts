@@ -20,6 +20,7 @@ import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 import WebSocket from "ws";
 import { cli } from "./lib/cli.ts";
+import { ADMIN, HOOK, MENU_ATTEMPTS, MENU_TN, MENU_XML, PLAIN_TN, PLAIN_XML } from "./lib/menuFlows.ts";
 import { type Storage, storageOptions, worker } from "./lib/miniflare.ts";
 
 const { args, num, log } = cli("profile", {
@@ -41,24 +42,6 @@ if (args.storage !== "memory" && args.storage !== "disk") throw new Error(`--sto
 const storage: Storage = args.storage;
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const ADMIN = "bench-admin-token";
-const HOOK = "bench-webhook-token";
-const MENU_TN = "18005550170";
-const PLAIN_TN = "18005550171";
-/** The most attempts a Gather may have (src/xml/tags.ts). */
-const MENU_ATTEMPTS = 100;
-const menu = (gatherAttrs: string, branches: string) => `<?xml version="1.0" encoding="UTF-8"?>
-<Response>
-  <Say>Thanks for calling {{vars.company}}.</Say>
-  <Gather numDigits="1" timeout="5000" tag="menu" ${gatherAttrs}>
-    <Say>Press 1 for sales, 2 for support, 3 for billing.</Say>
-    ${branches}
-  </Gather>
-  <Say>Goodbye from {{vars.company}}.</Say>
-  <Hangup/>
-</Response>`;
-const BRANCHES = `<DTMF value="1"><Say>Sales.</Say></DTMF><DTMF value="2"><Say>Support.</Say></DTMF><DTMF value="3"><Say>Billing.</Say></DTMF><Default><Say>Sorry.</Say></Default>`;
-
 // Unminified, so the profile names functions and the bundle's `// src/…` markers name files.
 log("building the production bundle, unminified (wrangler deploy --dry-run --no-minify)…");
 const outdir = join(root, "dist", "profile-bench");
@@ -167,8 +150,8 @@ async function load(seconds: number, next: (conn: number) => string | Promise<st
 try {
   const base = (await mf.ready).origin.replace(/\/$/, "");
   for (const [tn, xml] of [
-    [MENU_TN, menu(`attempts="${MENU_ATTEMPTS}"`, BRANCHES)],
-    [PLAIN_TN, menu('url="https://example.com/menu"', "")],
+    [MENU_TN, MENU_XML],
+    [PLAIN_TN, PLAIN_XML],
   ] as const) {
     const res = await fetch(`${base}/v1/flows/${tn}`, {
       method: "PUT",
