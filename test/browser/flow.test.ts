@@ -3,26 +3,15 @@
  * a typo's diagnostic at its line, the server refusing it, the fix published, versions compared
  * and rolled back, and graph clicks selecting the right lines.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { ROOT } from "../e2e/harness.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, PHONE, signedIn } from "./chromium.ts";
 import { screenshot } from "./screenshots.ts";
+import { api, IVR, publishIvrCopy, server } from "./server.ts";
 
-const server = inject("console");
-const IVR = readFileSync(join(ROOT, "flows", "demo", "ivr-menu.xml"), "utf8");
 /** A number of the test's own, so the demo numbers stay as seeded. */
 const TN = "18005550142";
 let browser: Browser;
-
-async function api(path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${server.url}${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${server.adminToken}`, "content-type": "application/json", ...init.headers },
-  });
-}
 
 /** The 1-based line of the first line of `text` containing `needle`. */
 function lineOf(text: string, needle: string, after = 0): number {
@@ -42,15 +31,7 @@ const cursorLine = (page: Page) => page.locator(".statusbar .cursor-pos").textCo
 
 beforeAll(async () => {
   browser = await launchChromium();
-  const res = await api(`/v1/flows/${TN}`, {
-    method: "PUT",
-    body: JSON.stringify({
-      xml: IVR,
-      description: "Browser test copy of the IVR demo",
-      variables: { company: "Acme", sales: "sip:sales@example.org", support: "sip:support@example.org" },
-    }),
-  });
-  expect(res.status).toBeLessThan(300);
+  await publishIvrCopy(TN, "Browser test copy of the IVR demo");
 });
 
 afterAll(async () => {

@@ -4,26 +4,15 @@
  * how many hung up where, and the Insights tab has the calls, how they ended, the chart per hour
  * and the places callers hung up, each leading to its lines in the editor.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { placeCall, type Scenario } from "../../sim/index.ts";
-import { ROOT } from "../e2e/harness.ts";
 import { launchChromium, signedIn } from "./chromium.ts";
 import { screenshot } from "./screenshots.ts";
+import { api, publishIvrCopy, server } from "./server.ts";
 
-const server = inject("console");
-const IVR = readFileSync(join(ROOT, "flows", "demo", "ivr-menu.xml"), "utf8");
 const TN = "18005550143";
 let browser: Browser;
-
-async function api(path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${server.url}${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${server.adminToken}`, "content-type": "application/json", ...init.headers },
-  });
-}
 
 // Twenty callers: ten press 1 for sales (two find it busy), five ask for the hours (3), four hang
 // up while the menu waits for keys, one during the welcome.
@@ -37,15 +26,7 @@ const CALLERS: Array<Omit<Scenario, "from" | "to">> = [
 
 beforeAll(async () => {
   browser = await launchChromium();
-  const res = await api(`/v1/flows/${TN}`, {
-    method: "PUT",
-    body: JSON.stringify({
-      xml: IVR,
-      description: "Browser test copy of the IVR demo, for insights",
-      variables: { company: "Acme", sales: "sip:sales@example.org", support: "sip:support@example.org" },
-    }),
-  });
-  expect(res.status).toBeLessThan(300);
+  await publishIvrCopy(TN, "Browser test copy of the IVR demo, for insights");
   await Promise.all(
     CALLERS.map((c, i) =>
       placeCall({ ...c, from: `+1201555${String(7000 + i)}`, to: TN }, { baseUrl: server.url, webhookToken: server.webhookToken }),

@@ -11,23 +11,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../e2e/harness.ts";
 import { launchChromium, signedIn } from "./chromium.ts";
 import { screenshot } from "./screenshots.ts";
+import { api, IVR, publishIvrCopy, server } from "./server.ts";
 
-const server = inject("console");
-const IVR = readFileSync(join(ROOT, "flows", "demo", "ivr-menu.xml"), "utf8");
 /** A number of this file's own (the insights test counts the calls to 18005550143). */
 const TN = "18005550144";
 let browser: Browser;
-
-async function api(path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${server.url}${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${server.adminToken}`, "content-type": "application/json", ...init.headers },
-  });
-}
 
 const transcript = (page: Page) => page.locator(".transcript");
 
@@ -42,11 +34,7 @@ async function openPhone(page: Page, path: string): Promise<void> {
 
 beforeAll(async () => {
   browser = await launchChromium();
-  const res = await api(`/v1/flows/${TN}`, {
-    method: "PUT",
-    body: JSON.stringify({ xml: IVR, variables: { company: "Acme", sales: "sip:sales@example.org", support: "sip:support@example.org" } }),
-  });
-  expect(res.status).toBeLessThan(300);
+  await publishIvrCopy(TN);
 });
 
 afterAll(async () => {
