@@ -5,7 +5,7 @@
 import { canonicalTn, normalizeTn, tnCandidates } from "../tn.ts";
 import { checkTemplate, compileTemplate } from "../template/index.ts";
 import { parseXml, type Diagnostic } from "../xml/index.ts";
-import { isActive, type Rollout, type RolloutState, sideOf } from "./canary.ts";
+import { isActive, type Rollout, sideOf } from "./canary.ts";
 import {
   CATCH_ALL,
   cacheGet,
@@ -320,15 +320,9 @@ export async function deleteFlow(env: Env, key: string): Promise<boolean> {
   return true;
 }
 
-export interface FlowSummary {
+/** A listed number: its pointer's metadata (`rollout`: the canary, when it has had one since its last publish). */
+export interface FlowSummary extends PointerMetadata {
   tn: string;
-  version: string;
-  mode: FlowMeta["mode"];
-  updatedAt: string;
-  size: number;
-  description: string;
-  /** The canary rollout, when the number has had one since its last publish. */
-  rollout?: { candidate: string; percent: number; state: RolloutState };
 }
 
 /** Every TN with a flow, from the pointers' KV metadata (no value reads). */

@@ -58,6 +58,24 @@ export interface CallRow {
   seen: number;
 }
 
+/** A call's row before the webhook's mark: nothing known but its version (if any) and start. */
+function unmarked(call: string, version: string | null, at: number, now: number): CallRow {
+  return {
+    call,
+    version,
+    at,
+    fallback: null,
+    rollout: null,
+    role: null,
+    marked: false,
+    counted: false,
+    hadError: false,
+    quick: false,
+    trace: null,
+    seen: now,
+  };
+}
+
 /** A rollout side's health figures (src/insights/health.ts). */
 export interface RoleHealth {
   started: number;
@@ -157,41 +175,13 @@ export class InsightsBook {
       return "counted";
     }
     if (trace.version === null) {
-      const waiting: CallRow = row
-        ? { ...row, trace, seen: now }
-        : {
-            call: trace.call,
-            version: null,
-            at: now,
-            fallback: null,
-            rollout: null,
-            role: null,
-            marked: false,
-            counted: false,
-            hadError: false,
-            quick: false,
-            trace,
-            seen: now,
-          };
+      const waiting: CallRow = row ? { ...row, trace, seen: now } : { ...unmarked(trace.call, null, now, now), trace };
       this.#t.putCall(waiting);
       return "waiting";
     }
     // A stateful call whose mark has not come yet: its trace knows the version.
     const at = trace.begunAt ?? now;
-    const fresh: CallRow = {
-      call: trace.call,
-      version: trace.version,
-      at,
-      fallback: null,
-      rollout: null,
-      role: null,
-      marked: false,
-      counted: false,
-      hadError: false,
-      quick: false,
-      trace: null,
-      seen: now,
-    };
+    const fresh = unmarked(trace.call, trace.version, at, now);
     this.#t.add(trace.version, hourOf(at), [["", "calls", 1, 0]]);
     this.#count(fresh, trace, now);
     return "counted";

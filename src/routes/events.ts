@@ -14,7 +14,7 @@ import { ACCESS_NAME } from "../access/AccessStore.ts";
 import { keyIdOf } from "../access/keyTable.ts";
 import { allows, allowsEveryTn, type Principal } from "../access/scopes.ts";
 import { bearerToken } from "../http/auth.ts";
-import { callPathParam, type Paths } from "../http/openapi.ts";
+import { callPathParam, problemRef, type Paths } from "../http/openapi.ts";
 import { ProblemError, problemResponse } from "../http/problem.ts";
 
 type Env_ = { Bindings: Env };
@@ -124,6 +124,14 @@ const upgrade = (summary: string, extra: unknown[] = []) => ({
     responses: {
       "101": { description: "Switching protocols: events follow as JSON text frames" },
       "400": { description: "Invalid filter or since (problem document)" },
+      "401": {
+        ...problemRef,
+        description: "An API key that is not valid or was revoked (checked before the upgrade, so a plain GET gets it too)",
+      },
+      "403": {
+        ...problemRef,
+        description: "An API key without events:read for this stream (checked before the upgrade, so a plain GET gets it too)",
+      },
       "426": { description: "Not a WebSocket upgrade (problem document)" },
     },
   },

@@ -49,7 +49,7 @@ import { startCanary } from "../flows/rollouts.ts";
 import type { VersionMatch } from "../flows/versions.ts";
 import { RenderError } from "../template/index.ts";
 import { decodeTemplate, type Diagnostic } from "../xml/index.ts";
-import { answerCanary } from "./rollout.ts";
+import { answerCanary, publishedBody } from "./rollout.ts";
 
 type Env_ = AccessEnv;
 
@@ -212,15 +212,7 @@ flows.put("/:tn", async (c) => {
   if (result.status === "invalid") throw invalidFlow(result.diagnostics);
   if (result.status === "created")
     await recordAudit(c.env, { actor: principalOf(c).id, action: "flow.publish", tn: key, before, after: result.version });
-  const body = {
-    tn: result.tn,
-    version: result.version,
-    size: result.stored.size,
-    createdAt: result.stored.createdAt,
-    mode: result.stored.meta.mode,
-    warnings: result.warnings,
-  };
-  return c.json(body, result.status === "created" ? 201 : 200, { location: `/v1/flows/${encodeURIComponent(result.tn)}` });
+  return c.json(publishedBody(result), result.status === "created" ? 201 : 200, { location: `/v1/flows/${encodeURIComponent(result.tn)}` });
 });
 
 // ---- GET /v1/flows, GET|DELETE /v1/flows/{tn} ------------------------------------------------

@@ -12,6 +12,7 @@
 import { type Context, Hono } from "hono";
 import { recordAudit } from "../access/record.ts";
 import type { Rollout } from "../flows/canary.ts";
+import type { StoredVersion } from "../flows/kv.ts";
 import { type CanaryResult, type EndHow, endRollout } from "../flows/rollouts.ts";
 import { flowKeyFor, getFlow } from "../flows/store.ts";
 import { type AccessEnv, principalOf, requireScope } from "../http/access.ts";
@@ -20,6 +21,7 @@ import { publishRolloutEvent } from "../insights/publishRollout.ts";
 import type { RolloutAction } from "../insights/rolloutEvent.ts";
 import { describeError, log } from "../log.ts";
 import { problemRef, type Paths } from "../http/openapi.ts";
+import type { Diagnostic } from "../xml/index.ts";
 
 export const rolloutRoutes = new Hono<AccessEnv>();
 
@@ -72,16 +74,19 @@ export async function answerCanary(
   if (key === "*")
     log("warn", "canary on the catch-all: insights count per dialled number, so no automatic rollback", { rollout: result.rollout.id });
   await announce(c, key, result.rollout, "start");
-  const body = {
-    tn: result.tn,
-    version: result.version,
-    size: result.stored.size,
-    createdAt: result.stored.createdAt,
-    mode: result.stored.meta.mode,
-    warnings: result.warnings,
-    rollout: result.rollout,
+  return c.json({ ...publishedBody(result), rollout: result.rollout }, 201, { location: `/v1/flows/${encodeURIComponent(result.tn)}` });
+}
+
+/** What `PUT /v1/flows/{tn}` answers about the version it stored (a canary adds its rollout). */
+export function publishedBody(r: { tn: string; version: string; stored: StoredVersion; warnings: Diagnostic[] }) {
+  return {
+    tn: r.tn,
+    version: r.version,
+    size: r.stored.size,
+    createdAt: r.stored.createdAt,
+    mode: r.stored.meta.mode,
+    warnings: r.warnings,
   };
-  return c.json(body, 201, { location: `/v1/flows/${encodeURIComponent(result.tn)}` });
 }
 
 async function end(c: Context<AccessEnv>, how: Exclude<EndHow, "auto-abort">): Promise<Response> {

@@ -11,6 +11,7 @@
  */
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, it } from "vitest";
+import { generator } from "../../cli/simulate.ts";
 import { placeCall, type CallResult, type Scenario } from "../../sim/index.ts";
 import type { Insights, NodeInsight } from "../../src/insights/summary.ts";
 import { HOOK, LocalInsights, ORIGIN } from "./helpers/insights-local.ts";
@@ -18,18 +19,6 @@ import { HOOK, LocalInsights, ORIGIN } from "./helpers/insights-local.ts";
 const CALLS = 10_000;
 const MENU = "18005550100";
 const HOURS_TN = "18005550199";
-
-/** A small deterministic PRNG (mulberry32), so the mix is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Kind =
   | "sales"
@@ -141,7 +130,8 @@ beforeAll(async () => {
     timezone: "America/New_York",
     variables: { company: "Acme", frontdesk: "sip:desk@acme.test" },
   });
-  const r = prng(20261130);
+  // The simulator's own deterministic generator, so the mix is the same on every run.
+  const r = generator(20261130);
   const base = Date.parse("2026-11-30T08:00:00Z");
   for (let i = 0; i < CALLS; i++) {
     const kind = pick(r);
